@@ -1,0 +1,177 @@
+# qosd: the single build file.  Plain GNU make.
+#
+#   make                  build/qosd and build/collectors/*.so
+#   make check            install missing Debian packages, build, run the
+#                         unit suites and the integration tests
+#   make check-unit       only the Check suites
+#   make check-integration  only the integration tests (real servers)
+#   make sanitize         the same tests built with ASan and UBSan
+#   make fuzz             the libFuzzer harness on the line-protocol parser
+#   make bench            measurements beside the tools users run today
+#   make install DESTDIR= PREFIX=
+#   make headers style clean deps
+
+VERSION	:= 0.1.0
+
+PREFIX	?= /usr/local
+SBINDIR	?= $(PREFIX)/sbin
+LIBDIR	?= $(PREFIX)/lib
+PLUGINDIR ?= $(LIBDIR)/qosd/collectors
+SYSCONFDIR ?= /etc
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/qosd
+UNITDIR	?= /lib/systemd/system
+STATEDIR ?= /var/lib/qosd
+
+CC	?= cc
+BUILD	?= build
+WERROR	?= 1
+OPT	?= -O2 -g -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+SANFLAGS ?=
+
+# Debian packages: what the build needs, and what the tests run against.
+BUILD_PKGS := gcc make pkg-config libconfig-dev libcurl4-openssl-dev \
+	liboping-dev libiperf-dev libsystemd-dev libjansson-dev check \
+	zlib1g-dev
+TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
+	clang libclang-rt-14-dev man-db procps psmisc
+BENCH_PKGS := collectd-core hyperfine
+
+PKG_CONFIG ?= pkg-config
+pc = $(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
+
+WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wpointer-arith -Wcast-qual -Wformat=2 -Wvla
+ifeq ($(WERROR),1)
+WARN	+= -Werror
+endif
+
+CPPFLAGS_ALL := -D_POSIX_C_SOURCE=200809L -Ischeduler -Icollectors -Isinks \
+	-DQOSD_VERSION='"$(VERSION)"' -DPLUGINDIR='"$(PLUGINDIR)"' \
+	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DSTATEDIR='"$(STATEDIR)"' \
+	$(call pc,--cflags,libconfig libsystemd libcurl jansson)
+CFLAGS_ALL := -std=c11 $(OPT) $(WARN) -fstack-protector-strong -fPIC \
+	-MMD -MP $(SANFLAGS) $(CFLAGS)
+LDFLAGS_ALL := -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
+
+DAEMON_LIBS := $(call pc,--libs,libconfig libsystemd) -ldl -lm
+# Libraries each collector plugin links itself (never the daemon).
+LIBS_ping  := $(call pc,--libs,liboping) -lm
+LIBS_tcp   := -lm
+LIBS_iperf := -liperf $(call pc,--libs,jansson) -lm
+LIBS_http  := $(call pc,--libs,libcurl) -lm
+LIBS_exec  :=
+# Libraries a sink needs in the daemon or its shipper.
+SINK_LIBS  := $(call pc,--libs,libcurl zlib)
+
+DAEMON_SRCS := $(sort $(wildcard scheduler/*.c) $(wildcard sinks/*.c))
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS    := $(filter-out $(BUILD)/scheduler/main.o,$(DAEMON_OBJS))
+COLLECTORS  := $(basename $(notdir $(wildcard collectors/*.c)))
+PLUGINS     := $(COLLECTORS:%=$(BUILD)/collectors/%.so)
+
+UNIT_SRCS   := $(sort $(wildcard tests/unit/check_*.c))
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS   := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SINK_LIBS) \
+	$(call pc,--libs,jansson libcurl)
+DYNLIST     := scheduler/qosd.dynlist
+
+.PHONY: all check check-unit check-integration sanitize fuzz bench install \
+	clean deps headers style tests demo deb
+
+all: $(BUILD)/qosd $(PLUGINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/qosd: $(DAEMON_OBJS) $(DYNLIST)
+	$(CC) -pie $(LDFLAGS_ALL) -Wl,--dynamic-list=$(DYNLIST) -o $@ \
+		$(DAEMON_OBJS) $(DAEMON_LIBS) $(SINK_LIBS)
+
+$(BUILD)/collectors/%.so: $(BUILD)/collectors/%.o
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $< $(LIBS_$*)
+
+# Unit suites: each links tests/unit/main.c and every daemon object but
+# main.o (whole, so that plugins loaded by a test find the exported API).
+$(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o \
+		$(BUILD)/tests/unit/main.o $(LIB_OBJS) $(DYNLIST)
+	@mkdir -p $(@D)
+	$(CC) -pie $(LDFLAGS_ALL) -Wl,--dynamic-list=$(DYNLIST) -o $@ \
+		$(BUILD)/tests/unit/check_$*.o $(BUILD)/tests/unit/main.o \
+		$(LIB_OBJS) $(CHECK_LIBS)
+
+# Test tools (responders, hostile servers, helpers) may use daemon modules.
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) -pie $(LDFLAGS_ALL) -o $@ $< $(LIB_OBJS) $(CHECK_LIBS)
+
+tests: all $(UNIT_BINS) $(TOOL_BINS)
+
+# Install what is missing, then build and test in a fresh make so that
+# pkg-config sees the packages just installed.
+check: deps
+	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory check-unit
+	@$(MAKE) --no-print-directory check-integration
+
+check-unit: tests
+	@tests/run-unit $(UNIT_BINS)
+
+check-integration: tests
+	@BUILD=$(BUILD) tests/run-integration
+
+deps:
+	@tests/tools/install-deps $(BUILD_PKGS) $(TEST_PKGS)
+
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=build-san WERROR=1 \
+		OPT='-O1 -g -fno-omit-frame-pointer' \
+		SANFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+		check-unit check-integration
+
+FUZZ_SECONDS ?= 60
+fuzz: $(BUILD)/fuzz/fuzz_lp
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_lp -max_total_time=$(FUZZ_SECONDS) \
+		-max_len=4096 $(BUILD)/fuzz/corpus tests/fixtures/lp
+
+$(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c scheduler/lp.c scheduler/buf.c
+	@mkdir -p $(@D)
+	clang -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -Ischeduler \
+		-fsanitize=fuzzer,address,undefined -o $@ $^
+
+bench: deps
+	@tests/tools/install-deps $(BENCH_PKGS)
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) tests/bench/run
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PLUGINDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/qosd $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -m 755 $(BUILD)/qosd $(DESTDIR)$(SBINDIR)/qosd
+	install -m 644 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
+	install -m 640 etc/qosd.conf $(DESTDIR)$(SYSCONFDIR)/qosd/qosd.conf
+	install -m 644 docs/metrics.md $(DESTDIR)$(DOCDIR)/
+	for m in docs/*.5 docs/*.8; do [ -f "$$m" ] || continue; \
+		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	if [ -f systemd/qosd.service ]; then \
+		install -d $(DESTDIR)$(UNITDIR); \
+		install -m 644 systemd/qosd.service $(DESTDIR)$(UNITDIR)/; fi
+
+headers:
+	@for h in scheduler/*.h collectors/*.h sinks/*.h; do \
+		printf '#include "%s"\n' $$h | $(CC) $(CPPFLAGS_ALL) -std=c11 \
+		$(WARN) -x c -fsyntax-only - || exit 1; done; echo headers ok
+
+style:
+	@! grep -nE '.{81,}' $(DAEMON_SRCS) collectors/*.c collectors/*.h \
+		scheduler/*.h sinks/*.h || { echo 'lines over 80 columns'; exit 1; }
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

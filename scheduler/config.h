@@ -1,0 +1,74 @@
+/*
+ * config.h: loading and validating /etc/qosd/qosd.conf (libconfig).
+ *
+ * cfg_load() reads the whole file, validates every setting (unknown names,
+ * types, ranges, duplicates, collectors and sinks, each collector's and
+ * sink's own settings through its configure()), and returns a struct cfg
+ * that owns copies of everything it keeps: the libconfig tree is gone when
+ * cfg_load() returns.  Errors read "FILE:LINE: SETTING: what is wrong".
+ */
+#ifndef SCHEDULER_CONFIG_H
+#define SCHEDULER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct qosd_collector;
+struct sink_type;
+
+#define CFG_DEFAULT_FILE	"/etc/qosd/qosd.conf"
+
+struct cfg_tag {
+	char		*key;
+	char		*value;
+};
+
+struct cfg_job {
+	char		*name;
+	char		*collector;	/* plugin name */
+	uint64_t	 interval_us;
+	uint64_t	 timeout_us;	/* <= interval_us */
+	uint64_t	 splay_us;	/* offsets fall in [0, splay) */
+	uint64_t	 max_output;	/* bytes a run may print */
+	char		*exclusive;	/* group name, or NULL */
+	struct cfg_tag	*tags;		/* the job's own tags */
+	size_t		 ntags;
+	int		 line;		/* where the job starts in the file */
+	const struct qosd_collector *plugin;	/* borrowed, from plugin.c */
+	void		*state;		/* from plugin->configure(), owned */
+};
+
+struct cfg_sink {
+	char		*name;		/* "name" setting, else TYPE or TYPE-N */
+	const struct sink_type *type;
+	void		*state;		/* from type->configure(), owned */
+};
+
+struct cfg {
+	char		*file;
+	char		*agent_id;	/* default: the host name */
+	struct cfg_tag	*agent_tags;
+	size_t		 nagent_tags;
+	/* daemon { } */
+	char		*state_dir;	/* default /var/lib/qosd */
+	unsigned int	 max_children;	/* concurrent runs, default 64 */
+	uint64_t	 self_interval_us;	/* 0: no self-metrics */
+	uint64_t	 stop_grace_us;	/* for running children at exit */
+	struct cfg_job	*jobs;
+	size_t		 njobs;
+	struct cfg_sink	*sinks;
+	size_t		 nsinks;
+};
+
+/*
+ * Load and validate path.  Collector plugins are looked up with
+ * plugin_get() (plugin.h).  Returns NULL with the reason in err (the whole
+ * message, ready to print).
+ */
+struct cfg *cfg_load(const char *path, char *err, size_t errlen);
+/* Release a config, its jobs' and sinks' states.  NULL is fine. */
+void	cfg_free(struct cfg *);
+/* The job named name, or NULL. */
+const struct cfg_job *cfg_job_find(const struct cfg *, const char *name);
+
+#endif /* SCHEDULER_CONFIG_H */
