@@ -1,0 +1,11 @@
+/*
+ * file.h: the file sink, line protocol to a path or to stdout ("-").
+ */
+#ifndef SINKS_FILE_H
+#define SINKS_FILE_H
+
+#include "sink.h"
+
+extern const struct sink_type sink_file_type;
+
+#endif /* SINKS_FILE_H */
