@@ -47,7 +47,11 @@ struct qosd_collector {
 			    char *err, size_t errlen);
 	int		(*run)(void *state, struct qosd_out *out);
 	void		(*release)(void *state);
+	unsigned int	 flags;		/* QOSD_COLLECTOR_* below */
 };
+
+/* The collector's child keeps CAP_NET_RAW (ICMP); all others drop it. */
+#define QOSD_COLLECTOR_NET_RAW	0x1
 
 /*
  * The point API, for run().  A point is begun, given tags and fields, and
@@ -74,6 +78,14 @@ const char *qosd_out_job(const struct qosd_out *);
  * this run; a collector sizes its own waits to finish before it.
  */
 uint64_t qosd_out_deadline_us(const struct qosd_out *);
+/*
+ * Replace the run's process with the program argv[0] (a path, no shell)
+ * whose standard output is the daemon's pipe: every line it prints is read
+ * as line protocol.  envp NULL keeps the environment.  Returns only on
+ * failure: -1 after logging why.
+ */
+int	qosd_out_exec(struct qosd_out *, char *const argv[],
+	    char *const envp[]);
 
 /*
  * Config helpers, for configure().  Each reads the named member of group g.

@@ -1,17 +1,996 @@
 /*
- * sched.c: placeholder until the scheduler lands (issue 3).
+ * sched.c: the daemon's one event loop.
+ *
+ * One sd-event loop in one thread: a timer per job on CLOCK_MONOTONIC with
+ * absolute deadlines (next = previous + interval, so no drift), aligned to
+ * wall-clock multiples of the interval plus a stable per-job offset; a run
+ * is a forked child (child.c) whose lines are validated here, tagged and
+ * handed to every sink; signals for reload and shutdown; the watchdog; and
+ * the self-metrics.
  */
-#include <sysexits.h>
+#include <sys/resource.h>
 
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "buf.h"
+#include "child.h"
+#include "collector.h"
 #include "config.h"
+#include "file.h"
+#include "lagstats.h"
 #include "log.h"
+#include "lp.h"
 #include "sched.h"
+#include "sink.h"
+
+#define KILL_GRACE_US	2000000		/* SIGTERM to SIGKILL for a run */
+#define REJECT_LOGS	3		/* rejected lines logged per run */
+
+struct sched;
+
+struct sink_rt {
+	char			*name;
+	const struct sink_type	*type;
+	const void		*conf;	/* the cfg_sink state it started from */
+	void			*rt;
+};
+
+/* What a run needs once started, independent of later reloads. */
+struct run {
+	struct job	*job;
+	struct child	*child;
+	char		*collector;
+	char		*group;		/* exclusive group, or NULL */
+	struct cfg_tag	*tags;		/* agent, job, job's, agent's */
+	size_t		 ntags;
+	uint64_t	 lag_us;
+	unsigned long	 points;
+	unsigned long	 rejected;
+};
+
+struct job {
+	struct sched	*s;
+	char		*name;
+	const struct cfg_job *conf;	/* NULL once retired by a reload */
+	sd_event_source	*timer;
+	uint64_t	 deadline;	/* next, CLOCK_MONOTONIC us */
+	uint64_t	 due;		/* deadline of the pending run */
+	int		 pending;	/* waiting for a slot or its group */
+	struct run	*run;		/* the running one */
+	struct job	*next;		/* all jobs */
+	struct job	*next_pending;
+};
+
+struct counters {
+	uint64_t	 ok, failed, timeout, crashed, overflow, skipped;
+	uint64_t	 rejected, spawn_errors;
+};
+
+struct sched {
+	sd_event	*ev;
+	struct cfg	*cfg;
+	const struct sched_opts *opts;
+	struct job	*jobs;
+	struct job	*pending_head, *pending_tail;
+	struct sink_rt	*sinks;
+	size_t		 nsinks;
+	sd_event_source	*self_timer;
+	sd_event_source	*stop_timer;
+	uint64_t	 self_deadline;
+	uint64_t	 start_mono;
+	struct lagstats	 lag;
+	struct counters	 n;
+	struct lp_point	 pt;		/* scratch for parsing */
+	struct buf	 line;		/* scratch for encoding */
+	int		 stopping;
+	int		 once_failed;
+};
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t
+real_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int64_t
+real_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* FNV-1a: a stable hash, the same on every machine and every release. */
+static uint64_t
+phase_hash(const char *agent, const char *job)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	const char	*p;
+
+	for (p = agent; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	h = (h ^ 0xff) * 0x100000001b3ULL;
+	for (p = job; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * The first deadline after now: a wall-clock multiple of the interval plus
+ * the job's offset within its splay, converted to CLOCK_MONOTONIC.
+ */
+static uint64_t
+first_deadline(const struct sched *s, const struct cfg_job *j)
+{
+	uint64_t	 now_r = real_us(), now_m = mono_us();
+	uint64_t	 off = 0, t;
+
+	if (j->splay_us > 0)
+		off = phase_hash(s->cfg->agent_id, j->name) % j->splay_us;
+	off %= j->interval_us;
+	t = now_r - now_r % j->interval_us + off;
+	if (t <= now_r)
+		t += j->interval_us;
+	return now_m + (t - now_r);
+}
+
+/* Emitting points. */
+
+static void
+sinks_write(struct sched *s, const char *data, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nsinks; i++)
+		s->sinks[i].type->write(s->sinks[i].rt, data, len);
+}
+
+static void
+sinks_flush(struct sched *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nsinks; i++)
+		if (s->sinks[i].type->flush != NULL)
+			s->sinks[i].type->flush(s->sinks[i].rt);
+}
+
+/* Add the agent's tags (never overriding) and send p to every sink. */
+static void
+emit(struct sched *s, struct lp_point *p)
+{
+	char	 err[256];
+	size_t	 i;
+
+	lp_point_tag(p, "agent", s->cfg->agent_id, 1, err, sizeof(err));
+	for (i = 0; i < s->cfg->nagent_tags; i++)
+		lp_point_tag(p, s->cfg->agent_tags[i].key,
+		    s->cfg->agent_tags[i].value, 0, err, sizeof(err));
+	if (!p->has_time)
+		lp_point_set_time(p, real_ns());
+	buf_reset(&s->line);
+	if (lp_encode(p, &s->line, err, sizeof(err)) == -1) {
+		log_warnx("point \"%s\" dropped: %s", p->measurement, err);
+		return;
+	}
+	sinks_write(s, s->line.data, s->line.len);
+}
+
+/* Runs. */
+
+static void	run_done(void *, const struct child_result *);
+static void	pending_drain(struct sched *);
+
+static void
+run_free(struct run *r)
+{
+	size_t	i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->ntags; i++) {
+		free(r->tags[i].key);
+		free(r->tags[i].value);
+	}
+	free(r->tags);
+	free(r->collector);
+	free(r->group);
+	free(r);
+}
+
+static void
+run_tag(struct run *r, const char *k, const char *v)
+{
+	struct cfg_tag	*t = &r->tags[r->ntags++];
+
+	if ((t->key = strdup(k)) == NULL || (t->value = strdup(v)) == NULL)
+		fatal("run_tag");
+}
+
+/* Tags the daemon adds: job (always), then the job's own (if absent). */
+static struct run *
+run_new(struct job *j)
+{
+	const struct cfg_job	*c = j->conf;
+	struct run		*r;
+	size_t			 i;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->collector = strdup(c->collector)) == NULL ||
+	    (r->tags = calloc(c->ntags + 1, sizeof(*r->tags))) == NULL)
+		fatal("run_new");
+	r->job = j;
+	if (c->exclusive != NULL && (r->group = strdup(c->exclusive)) == NULL)
+		fatal("run_new");
+	run_tag(r, "job", c->name);
+	for (i = 0; i < c->ntags; i++)
+		run_tag(r, c->tags[i].key, c->tags[i].value);
+	return r;
+}
+
+static void
+run_line(void *arg, const char *line, size_t len, int toolong)
+{
+	struct run	*r = arg;
+	struct sched	*s = r->job->s;
+	char		 err[256];
+	size_t		 i;
+
+	if (len == 0)
+		return;
+	if (toolong) {
+		snprintf(err, sizeof(err), "line longer than %d bytes",
+		    LP_MAX_LINE);
+		goto reject;
+	}
+	if (lp_parse(line, len, &s->pt, err, sizeof(err)) == -1)
+		goto reject;
+	lp_point_tag(&s->pt, "job", r->tags[0].value, 1, err, sizeof(err));
+	for (i = 1; i < r->ntags; i++)
+		lp_point_tag(&s->pt, r->tags[i].key, r->tags[i].value, 0,
+		    err, sizeof(err));
+	r->points++;
+	emit(s, &s->pt);
+	return;
+reject:
+	r->rejected++;
+	s->n.rejected++;
+	if (r->rejected <= REJECT_LOGS)
+		log_warnx("%s[%s]: line rejected: %s: \"%.*s\"", r->collector,
+		    r->job->name, err, (int)(len > 120 ? 120 : len), line);
+}
+
+static int
+group_busy(const struct sched *s, const char *group)
+{
+	const struct job	*j;
+
+	for (j = s->jobs; j != NULL; j = j->next)
+		if (j->run != NULL && j->run->group != NULL &&
+		    strcmp(j->run->group, group) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+can_start(const struct sched *s, const struct job *j)
+{
+	if (child_count() >= s->cfg->max_children)
+		return 0;
+	return j->conf->exclusive == NULL || !group_busy(s, j->conf->exclusive);
+}
+
+static void
+run_start(struct job *j, uint64_t due)
+{
+	static const struct child_cb	 cb = { run_line, run_done };
+	struct sched			*s = j->s;
+	struct child_spec		 spec;
+	struct run			*r;
+	uint64_t			 now = mono_us();
+
+	r = run_new(j);
+	r->lag_us = now > due ? now - due : 0;
+	lagstats_add(&s->lag, r->lag_us);
+	memset(&spec, 0, sizeof(spec));
+	spec.plugin = j->conf->plugin;
+	spec.state = j->conf->state;
+	spec.job = j->name;
+	spec.timeout_us = j->conf->timeout_us;
+	spec.grace_us = KILL_GRACE_US;
+	spec.max_output = j->conf->max_output;
+	j->run = r;
+	log_debug("%s[%s]: start, lag %llu us", r->collector, j->name,
+	    (unsigned long long)r->lag_us);
+	if ((r->child = child_start(s->ev, &spec, &cb, r)) == NULL) {
+		s->n.spawn_errors++;
+		j->run = NULL;
+		run_free(r);
+	}
+}
+
+static void
+job_metric(struct sched *s, const char *job, const char *collector,
+    const char *result, const struct run *r, const struct child_result *cr)
+{
+	struct lp_point	*p = &s->pt;
+	char		 err[128];
+
+	if (s->opts->once)
+		return;
+	lp_point_reset(p);
+	lp_point_set_measurement(p, "qosd_job", err, sizeof(err));
+	lp_point_tag(p, "job", job, 1, err, sizeof(err));
+	lp_point_tag(p, "collector", collector, 1, err, sizeof(err));
+	lp_point_field_str(p, "result", result, err, sizeof(err));
+	if (r != NULL) {
+		lp_point_field_int(p, "lag_us", (int64_t)r->lag_us, err,
+		    sizeof(err));
+		lp_point_field_int(p, "points", (int64_t)r->points, err,
+		    sizeof(err));
+		lp_point_field_int(p, "rejected", (int64_t)r->rejected, err,
+		    sizeof(err));
+	}
+	if (cr != NULL) {
+		lp_point_field_float(p, "duration_ms",
+		    (double)cr->duration_us / 1000.0, err, sizeof(err));
+		if (cr->status == CHILD_CRASHED ||
+		    (cr->status == CHILD_TIMEOUT && cr->code != 0))
+			lp_point_field_int(p, "signal", cr->code, err,
+			    sizeof(err));
+		else
+			lp_point_field_int(p, "exit_code", cr->code, err,
+			    sizeof(err));
+		lp_point_field_int(p, "maxrss_bytes",
+		    (int64_t)cr->maxrss_bytes, err, sizeof(err));
+		lp_point_field_int(p, "output_bytes", (int64_t)cr->bytes,
+		    err, sizeof(err));
+	}
+	emit(s, p);
+}
+
+static void	sched_maybe_exit(struct sched *);
+static void	job_free(struct job *);
+
+static void
+run_done(void *arg, const struct child_result *cr)
+{
+	struct run	*r = arg;
+	struct job	*j = r->job;
+	struct sched	*s = j->s;
+
+	switch (cr->status) {
+	case CHILD_OK:
+		s->n.ok++;
+		break;
+	case CHILD_FAILED:
+		s->n.failed++;
+		log_warnx("%s[%s]: run failed with exit status %d",
+		    r->collector, j->name, cr->code);
+		break;
+	case CHILD_TIMEOUT:
+		s->n.timeout++;
+		break;
+	case CHILD_CRASHED:
+		s->n.crashed++;
+		log_warnx("%s[%s]: run crashed: %s", r->collector, j->name,
+		    strsignal(cr->code));
+		break;
+	case CHILD_OVERFLOW:
+		s->n.overflow++;
+		break;
+	case CHILD_SPAWN_ERROR:
+		s->n.spawn_errors++;
+		break;
+	}
+	if (cr->status != CHILD_OK)
+		s->once_failed = 1;
+	if (r->rejected > REJECT_LOGS)
+		log_warnx("%s[%s]: %lu lines rejected in all", r->collector,
+		    j->name, r->rejected);
+	log_debug("%s[%s]: %s in %.1f ms, %lu points", r->collector,
+	    j->name, child_status_str(cr->status),
+	    (double)cr->duration_us / 1000.0, r->points);
+	job_metric(s, j->name, r->collector, child_status_str(cr->status), r,
+	    cr);
+	sinks_flush(s);
+	j->run = NULL;
+	run_free(r);
+	if (j->conf == NULL)
+		job_free(j);
+	pending_drain(s);
+	sched_maybe_exit(s);
+}
+
+/* Pending runs: waiting for a free slot or for their exclusive group. */
+
+static void
+pending_remove(struct sched *s, struct job *j)
+{
+	struct job	**pp, *prev = NULL;
+
+	for (pp = &s->pending_head; *pp != NULL; pp = &(*pp)->next_pending) {
+		if (*pp == j) {
+			*pp = j->next_pending;
+			if (s->pending_tail == j)
+				s->pending_tail = prev;
+			j->next_pending = NULL;
+			j->pending = 0;
+			return;
+		}
+		prev = *pp;
+	}
+}
+
+static void
+pending_add(struct sched *s, struct job *j, uint64_t due)
+{
+	j->pending = 1;
+	j->due = due;
+	j->next_pending = NULL;
+	if (s->pending_tail != NULL)
+		s->pending_tail->next_pending = j;
+	else
+		s->pending_head = j;
+	s->pending_tail = j;
+}
+
+static void
+pending_drain(struct sched *s)
+{
+	struct job	*j, *next;
+
+	if (s->stopping)
+		return;
+	for (j = s->pending_head; j != NULL; j = next) {
+		next = j->next_pending;
+		if (child_count() >= s->cfg->max_children)
+			break;
+		if (can_start(s, j)) {
+			pending_remove(s, j);
+			run_start(j, j->due);
+		}
+	}
+}
+
+/* Jobs. */
+
+static int	job_on_timer(sd_event_source *, uint64_t, void *);
+
+static void
+job_arm(struct job *j, uint64_t deadline)
+{
+	int	r;
+
+	j->deadline = deadline;
+	if (j->timer == NULL) {
+		/* Accuracy 1 us: sd-event would coalesce by 250 ms. */
+		if ((r = sd_event_add_time(j->s->ev, &j->timer,
+		    CLOCK_MONOTONIC, deadline, 1, job_on_timer, j)) < 0) {
+			errno = -r;
+			fatal("%s: timer", j->name);
+		}
+		return;
+	}
+	sd_event_source_set_time(j->timer, deadline);
+	sd_event_source_set_enabled(j->timer, SD_EVENT_ONESHOT);
+}
+
+static void
+job_skip(struct job *j, const char *why)
+{
+	struct sched	*s = j->s;
+
+	s->n.skipped++;
+	log_debug("%s[%s]: run skipped: %s", j->conf->collector, j->name, why);
+	job_metric(s, j->name, j->conf->collector, "skipped", NULL, NULL);
+	sinks_flush(s);
+}
+
+static void
+job_due(struct job *j, uint64_t due)
+{
+	struct sched	*s = j->s;
+
+	if (j->run != NULL)
+		job_skip(j, "the previous run is still going");
+	else if (j->pending) {
+		job_skip(j, "the previous run is still waiting for its turn");
+		j->due = due;
+	} else if (can_start(s, j))
+		run_start(j, due);
+	else
+		pending_add(s, j, due);
+}
+
+static int
+job_on_timer(sd_event_source *src, uint64_t usec, void *arg)
+{
+	struct job	*j = arg;
+	uint64_t	 due = j->deadline, now = mono_us();
+	uint64_t	 next = due + j->conf->interval_us;
+
+	(void)src;
+	(void)usec;
+	if (j->s->opts->once) {
+		job_due(j, due);
+		return 0;
+	}
+	/* Deadlines missed entirely (a stopped process, a suspend). */
+	while (next <= now) {
+		j->s->n.skipped++;
+		next += j->conf->interval_us;
+	}
+	job_arm(j, next);
+	job_due(j, due);
+	return 0;
+}
+
+static struct job *
+job_new(struct sched *s, const struct cfg_job *c)
+{
+	struct job	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->name = strdup(c->name)) == NULL)
+		fatal("job_new");
+	j->s = s;
+	j->conf = c;
+	j->next = s->jobs;
+	s->jobs = j;
+	job_arm(j, s->opts->once ? mono_us() : first_deadline(s, c));
+	return j;
+}
+
+/*
+ * A job a reload removed: no more runs.  A running one stays listed, with
+ * conf NULL, until its run is done (its group is still busy till then).
+ */
+static void
+job_retire(struct job *j)
+{
+	if (j->pending)
+		pending_remove(j->s, j);
+	j->timer = sd_event_source_disable_unref(j->timer);
+	j->conf = NULL;
+	if (j->run == NULL)
+		job_free(j);
+}
+
+/* Unlink and free. */
+static void
+job_free(struct job *j)
+{
+	struct job	**pp;
+
+	for (pp = &j->s->jobs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	j->timer = sd_event_source_disable_unref(j->timer);
+	free(j->name);
+	free(j);
+}
+
+/* Sinks. */
+
+static int
+sinks_start(struct sched *s, struct cfg *cfg, struct sink_rt *old,
+    size_t nold, struct sink_rt **out, size_t *nout)
+{
+	struct sink_rt	*v;
+	char		 err[1024];
+	size_t		 i, k;
+
+	if (s->opts->once) {
+		/* --once prints to stdout, whatever the sinks say. */
+		if ((v = calloc(1, sizeof(*v))) == NULL ||
+		    (v->name = strdup("stdout")) == NULL)
+			fatal("sinks_start");
+		v->type = &sink_file_type;
+		v->rt = v->type->start(sink_file_stdout, "stdout", s->ev, err,
+		    sizeof(err));
+		*out = v;
+		*nout = 1;
+		return v->rt == NULL ? -1 : 0;
+	}
+	if ((v = calloc(cfg->nsinks ? cfg->nsinks : 1, sizeof(*v))) == NULL)
+		fatal("sinks_start");
+	for (i = 0; i < cfg->nsinks; i++) {
+		const struct cfg_sink *cs = &cfg->sinks[i];
+
+		if ((v[i].name = strdup(cs->name)) == NULL)
+			fatal("sinks_start");
+		v[i].type = cs->type;
+		v[i].conf = cs->state;
+		for (k = 0; k < nold; k++)
+			if (old[k].rt != NULL && old[k].type == cs->type &&
+			    strcmp(old[k].name, cs->name) == 0 &&
+			    cs->type->same != NULL &&
+			    cs->type->same(old[k].conf, cs->state)) {
+				v[i].rt = old[k].rt;
+				old[k].rt = NULL;
+				break;
+			}
+		if (v[i].rt == NULL && (v[i].rt = cs->type->start(cs->state,
+		    cs->name, s->ev, err, sizeof(err))) == NULL) {
+			log_warnx("%s", err);
+			for (k = 0; k <= i; k++) {
+				if (v[k].rt != NULL)
+					v[k].type->stop(v[k].rt);
+				free(v[k].name);
+			}
+			free(v);
+			return -1;
+		}
+	}
+	*out = v;
+	*nout = cfg->nsinks;
+	return 0;
+}
+
+static void
+sinks_stop(struct sink_rt *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].rt != NULL)
+			v[i].type->stop(v[i].rt);
+		free(v[i].name);
+	}
+	free(v);
+}
+
+/* Self-metrics. */
+
+static uint64_t
+rss_bytes(void)
+{
+	FILE			*f;
+	unsigned long long	 size, rss;
+	int			 ok;
+
+	if ((f = fopen("/proc/self/statm", "re")) == NULL)
+		return 0;
+	ok = fscanf(f, "%llu %llu", &size, &rss) == 2;
+	fclose(f);
+	return ok ? rss * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+static void
+self_metrics(struct sched *s)
+{
+	struct lp_point	*p = &s->pt;
+	struct rusage	 ru;
+	char		 err[128];
+	size_t		 i, njobs = 0;
+	const struct job *j;
+
+	for (j = s->jobs; j != NULL; j = j->next)
+		if (j->conf != NULL)
+			njobs++;
+	getrusage(RUSAGE_SELF, &ru);
+	lp_point_reset(p);
+	lp_point_set_measurement(p, "qosd", err, sizeof(err));
+#define F_INT(k, v) lp_point_field_int(p, k, (int64_t)(v), err, sizeof(err))
+	lp_point_field_float(p, "uptime_s",
+	    (double)(mono_us() - s->start_mono) / 1e6, err, sizeof(err));
+	F_INT("jobs", njobs);
+	F_INT("runs_ok", s->n.ok);
+	F_INT("runs_failed", s->n.failed);
+	F_INT("runs_timeout", s->n.timeout);
+	F_INT("runs_crashed", s->n.crashed);
+	F_INT("runs_overflow", s->n.overflow);
+	F_INT("runs_skipped", s->n.skipped);
+	F_INT("runs_not_started", s->n.spawn_errors);
+	F_INT("lines_rejected", s->n.rejected);
+	F_INT("children_running", child_count());
+	if (s->lag.seen > 0) {
+		F_INT("lag_p50_us", lagstats_pct(&s->lag, 50));
+		F_INT("lag_p99_us", lagstats_pct(&s->lag, 99));
+		F_INT("lag_max_us", s->lag.max);
+	}
+	F_INT("rss_bytes", rss_bytes());
+	lp_point_field_float(p, "cpu_user_s", (double)ru.ru_utime.tv_sec +
+	    (double)ru.ru_utime.tv_usec / 1e6, err, sizeof(err));
+	lp_point_field_float(p, "cpu_system_s", (double)ru.ru_stime.tv_sec +
+	    (double)ru.ru_stime.tv_usec / 1e6, err, sizeof(err));
+#undef F_INT
+	emit(s, p);
+	lagstats_reset(&s->lag);
+	for (i = 0; i < s->nsinks; i++) {
+		if (s->sinks[i].type->stats == NULL)
+			continue;
+		lp_point_reset(p);
+		lp_point_set_measurement(p, "qosd_sink", err, sizeof(err));
+		lp_point_tag(p, "sink", s->sinks[i].name, 1, err, sizeof(err));
+		lp_point_tag(p, "type", s->sinks[i].type->name, 1, err,
+		    sizeof(err));
+		s->sinks[i].type->stats(s->sinks[i].rt, p);
+		if (p->nfields > 0)
+			emit(s, p);
+	}
+	sinks_flush(s);
+}
+
+static int
+self_on_timer(sd_event_source *src, uint64_t usec, void *arg)
+{
+	struct sched	*s = arg;
+	uint64_t	 iv = s->cfg->self_interval_us;
+
+	(void)usec;
+	self_metrics(s);
+	if (iv == 0)
+		return 0;
+	do
+		s->self_deadline += iv;
+	while (s->self_deadline <= mono_us());
+	sd_event_source_set_time(src, s->self_deadline);
+	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+static void
+self_arm(struct sched *s)
+{
+	uint64_t	iv = s->cfg->self_interval_us, now_r, now_m;
+
+	s->self_timer = sd_event_source_disable_unref(s->self_timer);
+	if (iv == 0 || s->opts->once)
+		return;
+	now_r = real_us();
+	now_m = mono_us();
+	s->self_deadline = now_m + (iv - now_r % iv);
+	if (sd_event_add_time(s->ev, &s->self_timer, CLOCK_MONOTONIC,
+	    s->self_deadline, 1000, self_on_timer, s) < 0)
+		fatalx("self-metrics timer");
+}
+
+/* Reload and shutdown. */
+
+static int
+cfg_job_same_timing(const struct cfg_job *a, const struct cfg_job *b)
+{
+	return a->interval_us == b->interval_us && a->splay_us == b->splay_us;
+}
+
+static void
+sched_reload(struct sched *s)
+{
+	struct cfg	*ncfg, *ocfg = s->cfg;
+	struct job	*j, *next;
+	struct sink_rt	*nsinks;
+	size_t		 nn, i;
+	char		 err[4096];
+
+	log_notice("reloading %s", s->opts->config_file);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)mono_us());
+	if ((ncfg = cfg_load(s->opts->config_file, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("reload failed, the running configuration stays: %s",
+		    err);
+		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
+		return;
+	}
+	if (sinks_start(s, ncfg, s->sinks, s->nsinks, &nsinks, &nn) == -1) {
+		log_warnx("reload failed, the running configuration stays");
+		cfg_free(ncfg);
+		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
+		return;
+	}
+	sinks_stop(s->sinks, s->nsinks);
+	s->sinks = nsinks;
+	s->nsinks = nn;
+	s->cfg = ncfg;
+	/* Jobs that stay keep their timer, so their phase and count. */
+	for (j = s->jobs; j != NULL; j = next) {
+		const struct cfg_job *c = cfg_job_find(ncfg, j->name);
+
+		next = j->next;
+		if (j->conf == NULL)
+			continue;
+		if (c == NULL) {
+			job_retire(j);
+			continue;
+		}
+		if (!cfg_job_same_timing(j->conf, c))
+			job_arm(j, first_deadline(s, c));
+		j->conf = c;
+	}
+	for (i = 0; i < ncfg->njobs; i++) {
+		for (j = s->jobs; j != NULL; j = j->next)
+			if (j->conf != NULL &&
+			    strcmp(j->name, ncfg->jobs[i].name) == 0)
+				break;
+		if (j == NULL)
+			job_new(s, &ncfg->jobs[i]);
+	}
+	if (ocfg->self_interval_us != ncfg->self_interval_us)
+		self_arm(s);
+	cfg_free(ocfg);
+	log_notice("configuration reloaded: %zu jobs, %zu sinks",
+	    ncfg->njobs, s->nsinks);
+	sd_notify(0, "READY=1\nSTATUS=running");
+	pending_drain(s);
+}
+
+static void
+sched_maybe_exit(struct sched *s)
+{
+	if (child_count() > 0)
+		return;
+	if (s->stopping || (s->opts->once && s->pending_head == NULL)) {
+		if (s->opts->once) {
+			const struct job *j;
+
+			for (j = s->jobs; j != NULL; j = j->next)
+				if (j->timer != NULL &&
+				    sd_event_source_get_enabled(j->timer,
+				    NULL) > 0)
+					return;
+		}
+		sd_event_exit(s->ev, 0);
+	}
+}
+
+static int
+stop_on_timer(sd_event_source *src, uint64_t usec, void *arg)
+{
+	(void)src;
+	(void)usec;
+	(void)arg;
+	log_warnx("%zu runs still going after the stop grace: killed",
+	    child_count());
+	child_kill_all();
+	return 0;
+}
+
+static void
+sched_stop(struct sched *s, const char *why)
+{
+	struct job	*j;
+
+	if (s->stopping)
+		return;
+	s->stopping = 1;
+	log_info("%s: stopping, %zu runs to finish", why, child_count());
+	sd_notify(0, "STOPPING=1");
+	for (j = s->jobs; j != NULL; j = j->next) {
+		if (j->timer != NULL)
+			sd_event_source_set_enabled(j->timer, SD_EVENT_OFF);
+		if (j->pending)
+			pending_remove(s, j);
+	}
+	s->self_timer = sd_event_source_disable_unref(s->self_timer);
+	if (child_count() > 0)
+		sd_event_add_time(s->ev, &s->stop_timer, CLOCK_MONOTONIC,
+		    mono_us() + s->cfg->stop_grace_us, 1000, stop_on_timer, s);
+	sched_maybe_exit(s);
+}
+
+static int
+on_signal(sd_event_source *src, const struct signalfd_siginfo *si,
+    void *arg)
+{
+	struct sched	*s = arg;
+
+	(void)src;
+	switch (si->ssi_signo) {
+	case SIGHUP:
+		if (!s->stopping && !s->opts->once)
+			sched_reload(s);
+		break;
+	default:
+		sched_stop(s, strsignal((int)si->ssi_signo));
+		break;
+	}
+	return 0;
+}
 
 int
 sched_main(struct cfg *cfg, const struct sched_opts *opts)
 {
-	(void)opts;
-	cfg_free(cfg);
-	log_warnx("the scheduler is not built yet");
-	return EX_SOFTWARE;
+	struct sched	 s;
+	struct job	*j, *next;
+	sigset_t	 mask;
+	size_t		 i;
+	int		 r, rc = EX_OK;
+
+	memset(&s, 0, sizeof(s));
+	s.cfg = cfg;
+	s.opts = opts;
+	s.start_mono = mono_us();
+	lp_point_init(&s.pt);
+	buf_init(&s.line, LP_MAX_LINE + 1024);
+	if (lagstats_init(&s.lag) == -1)
+		fatal("lagstats");
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+
+	if ((r = sd_event_new(&s.ev)) < 0) {
+		errno = -r;
+		fatal("sd_event_new");
+	}
+	if (sd_event_add_signal(s.ev, NULL, SIGTERM, on_signal, &s) < 0 ||
+	    sd_event_add_signal(s.ev, NULL, SIGINT, on_signal, &s) < 0 ||
+	    sd_event_add_signal(s.ev, NULL, SIGHUP, on_signal, &s) < 0 ||
+	    child_init(s.ev) == -1)
+		fatalx("cannot set up signal handling");
+	sd_event_set_watchdog(s.ev, 1);
+
+	if (sinks_start(&s, cfg, NULL, 0, &s.sinks, &s.nsinks) == -1) {
+		cfg_free(cfg);
+		sd_event_unref(s.ev);
+		return EX_CONFIG;
+	}
+	for (i = 0; i < cfg->njobs; i++)
+		if (!opts->once || opts->only_job == NULL ||
+		    strcmp(opts->only_job, cfg->jobs[i].name) == 0)
+			job_new(&s, &cfg->jobs[i]);
+	self_arm(&s);
+
+	if (!opts->once) {
+		log_info("qosd %s started: agent \"%s\", %zu jobs, %zu sinks",
+		    QOSD_VERSION, cfg->agent_id, cfg->njobs, s.nsinks);
+		sd_notify(0, "READY=1\nSTATUS=running");
+	} else if (s.jobs == NULL)
+		sd_event_exit(s.ev, 0);
+
+	if ((r = sd_event_loop(s.ev)) < 0) {
+		errno = -r;
+		log_warn("event loop");
+		rc = EX_SOFTWARE;
+	}
+	if (opts->once && s.once_failed && rc == EX_OK)
+		rc = 1;
+
+	for (j = s.jobs; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	if (!opts->once)
+		self_metrics(&s);
+	sinks_stop(s.sinks, s.nsinks);
+	s.self_timer = sd_event_source_disable_unref(s.self_timer);
+	s.stop_timer = sd_event_source_disable_unref(s.stop_timer);
+	sd_event_unref(s.ev);
+	lagstats_cleanup(&s.lag);
+	lp_point_cleanup(&s.pt);
+	buf_cleanup(&s.line);
+	cfg_free(s.cfg);
+	if (!opts->once)
+		log_info("stopped");
+	return rc;
 }

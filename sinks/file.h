@@ -7,5 +7,7 @@
 #include "sink.h"
 
 extern const struct sink_type sink_file_type;
+/* A configured state for standard output, to start() without a config. */
+extern const void *const sink_file_stdout;
 
 #endif /* SINKS_FILE_H */

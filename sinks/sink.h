@@ -2,15 +2,23 @@
  * sink.h: where points go after the parent has validated them.
  *
  * A sink type validates its settings at configure() time (in the parent,
- * no I/O, like a collector) and is started by the scheduler.  The runtime
- * half of this interface is completed by the scheduler.
+ * no I/O, like a collector).  The scheduler then start()s one instance per
+ * configured sink, write()s it complete lines of line protocol (never
+ * blocking on the network: a sink that delivers remotely spools and ships
+ * from a process of its own), flush()es it after each run, adds its figures
+ * to the self-metrics with stats(), and stop()s it at exit or when a reload
+ * changes it.
  */
 #ifndef SINKS_SINK_H
 #define SINKS_SINK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libconfig.h>
+#include <systemd/sd-event.h>
+
+struct lp_point;
 
 struct sink_type {
 	const char	*name;		/* the `type` setting: "file" */
@@ -18,6 +26,22 @@ struct sink_type {
 	int		(*configure)(const config_setting_t *s, void **state,
 			    char *err, size_t errlen);
 	void		(*release)(void *state);
+	/* Whether two configured states are the same (keep the sink). */
+	int		(*same)(const void *a, const void *b);
+	/*
+	 * Start an instance from a configured state (borrowed: copy what
+	 * is kept).  NULL with a reason in err.
+	 */
+	void		*(*start)(const void *state, const char *name,
+			    sd_event *ev, char *err, size_t errlen);
+	/* Take len bytes of complete lines.  0, or -1 if they were lost. */
+	int		(*write)(void *sink, const char *lines, size_t len);
+	/* Push out what is buffered (end of a run). */
+	void		(*flush)(void *sink);
+	/* Add the sink's figures as fields of p (measurement qosd_sink). */
+	void		(*stats)(void *sink, struct lp_point *p);
+	/* Flush, release everything; NULL is fine. */
+	void		(*stop)(void *sink);
 };
 
 /* The sink type called name, or NULL. */

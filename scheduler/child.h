@@ -1,0 +1,77 @@
+/*
+ * child.h: one collector run as a forked child process.
+ *
+ * The child gets its own process group, /dev/null as stdin and stdout, the
+ * parent's stderr, no other fd but the write end of a pipe, no core dumps,
+ * and (unless the collector asks for CAP_NET_RAW) no capabilities.  The
+ * parent reads the pipe without blocking and hands every complete line to
+ * a callback; it enforces the run's timeout (SIGTERM to the group, then
+ * SIGKILL after a grace) and its output cap (SIGKILL).  When the child has
+ * exited and the pipe is drained, the remaining members of its process
+ * group are killed and the done callback reports how it went.
+ */
+#ifndef SCHEDULER_CHILD_H
+#define SCHEDULER_CHILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+struct qosd_collector;
+struct child;
+
+enum child_status {
+	CHILD_OK,		/* exit 0 */
+	CHILD_FAILED,		/* exit status other than 0 */
+	CHILD_TIMEOUT,		/* killed by us at its deadline */
+	CHILD_CRASHED,		/* killed by a signal not ours */
+	CHILD_OVERFLOW,		/* killed by us: printed more than allowed */
+	CHILD_SPAWN_ERROR	/* never ran (fork or pipe failed) */
+};
+
+struct child_result {
+	enum child_status status;
+	int		 code;		/* exit status or signal number */
+	uint64_t	 duration_us;	/* fork to reap */
+	uint64_t	 maxrss_bytes;	/* the child's peak RSS */
+	uint64_t	 bytes;		/* output read */
+	unsigned long	 lines;		/* complete lines handed over */
+};
+
+struct child_spec {
+	const struct qosd_collector *plugin;
+	void		*state;		/* the job's configured state */
+	const char	*job;		/* for logs */
+	uint64_t	 timeout_us;
+	uint64_t	 grace_us;	/* SIGTERM to SIGKILL */
+	uint64_t	 max_output;	/* bytes */
+};
+
+struct child_cb {
+	/* A complete line of output (no '\n'), or one too long (toolong). */
+	void	(*line)(void *arg, const char *line, size_t len, int toolong);
+	/* The run is over; the struct child is freed after this returns. */
+	void	(*done)(void *arg, const struct child_result *);
+};
+
+/* Install the SIGCHLD handling; once, before any child_start(). */
+int	child_init(sd_event *ev);
+/*
+ * Fork a run of spec (whose strings are borrowed for the call only).  On
+ * success the callbacks will be called with arg; returns NULL (after
+ * logging why) when no process could be started.
+ */
+struct child *child_start(sd_event *ev, const struct child_spec *spec,
+	    const struct child_cb *cb, void *arg);
+/* SIGKILL the child's process group now; done still follows. */
+void	child_kill(struct child *);
+/* child_kill() every child. */
+void	child_kill_all(void);
+/* The number of children started and not yet done. */
+size_t	child_count(void);
+/* The status's name: "ok", "failed", "timeout", "crashed", "overflow". */
+const char *child_status_str(enum child_status);
+
+#endif /* SCHEDULER_CHILD_H */

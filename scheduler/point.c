@@ -1,0 +1,253 @@
+/*
+ * point.c: the point API exported to collectors (collector.h).  It runs in
+ * the forked child: each qosd_point_end() encodes one line and writes it
+ * whole to the pipe the parent reads.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "collector.h"
+#include "log.h"
+#include "lp.h"
+#include "point.h"
+
+struct qosd_out {
+	int		 fd;
+	char		*job;
+	uint64_t	 deadline_us;
+	struct lp_point	 p;
+	struct buf	 line;
+	int		 open;		/* a point is being built */
+	int		 bad;		/* and something went wrong with it */
+	unsigned long	 count;
+};
+
+struct qosd_out *
+point_out_new(int fd, const char *job, uint64_t deadline_us)
+{
+	struct qosd_out	*o;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return NULL;
+	if ((o->job = strdup(job)) == NULL) {
+		free(o);
+		return NULL;
+	}
+	o->fd = fd;
+	o->deadline_us = deadline_us;
+	lp_point_init(&o->p);
+	buf_init(&o->line, LP_MAX_LINE);
+	return o;
+}
+
+unsigned long
+point_out_count(const struct qosd_out *o)
+{
+	return o->count;
+}
+
+void
+point_out_free(struct qosd_out *o)
+{
+	if (o == NULL)
+		return;
+	lp_point_cleanup(&o->p);
+	buf_cleanup(&o->line);
+	free(o->job);
+	free(o);
+}
+
+const char *
+qosd_out_job(const struct qosd_out *o)
+{
+	return o->job;
+}
+
+uint64_t
+qosd_out_deadline_us(const struct qosd_out *o)
+{
+	return o->deadline_us;
+}
+
+/* One log line per failure, in the run's name; marks the point bad. */
+static int
+point_fail(struct qosd_out *o, const char *what, const char *err)
+{
+	log_warnx("%s: %s: %s", o->job, what, err);
+	o->bad = 1;
+	return -1;
+}
+
+int
+qosd_point_begin(struct qosd_out *o, const char *measurement)
+{
+	char	err[256];
+
+	if (o->open)
+		log_warnx("%s: point begun before the previous one ended; "
+		    "the previous one is dropped", o->job);
+	lp_point_reset(&o->p);
+	o->open = 1;
+	o->bad = 0;
+	if (lp_point_set_measurement(&o->p, measurement, err,
+	    sizeof(err)) == -1)
+		return point_fail(o, "measurement", err);
+	return 0;
+}
+
+static int
+point_check_open(struct qosd_out *o)
+{
+	if (!o->open) {
+		log_warnx("%s: point API used outside qosd_point_begin/end",
+		    o->job);
+		return -1;
+	}
+	return 0;
+}
+
+int
+qosd_point_tag(struct qosd_out *o, const char *key, const char *value)
+{
+	char	err[256];
+
+	if (point_check_open(o) == -1)
+		return -1;
+	if (lp_point_tag(&o->p, key, value, 1, err, sizeof(err)) == -1)
+		return point_fail(o, "tag", err);
+	return 0;
+}
+
+int
+qosd_point_float(struct qosd_out *o, const char *key, double v)
+{
+	char	err[256];
+
+	if (point_check_open(o) == -1)
+		return -1;
+	if (lp_point_field_float(&o->p, key, v, err, sizeof(err)) == -1)
+		return point_fail(o, "field", err);
+	return 0;
+}
+
+int
+qosd_point_int(struct qosd_out *o, const char *key, int64_t v)
+{
+	char	err[256];
+
+	if (point_check_open(o) == -1)
+		return -1;
+	if (lp_point_field_int(&o->p, key, v, err, sizeof(err)) == -1)
+		return point_fail(o, "field", err);
+	return 0;
+}
+
+int
+qosd_point_bool(struct qosd_out *o, const char *key, int v)
+{
+	char	err[256];
+
+	if (point_check_open(o) == -1)
+		return -1;
+	if (lp_point_field_bool(&o->p, key, v, err, sizeof(err)) == -1)
+		return point_fail(o, "field", err);
+	return 0;
+}
+
+int
+qosd_point_str(struct qosd_out *o, const char *key, const char *v)
+{
+	char	 err[256];
+	char	*clean, *c;
+	int	 rc;
+
+	if (point_check_open(o) == -1)
+		return -1;
+	/* Error texts from libraries may carry newlines: flatten them. */
+	if ((clean = strdup(v)) == NULL)
+		return point_fail(o, "field", strerror(errno));
+	for (c = clean; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	rc = lp_point_field_str(&o->p, key, clean, err, sizeof(err));
+	free(clean);
+	if (rc == -1)
+		return point_fail(o, "field", err);
+	return 0;
+}
+
+int
+qosd_point_time(struct qosd_out *o, int64_t ns)
+{
+	if (point_check_open(o) == -1)
+		return -1;
+	lp_point_set_time(&o->p, ns);
+	return 0;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+qosd_point_end(struct qosd_out *o)
+{
+	struct timespec	 ts;
+	char		 err[256];
+
+	if (point_check_open(o) == -1)
+		return -1;
+	o->open = 0;
+	if (o->bad)
+		return -1;
+	if (!o->p.has_time) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		lp_point_set_time(&o->p, (int64_t)ts.tv_sec * 1000000000 +
+		    ts.tv_nsec);
+	}
+	buf_reset(&o->line);
+	if (lp_encode(&o->p, &o->line, err, sizeof(err)) == -1) {
+		log_warnx("%s: point dropped: %s", o->job, err);
+		return -1;
+	}
+	if (write_all(o->fd, o->line.data, o->line.len) == -1) {
+		log_warn("%s: write to the daemon", o->job);
+		return -1;
+	}
+	o->count++;
+	return 0;
+}
+
+int
+qosd_out_exec(struct qosd_out *o, char *const argv[], char *const envp[])
+{
+	extern char	**environ;
+
+	if (o->fd != STDOUT_FILENO &&
+	    dup2(o->fd, STDOUT_FILENO) == -1) {
+		log_warn("%s: dup2", o->job);
+		return -1;
+	}
+	execve(argv[0], argv, envp != NULL ? envp : environ);
+	log_warn("%s: cannot run \"%s\"", o->job, argv[0]);
+	return -1;
+}

@@ -1,0 +1,22 @@
+/*
+ * point.h: the daemon side of the point API of collector.h, used in a
+ * forked child to hand a run's points to the parent through a pipe.
+ */
+#ifndef SCHEDULER_POINT_H
+#define SCHEDULER_POINT_H
+
+#include <stdint.h>
+
+struct qosd_out;
+
+/*
+ * A new output writing to fd (borrowed) for job (copied), whose run ends
+ * at deadline_us (CLOCK_MONOTONIC).  NULL on allocation failure.
+ */
+struct qosd_out *point_out_new(int fd, const char *job, uint64_t deadline_us);
+/* The number of points written so far. */
+unsigned long point_out_count(const struct qosd_out *);
+/* Free it; NULL is fine. */
+void	point_out_free(struct qosd_out *);
+
+#endif /* SCHEDULER_POINT_H */

@@ -1,0 +1,106 @@
+/*
+ * check_buf.c: the capped buffer and the lag reservoir.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+
+#include "buf.h"
+#include "lagstats.h"
+#include "suites.h"
+
+START_TEST(test_buf_append_beyond_cap_fails_and_keeps_contents)
+{
+	struct buf	b;
+
+	buf_init(&b, 8);
+	ck_assert_int_eq(buf_adds(&b, "12345"), 0);
+	errno = 0;
+	ck_assert_int_eq(buf_adds(&b, "6789"), -1);
+	ck_assert_int_eq(errno, E2BIG);
+	ck_assert_str_eq(buf_str(&b), "12345");
+	ck_assert_int_eq(buf_adds(&b, "678"), 0);
+	ck_assert_str_eq(buf_str(&b), "12345678");
+	ck_assert_int_eq(buf_addc(&b, 'x'), -1);
+	buf_cleanup(&b);
+}
+END_TEST
+
+START_TEST(test_buf_printf_consume_take)
+{
+	struct buf	 b;
+	char		*p;
+	size_t		 n;
+
+	buf_init(&b, 1024);
+	ck_assert_str_eq(buf_str(&b), "");
+	ck_assert_int_eq(buf_addf(&b, "%d-%s", 42, "abc"), 0);
+	buf_consume(&b, 3);
+	ck_assert_str_eq(buf_str(&b), "abc");
+	buf_truncate(&b, 1);
+	ck_assert_str_eq(buf_str(&b), "a");
+	p = buf_take(&b, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(p, "a");
+	free(p);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_ptr_null(buf_take(&b, NULL));
+	buf_cleanup(&b);
+	buf_cleanup(NULL);
+}
+END_TEST
+
+START_TEST(test_lagstats_percentiles_nearest_rank)
+{
+	struct lagstats	ls;
+	uint64_t	i;
+
+	ck_assert_int_eq(lagstats_init(&ls), 0);
+	ck_assert_uint_eq(lagstats_pct(&ls, 50), 0);
+	for (i = 100; i >= 1; i--)
+		lagstats_add(&ls, i);
+	ck_assert_uint_eq(lagstats_pct(&ls, 50), 50);
+	ck_assert_uint_eq(lagstats_pct(&ls, 99), 99);
+	ck_assert_uint_eq(lagstats_pct(&ls, 100), 100);
+	ck_assert_uint_eq(ls.max, 100);
+	lagstats_reset(&ls);
+	ck_assert_uint_eq(lagstats_pct(&ls, 99), 0);
+	lagstats_cleanup(&ls);
+}
+END_TEST
+
+START_TEST(test_lagstats_reservoir_is_bounded_and_max_exact)
+{
+	struct lagstats	ls;
+	uint64_t	i, p50;
+
+	ck_assert_int_eq(lagstats_init(&ls), 0);
+	for (i = 0; i < 10 * LAGSTATS_RESERVOIR; i++)
+		lagstats_add(&ls, i % 1000);
+	lagstats_add(&ls, 123456);
+	ck_assert_uint_eq(ls.n, LAGSTATS_RESERVOIR);
+	ck_assert_uint_eq(ls.max, 123456);
+	p50 = lagstats_pct(&ls, 50);
+	ck_assert_msg(p50 > 450 && p50 < 550, "p50 %llu",
+	    (unsigned long long)p50);
+	lagstats_cleanup(&ls);
+}
+END_TEST
+
+static Suite *
+buf_suite(void)
+{
+	Suite	*s = suite_create("buf");
+	TCase	*tc = tcase_create("buf");
+
+	tcase_add_test(tc, test_buf_append_beyond_cap_fails_and_keeps_contents);
+	tcase_add_test(tc, test_buf_printf_consume_take);
+	tcase_add_test(tc, test_lagstats_percentiles_nearest_rank);
+	tcase_add_test(tc, test_lagstats_reservoir_is_bounded_and_max_exact);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+QOSD_SUITE(buf)

@@ -1,0 +1,363 @@
+/*
+ * check_child.c: a run as a forked child: output lines, exit statuses,
+ * timeout, output cap, crash, and the process group dying with the run.
+ * The collectors here are in-process descriptors; no plugin file needed.
+ */
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <systemd/sd-event.h>
+
+#include "child.h"
+#include "collector.h"
+#include "suites.h"
+
+struct outcome {
+	int			 done;
+	struct child_result	 res;
+	unsigned long		 lines, toolong;
+	char			 first[256];
+};
+
+static int	 mode_count = 3;
+static char	 pidfile[64];
+
+static int
+run_points(void *state, struct qosd_out *out)
+{
+	int	i;
+
+	(void)state;
+	for (i = 0; i < mode_count; i++) {
+		qosd_point_begin(out, "t");
+		qosd_point_int(out, "i", i);
+		qosd_point_end(out);
+	}
+	return 0;
+}
+
+static int
+run_fail(void *state, struct qosd_out *out)
+{
+	(void)state;
+	(void)out;
+	return -1;
+}
+
+static int
+run_crash(void *state, struct qosd_out *out)
+{
+	volatile int *p = NULL;
+
+	(void)state;
+	(void)out;
+	return *p;
+}
+
+static int
+run_sleep(void *state, struct qosd_out *out)
+{
+	(void)state;
+	(void)out;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Ignores SIGTERM, so only SIGKILL ends it. */
+static int
+run_stubborn(void *state, struct qosd_out *out)
+{
+	(void)state;
+	(void)out;
+	signal(SIGTERM, SIG_IGN);
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int
+run_flood(void *state, struct qosd_out *out)
+{
+	static char	 chunk[65536];
+	long		 i;
+
+	(void)state;
+	(void)out;
+	memset(chunk, 'x', sizeof(chunk));
+	for (i = 0; i < 100L * 1024 * 1024 / (long)sizeof(chunk); i++)
+		if (write(3, chunk, sizeof(chunk)) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+run_garbage(void *state, struct qosd_out *out)
+{
+	static const char text[] = "good a=1i\nnot line protocol\n"
+	    "good a=2i\n\nlast a=3i";
+
+	(void)state;
+	(void)out;
+	return write(3, text, sizeof(text) - 1) == -1 ? -1 : 0;
+}
+
+static int
+run_toolong(void *state, struct qosd_out *out)
+{
+	size_t	 n = 200000;
+	char	*big = malloc(n);
+
+	(void)state;
+	(void)out;
+	memset(big, 'y', n);
+	big[n - 1] = '\n';
+	if (write(3, big, n) == -1 || write(3, "after a=1i\n", 11) == -1)
+		return -1;
+	return 0;
+}
+
+/* A grandchild that would outlive the run; its pid goes to pidfile. */
+static int
+run_grandchild(void *state, struct qosd_out *out)
+{
+	pid_t	 pid;
+	FILE	*f;
+
+	(void)state;
+	(void)out;
+	if ((pid = fork()) == 0) {
+		for (;;)
+			pause();
+	}
+	if ((f = fopen(pidfile, "w")) == NULL)
+		return -1;
+	fprintf(f, "%ld\n", (long)pid);
+	fclose(f);
+	return 0;
+}
+
+static struct qosd_collector coll = { .abi = QOSD_COLLECTOR_ABI,
+    .name = "test" };
+
+static void
+on_line(void *arg, const char *line, size_t len, int toolong)
+{
+	struct outcome	*o = arg;
+
+	if (toolong) {
+		o->toolong++;
+		return;
+	}
+	if (o->lines++ == 0)
+		snprintf(o->first, sizeof(o->first), "%.*s", (int)len, line);
+}
+
+static void
+on_done(void *arg, const struct child_result *r)
+{
+	struct outcome	*o = arg;
+
+	o->done = 1;
+	o->res = *r;
+}
+
+static sd_event	*ev;
+
+static void
+setup(void)
+{
+	sigset_t	m;
+
+	sigemptyset(&m);
+	sigaddset(&m, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	ck_assert_int_ge(sd_event_new(&ev), 0);
+	ck_assert_int_eq(child_init(ev), 0);
+}
+
+static void
+teardown(void)
+{
+	ev = sd_event_unref(ev);
+}
+
+/* Run coll with run() and limits until done; returns the outcome. */
+static struct outcome
+run_one(int (*run)(void *, struct qosd_out *), uint64_t timeout_us,
+    uint64_t max_output)
+{
+	static const struct child_cb	cb = { on_line, on_done };
+	struct child_spec		spec;
+	struct outcome			o;
+
+	memset(&o, 0, sizeof(o));
+	coll.run = run;
+	memset(&spec, 0, sizeof(spec));
+	spec.plugin = &coll;
+	spec.job = "t";
+	spec.timeout_us = timeout_us;
+	spec.grace_us = 300000;
+	spec.max_output = max_output;
+	ck_assert_ptr_nonnull(child_start(ev, &spec, &cb, &o));
+	while (!o.done)
+		ck_assert_int_ge(sd_event_run(ev, (uint64_t)-1), 0);
+	ck_assert_uint_eq(child_count(), 0);
+	return o;
+}
+
+START_TEST(test_child_delivers_each_point_as_a_line)
+{
+	struct outcome	o;
+
+	mode_count = 5;
+	o = run_one(run_points, 5000000, 1 << 20);
+	ck_assert_int_eq(o.res.status, CHILD_OK);
+	ck_assert_uint_eq(o.lines, 5);
+	ck_assert_msg(strncmp(o.first, "t i=0i ", 7) == 0, "first: %s",
+	    o.first);
+}
+END_TEST
+
+START_TEST(test_child_reports_failure_exit_status)
+{
+	struct outcome	o = run_one(run_fail, 5000000, 1 << 20);
+
+	ck_assert_int_eq(o.res.status, CHILD_FAILED);
+	ck_assert_int_eq(o.res.code, 1);
+}
+END_TEST
+
+START_TEST(test_child_crash_is_recorded_with_its_signal)
+{
+	struct outcome	o = run_one(run_crash, 5000000, 1 << 20);
+
+	ck_assert_int_eq(o.res.status, CHILD_CRASHED);
+	ck_assert_int_eq(o.res.code, SIGSEGV);
+}
+END_TEST
+
+START_TEST(test_child_sleeping_past_timeout_is_terminated)
+{
+	struct outcome	o = run_one(run_sleep, 300000, 1 << 20);
+
+	ck_assert_int_eq(o.res.status, CHILD_TIMEOUT);
+	ck_assert_int_eq(o.res.code, SIGTERM);
+	ck_assert_uint_ge(o.res.duration_us, 300000);
+	ck_assert_uint_lt(o.res.duration_us, 3000000);
+}
+END_TEST
+
+START_TEST(test_child_ignoring_sigterm_is_killed_after_grace)
+{
+	struct outcome	o = run_one(run_stubborn, 200000, 1 << 20);
+
+	ck_assert_int_eq(o.res.status, CHILD_TIMEOUT);
+	ck_assert_int_eq(o.res.code, SIGKILL);
+	ck_assert_uint_ge(o.res.duration_us, 500000);
+}
+END_TEST
+
+START_TEST(test_child_flood_of_100mb_is_cut_at_the_cap)
+{
+	struct rusage	ru0, ru1;
+	struct outcome	o;
+
+	getrusage(RUSAGE_SELF, &ru0);
+	o = run_one(run_flood, 20000000, 1 << 20);
+	getrusage(RUSAGE_SELF, &ru1);
+	ck_assert_int_eq(o.res.status, CHILD_OVERFLOW);
+	ck_assert_uint_le(o.res.bytes, (1 << 20) + 65536);
+	/* The parent read at most a few buffers' worth: bounded memory. */
+	ck_assert_int_lt(ru1.ru_maxrss - ru0.ru_maxrss, 16 * 1024);
+}
+END_TEST
+
+START_TEST(test_child_hands_over_lines_good_or_bad_and_the_last_one)
+{
+	struct outcome	o = run_one(run_garbage, 5000000, 1 << 20);
+
+	ck_assert_int_eq(o.res.status, CHILD_OK);
+	/* Four non-empty lines and an empty one; the unterminated last. */
+	ck_assert_uint_eq(o.lines, 5);
+	ck_assert_str_eq(o.first, "good a=1i");
+}
+END_TEST
+
+START_TEST(test_child_too_long_line_is_flagged_and_reading_goes_on)
+{
+	struct outcome	o = run_one(run_toolong, 5000000, 1 << 20);
+
+	ck_assert_int_eq(o.res.status, CHILD_OK);
+	ck_assert_uint_eq(o.toolong, 1);
+	ck_assert_uint_eq(o.lines, 1);
+	ck_assert_str_eq(o.first, "after a=1i");
+}
+END_TEST
+
+START_TEST(test_child_grandchild_dies_with_the_group)
+{
+	struct outcome	 o;
+	FILE		*f;
+	long		 pid = 0;
+	int		 i;
+
+	snprintf(pidfile, sizeof(pidfile), "/tmp/qosd-gc.%ld",
+	    (long)getpid());
+	o = run_one(run_grandchild, 5000000, 1 << 20);
+	ck_assert_int_eq(o.res.status, CHILD_OK);
+	ck_assert_ptr_nonnull(f = fopen(pidfile, "r"));
+	ck_assert_int_eq(fscanf(f, "%ld", &pid), 1);
+	fclose(f);
+	unlink(pidfile);
+	/* Killed; it is init's to reap, so wait until it is gone. */
+	for (i = 0; i < 200 && kill((pid_t)pid, 0) == 0; i++) {
+		char	 path[64], st = 0;
+		FILE	*sf;
+
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if ((sf = fopen(path, "r")) != NULL) {
+			if (fscanf(sf, "%*d %*s %c", &st) != 1)
+				st = 0;
+			fclose(sf);
+		}
+		if (st == 'Z')
+			break;
+		usleep(10000);
+	}
+	ck_assert_msg(i < 200, "grandchild %ld still alive", pid);
+}
+END_TEST
+
+static Suite *
+child_suite(void)
+{
+	Suite	*s = suite_create("child");
+	TCase	*tc = tcase_create("runs");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_child_delivers_each_point_as_a_line);
+	tcase_add_test(tc, test_child_reports_failure_exit_status);
+	tcase_add_test(tc, test_child_crash_is_recorded_with_its_signal);
+	tcase_add_test(tc, test_child_sleeping_past_timeout_is_terminated);
+	tcase_add_test(tc, test_child_ignoring_sigterm_is_killed_after_grace);
+	tcase_add_test(tc, test_child_flood_of_100mb_is_cut_at_the_cap);
+	tcase_add_test(tc,
+	    test_child_hands_over_lines_good_or_bad_and_the_last_one);
+	tcase_add_test(tc,
+	    test_child_too_long_line_is_flagged_and_reading_goes_on);
+	tcase_add_test(tc, test_child_grandchild_dies_with_the_group);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+QOSD_SUITE(child)
