@@ -18,6 +18,8 @@
 
 #define QUOTE_MAX	60	/* characters of a string shown in messages */
 #define MSG_MAX		4096
+#define NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+	"0123456789_.-"
 
 static const config_setting_t *
 member(const config_setting_t *g, const char *name)
@@ -47,7 +49,8 @@ cfgval_path(const config_setting_t *s, struct buf *b)
 	    (nm = config_setting_get_member(s, "name")) != NULL &&
 	    config_setting_type(nm) == CONFIG_TYPE_STRING &&
 	    (name = config_setting_get_string(nm)) != NULL && *name != '\0' &&
-	    strpbrk(name, "\n\r") == NULL && strlen(name) <= QUOTE_MAX)
+	    strlen(name) <= QUOTE_MAX && strspn(name, NAME_CHARS) ==
+	    strlen(name))
 		buf_adds(b, name);
 	else
 		buf_addf(b, "%d", config_setting_index(s));
