@@ -314,9 +314,9 @@ load_tags(const config_setting_t *parent, struct cfg_tag **tagsp,
 		key = config_setting_name(s);
 		if (in_list(key, reserved_tags))
 			return qosd_cfg_error(s, err, errlen, "the tag key "
-			    "\"%s\" is reserved: qosd sets the tags agent "
-			    "and job itself, and line protocol forbids time",
-			    key);
+			    "\"%s\" is reserved: %s", key,
+			    strcmp(key, "time") == 0 ? "line protocol has no "
+			    "tag called time" : "qosd sets it on every point");
 		if (check_tag_value(s, err, errlen) == -1)
 			return -1;
 	}
@@ -573,7 +573,7 @@ job_timing(struct loader *ld, const config_setting_t *s, struct cfg_job *j)
 	    ld->errlen) == -1)
 		return -1;
 	if (rs == 1 && within_interval(s, "splay", splay, interval,
-	    "a job's start is offset by less than one interval", ld->err,
+	    "a run's offset must fall within one interval", ld->err,
 	    ld->errlen) == -1)
 		return -1;
 	j->interval_us = to_us(interval);
