@@ -16,10 +16,10 @@
 #include "cfgval.h"
 #include "collector.h"
 
-#define QUOTE_MAX	60	/* characters of a string shown in messages */
+#define QUOTE_MAX	60	/* characters of a string in messages */
 #define MSG_MAX		4096
-#define NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
-	"0123456789_.-"
+#define NAME_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+	"abcdefghijklmnopqrstuvwxyz0123456789_.-"
 
 static const config_setting_t *
 member(const config_setting_t *g, const char *name)

@@ -482,13 +482,14 @@ load_sink(struct loader *ld, const config_setting_t *list, unsigned int i)
 			    type->name, same + 1);
 		name = defname;
 	}
-	for (k = 0; k < cfg->nsinks; k++)
-		if (strcmp(cfg->sinks[k].name, name) == 0)
-			return qosd_cfg_error(s, ld->err, ld->errlen, "the sink "
-			    "name \"%s\" is already used by the sink at line "
-			    "%u: give each sink its own name", name,
-			    config_setting_source_line(
-			    config_setting_get_elem(list, (unsigned int)k)));
+	for (k = 0; k < cfg->nsinks; k++) {
+		if (strcmp(cfg->sinks[k].name, name) != 0)
+			continue;
+		return qosd_cfg_error(s, ld->err, ld->errlen, "the sink name "
+		    "\"%s\" is already used by the sink at line %u: give "
+		    "each sink its own name", name, config_setting_source_line(
+		    config_setting_get_elem(list, (unsigned int)k)));
+	}
 	sk = &cfg->sinks[cfg->nsinks];
 	ld->err[0] = '\0';
 	if (type->configure(s, &sk->state, ld->err, ld->errlen) == -1) {
