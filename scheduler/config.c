@@ -717,9 +717,15 @@ cfg_load(const char *path, char *err, size_t errlen)
 	config_t		 c;
 	const config_setting_t	*root;
 	struct loader		 ld;
+	char			 scratch[2];
 	int			 rc = -1;
 
 	memset(&ld, 0, sizeof(ld));
+	/* err[0] is cleared to tell a configure() that gave no reason. */
+	if (err == NULL || errlen == 0) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
 	ld.err = err;
 	ld.errlen = errlen;
 	ld.cfg = xcalloc(1, sizeof(*ld.cfg));
