@@ -70,6 +70,8 @@ LIB_OBJS    := $(filter-out $(BUILD)/scheduler/main.o,$(DAEMON_OBJS))
 COLLECTORS  := $(basename $(notdir $(wildcard collectors/*.c)))
 PLUGINS     := $(COLLECTORS:%=$(BUILD)/collectors/%.so)
 
+TPLUG_SRCS  := $(sort $(wildcard tests/plugins/*.c))
+TEST_PLUGINS := $(TPLUG_SRCS:%.c=$(BUILD)/%.so)
 UNIT_SRCS   := $(sort $(wildcard tests/unit/check_*.c))
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS   := $(sort $(wildcard tests/tools/*.c))
@@ -103,12 +105,19 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o \
 		$(BUILD)/tests/unit/check_$*.o $(BUILD)/tests/unit/main.o \
 		$(LIB_OBJS) $(CHECK_LIBS)
 
+# The config suite loads the test plugins.
+$(BUILD)/tests/check_config: $(TEST_PLUGINS)
+
+# Collectors for tests only (tests/plugins), loaded with --plugin-dir.
+$(BUILD)/tests/plugins/%.so: $(BUILD)/tests/plugins/%.o
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $<
+
 # Test tools (responders, hostile servers, helpers) may use daemon modules.
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) -pie $(LDFLAGS_ALL) -o $@ $< $(LIB_OBJS) $(CHECK_LIBS)
 
-tests: all $(UNIT_BINS) $(TOOL_BINS)
+tests: all $(TEST_PLUGINS) $(UNIT_BINS) $(TOOL_BINS)
 
 # Install what is missing, then build and test in a fresh make so that
 # pkg-config sees the packages just installed.

@@ -95,7 +95,7 @@ logit(int pri, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog_errno(int pri, const char *fmt, va_list ap)
 {
 	char	 msg[1800];

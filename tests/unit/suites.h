@@ -8,6 +8,8 @@
 
 #include <check.h>
 
+Suite	*config_suite(void);
+
 /* Defined by each check_<module>.c through QOSD_SUITE(). */
 Suite	*unit_suite(void);
 

@@ -1,0 +1,790 @@
+/*
+ * config.c: loading and validating the configuration file.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "buf.h"
+#include "cfgval.h"
+#include "collector.h"
+#include "config.h"
+#include "log.h"
+#include "plugin.h"
+#include "sink.h"
+
+#define NAME_MAX_LEN	64	/* job and sink names */
+#define DAY		86400.0
+#define MSG_MAX		4096
+
+#define NO_SINKS_HINT	"no sinks: add one, e.g. " \
+	"sinks = ( { type = \"file\"; path = \"-\"; } );"
+
+struct loader {
+	struct cfg	*cfg;
+	char		*err;
+	size_t		 errlen;
+	double		 interval;	/* defaults { }, in seconds */
+	double		 timeout;
+	double		 splay;
+	uint64_t	 max_output;
+};
+
+static const char *const top_settings[] = {
+	"agent", "daemon", "defaults", "sinks", "jobs", NULL
+};
+static const char *const agent_settings[] = { "id", "tags", NULL };
+static const char *const daemon_settings[] = {
+	"state_dir", "max_children", "self_interval", "stop_grace", NULL
+};
+static const char *const defaults_settings[] = {
+	"interval", "timeout", "splay", "max_output", NULL
+};
+static const char *const sink_settings[] = { "type", "name", NULL };
+static const char *const job_settings[] = {
+	"name", "collector", "interval", "timeout", "splay", "max_output",
+	"tags", "exclusive", "enabled", NULL
+};
+static const char *const reserved_tags[] = { "agent", "job", "time", NULL };
+
+static char *
+xstrdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("strdup");
+	return p;
+}
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if ((p = calloc(n == 0 ? 1 : n, size)) == NULL)
+		fatal("calloc");
+	return p;
+}
+
+static uint64_t
+to_us(double seconds)
+{
+	return (uint64_t)llround(seconds * 1e6);
+}
+
+static int
+in_list(const char *s, const char *const *list)
+{
+	size_t	i;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Levenshtein distance, for "did you mean"; large for long names. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), i, j, prev, cur, tmp;
+	size_t	row[NAME_MAX_LEN + 1];
+
+	if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			cur = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < cur)
+				cur = row[j] + 1;
+			if (row[j - 1] + 1 < cur)
+				cur = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = cur;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+static void
+closest(const char *name, const char *const *list, const char **best,
+    size_t *bestd)
+{
+	size_t	i, d;
+
+	for (i = 0; list != NULL && list[i] != NULL; i++)
+		if ((d = distance(name, list[i])) < *bestd) {
+			*bestd = d;
+			*best = list[i];
+		}
+}
+
+static void
+add_list(struct buf *b, const char *what, const char *const *list)
+{
+	size_t	i;
+
+	if (list == NULL || list[0] == NULL) {
+		buf_addf(b, "%s has no settings of its own", what);
+		return;
+	}
+	buf_addf(b, "%s settings are: ", what);
+	for (i = 0; list[i] != NULL; i++)
+		buf_addf(b, "%s%s", i ? ", " : "", list[i]);
+}
+
+/*
+ * Refuse any member of g that is in neither known list; what and what2
+ * name the lists in the message ("testcoll", "common job").
+ */
+static int
+check_known(const config_setting_t *g, const char *what,
+    const char *const *known, const char *what2, const char *const *known2,
+    char *err, size_t errlen)
+{
+	const config_setting_t	*s;
+	const char		*name, *best = NULL;
+	size_t			 bestd = 3;
+	struct buf		 b;
+	int			 i, n;
+
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned int)i);
+		name = config_setting_name(s);
+		if (in_list(name, known) || in_list(name, known2))
+			continue;
+		closest(name, known, &best, &bestd);
+		closest(name, known2, &best, &bestd);
+		buf_init(&b, MSG_MAX);
+		buf_adds(&b, "unknown setting");
+		if (best != NULL && bestd < strlen(name))
+			buf_addf(&b, " (did you mean \"%s\"?)", best);
+		buf_adds(&b, "; ");
+		add_list(&b, what, known);
+		if (what2 != NULL) {
+			buf_adds(&b, "; ");
+			add_list(&b, what2, known2);
+		}
+		qosd_cfg_error(s, err, errlen, "%s", buf_str(&b));
+		buf_cleanup(&b);
+		return -1;
+	}
+	return 0;
+}
+
+/* A group, absent (NULL), or an error. */
+static int
+get_group(const config_setting_t *parent, const char *name,
+    const char *example, const config_setting_t **g, char *err,
+    size_t errlen)
+{
+	const config_setting_t	*s;
+	char			 expect[256];
+
+	*g = NULL;
+	if ((s = config_setting_get_member(parent, name)) == NULL)
+		return 0;
+	if (!config_setting_is_group(s)) {
+		snprintf(expect, sizeof(expect), "a group: %s = { %s }", name,
+		    example);
+		return cfgval_expected(s, expect, err, errlen);
+	}
+	*g = s;
+	return 1;
+}
+
+/* A list of groups (an empty array will do), absent (NULL), or an error. */
+static int
+get_list(const config_setting_t *parent, const char *name,
+    const char *example, const config_setting_t **l, char *err,
+    size_t errlen)
+{
+	const config_setting_t	*s;
+	char			 expect[256];
+
+	*l = NULL;
+	if ((s = config_setting_get_member(parent, name)) == NULL)
+		return 0;
+	if (!config_setting_is_list(s) && !(config_setting_is_array(s) &&
+	    config_setting_length(s) == 0)) {
+		snprintf(expect, sizeof(expect), "a list of groups: %s = ( "
+		    "{ %s }, ... )", name, example);
+		return cfgval_expected(s, expect, err, errlen);
+	}
+	*l = s;
+	return 1;
+}
+
+static int
+valid_name(const char *s)
+{
+	const char	*p;
+
+	if (*s == '\0' || strlen(s) > NAME_MAX_LEN)
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' ||
+		    *p == '-'))
+			return 0;
+	return 1;
+}
+
+/* A name string member: 1 valid, 0 absent, -1 error. */
+static int
+get_name(const config_setting_t *g, const char *what, const char **v,
+    char *err, size_t errlen)
+{
+	int	r;
+
+	if ((r = qosd_cfg_string(g, "name", 0, v, err, errlen)) != 1)
+		return r;
+	if (!valid_name(*v)) {
+		struct buf	b;
+
+		buf_init(&b, MSG_MAX);
+		cfgval_quote(*v, &b);
+		qosd_cfg_error(config_setting_get_member(g, "name"), err,
+		    errlen, "%s is not a valid %s name: use 1 to %d letters, "
+		    "digits, '_', '.' or '-'", buf_str(&b), what, NAME_MAX_LEN);
+		buf_cleanup(&b);
+		return -1;
+	}
+	return 1;
+}
+
+/* A tag value, or the agent id, which becomes one. */
+static int
+check_tag_value(const config_setting_t *s, char *err, size_t errlen)
+{
+	const char	*v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING ||
+	    *(v = config_setting_get_string(s)) == '\0')
+		return cfgval_expected(s, "a non-empty string", err, errlen);
+	if (strpbrk(v, "\n\r") != NULL)
+		return qosd_cfg_error(s, err, errlen, "a tag value cannot "
+		    "contain a line break");
+	return 0;
+}
+
+static void
+tags_free(struct cfg_tag *tags, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; tags != NULL && i < n; i++) {
+		free(tags[i].key);
+		free(tags[i].value);
+	}
+	free(tags);
+}
+
+static int
+load_tags(const config_setting_t *parent, struct cfg_tag **tagsp,
+    size_t *np, char *err, size_t errlen)
+{
+	const config_setting_t	*g, *s;
+	struct cfg_tag		*tags;
+	const char		*key;
+	size_t			 i, n;
+	int			 r;
+
+	r = get_group(parent, "tags", "key = \"value\"; ...", &g, err,
+	    errlen);
+	if (r != 1)
+		return r;
+	n = (size_t)config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned int)i);
+		key = config_setting_name(s);
+		if (in_list(key, reserved_tags))
+			return qosd_cfg_error(s, err, errlen, "the tag key "
+			    "\"%s\" is reserved: %s", key,
+			    strcmp(key, "time") == 0 ? "line protocol has no "
+			    "tag called time" : "qosd sets it on every point");
+		if (check_tag_value(s, err, errlen) == -1)
+			return -1;
+	}
+	tags = xcalloc(n, sizeof(*tags));
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(g, (unsigned int)i);
+		tags[i].key = xstrdup(config_setting_name(s));
+		tags[i].value = xstrdup(config_setting_get_string(s));
+	}
+	*tagsp = tags;
+	*np = n;
+	return 1;
+}
+
+static int
+load_agent(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t	*g, *s;
+	const char		*id = NULL;
+	char			 host[HOST_NAME_MAX + 1];
+
+	if (get_group(root, "agent", "id = \"...\"; tags = { ... };", &g,
+	    ld->err, ld->errlen) == -1)
+		return -1;
+	if (g != NULL) {
+		if (check_known(g, "agent", agent_settings, NULL, NULL,
+		    ld->err, ld->errlen) == -1)
+			return -1;
+		if ((s = config_setting_get_member(g, "id")) != NULL &&
+		    check_tag_value(s, ld->err, ld->errlen) == -1)
+			return -1;
+		if (qosd_cfg_string(g, "id", 0, &id, ld->err,
+		    ld->errlen) == -1)
+			return -1;
+		if (load_tags(g, &ld->cfg->agent_tags, &ld->cfg->nagent_tags,
+		    ld->err, ld->errlen) == -1)
+			return -1;
+	}
+	if (id == NULL) {
+		if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0') {
+			snprintf(ld->err, ld->errlen, "%s: agent.id is not set "
+			    "and the host name is unknown (%s): set agent.id",
+			    ld->cfg->file, strerror(errno));
+			return -1;
+		}
+		host[sizeof(host) - 1] = '\0';
+		id = host;
+	}
+	ld->cfg->agent_id = xstrdup(id);
+	return 0;
+}
+
+static int
+load_daemon(struct loader *ld, const config_setting_t *root)
+{
+	struct cfg		*cfg = ld->cfg;
+	const config_setting_t	*g;
+	const char		*dir = STATEDIR;
+	long long		 children = 64;
+	double			 self = 60, grace = 5;
+
+	if (get_group(root, "daemon", "state_dir = \"...\"; ...", &g,
+	    ld->err, ld->errlen) == -1)
+		return -1;
+	if (g != NULL) {
+		if (check_known(g, "daemon", daemon_settings, NULL, NULL,
+		    ld->err, ld->errlen) == -1 ||
+		    qosd_cfg_string(g, "state_dir", 0, &dir, ld->err,
+		    ld->errlen) == -1 ||
+		    qosd_cfg_int(g, "max_children", 1, 10000, &children,
+		    ld->err, ld->errlen) == -1 ||
+		    qosd_cfg_float(g, "self_interval", 0, DAY, &self, ld->err,
+		    ld->errlen) == -1 ||
+		    qosd_cfg_float(g, "stop_grace", 0, 3600, &grace, ld->err,
+		    ld->errlen) == -1)
+			return -1;
+		if (dir[0] != '/')
+			return qosd_cfg_error(config_setting_get_member(g,
+			    "state_dir"), ld->err, ld->errlen, "\"%s\" is not "
+			    "an absolute path", dir);
+		if (self > 0 && self < 1)
+			return qosd_cfg_error(config_setting_get_member(g,
+			    "self_interval"), ld->err, ld->errlen, "expected 0 "
+			    "(off) or a number from 1 to %g, got %g", DAY,
+			    self);
+	}
+	cfg->state_dir = xstrdup(dir);
+	cfg->max_children = (unsigned int)children;
+	cfg->self_interval_us = to_us(self);
+	cfg->stop_grace_us = to_us(grace);
+	return 0;
+}
+
+static int
+load_defaults(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t	*g;
+
+	ld->interval = 60;
+	ld->timeout = 30;
+	ld->splay = 10;
+	ld->max_output = 1 << 20;
+	if (get_group(root, "defaults", "interval = 60; ...", &g, ld->err,
+	    ld->errlen) == -1)
+		return -1;
+	if (g == NULL)
+		return 0;
+	if (check_known(g, "defaults", defaults_settings, NULL, NULL,
+	    ld->err, ld->errlen) == -1 ||
+	    qosd_cfg_float(g, "interval", 0.1, DAY, &ld->interval, ld->err,
+	    ld->errlen) == -1 ||
+	    qosd_cfg_float(g, "timeout", 0.001, DAY, &ld->timeout, ld->err,
+	    ld->errlen) == -1 ||
+	    qosd_cfg_float(g, "splay", 0, DAY, &ld->splay, ld->err,
+	    ld->errlen) == -1 ||
+	    qosd_cfg_size(g, "max_output", 1024, (uint64_t)1 << 30,
+	    &ld->max_output, ld->err, ld->errlen) == -1)
+		return -1;
+	return 0;
+}
+
+static int
+load_sink(struct loader *ld, const config_setting_t *list, unsigned int i)
+{
+	struct cfg		*cfg = ld->cfg;
+	const config_setting_t	*s, *ts;
+	const struct sink_type	*type;
+	const char		*tname, *name = NULL;
+	char			 what[64], defname[NAME_MAX_LEN + 16];
+	struct cfg_sink		*sk;
+	size_t			 k, same = 0;
+	int			 r;
+
+	s = config_setting_get_elem(list, i);
+	if (!config_setting_is_group(s))
+		return cfgval_expected(s, "a sink group { type = \"...\"; "
+		    "... }", ld->err, ld->errlen);
+	if ((r = qosd_cfg_string(s, "type", 0, &tname, ld->err,
+	    ld->errlen)) == -1)
+		return -1;
+	if (r == 0)
+		return qosd_cfg_error(s, ld->err, ld->errlen, "missing setting "
+		    "\"type\": say what kind of sink this is (known types: %s)",
+		    sink_type_names());
+	ts = config_setting_get_member(s, "type");
+	if ((type = sink_type_find(tname)) == NULL)
+		return qosd_cfg_error(ts, ld->err, ld->errlen, "unknown sink "
+		    "type \"%s\" (known types: %s)", tname, sink_type_names());
+	snprintf(what, sizeof(what), "%s sink", type->name);
+	if (check_known(s, what, type->settings, "common sink",
+	    sink_settings, ld->err, ld->errlen) == -1)
+		return -1;
+	if (get_name(s, "sink", &name, ld->err, ld->errlen) == -1)
+		return -1;
+	if (name == NULL) {
+		for (k = 0; k < cfg->nsinks; k++)
+			if (cfg->sinks[k].type == type)
+				same++;
+		if (same == 0)
+			snprintf(defname, sizeof(defname), "%s", type->name);
+		else
+			snprintf(defname, sizeof(defname), "%s-%zu",
+			    type->name, same + 1);
+		name = defname;
+	}
+	for (k = 0; k < cfg->nsinks; k++) {
+		if (strcmp(cfg->sinks[k].name, name) != 0)
+			continue;
+		return qosd_cfg_error(s, ld->err, ld->errlen, "the sink name "
+		    "\"%s\" is already used by the sink at line %u: give "
+		    "each sink its own name", name, config_setting_source_line(
+		    config_setting_get_elem(list, (unsigned int)k)));
+	}
+	sk = &cfg->sinks[cfg->nsinks];
+	ld->err[0] = '\0';
+	if (type->configure(s, &sk->state, ld->err, ld->errlen) == -1) {
+		if (ld->err[0] == '\0')
+			qosd_cfg_error(s, ld->err, ld->errlen, "the %s sink "
+			    "refused its settings", type->name);
+		return -1;
+	}
+	sk->name = xstrdup(name);
+	sk->type = type;
+	cfg->nsinks++;
+	return 0;
+}
+
+static int
+load_sinks(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t	*l;
+	unsigned int		 i, n;
+
+	if (get_list(root, "sinks", "type = \"file\"; path = \"-\";", &l,
+	    ld->err, ld->errlen) == -1)
+		return -1;
+	if (l == NULL) {
+		snprintf(ld->err, ld->errlen, "%s: " NO_SINKS_HINT,
+		    ld->cfg->file);
+		return -1;
+	}
+	if ((n = (unsigned int)config_setting_length(l)) == 0)
+		return qosd_cfg_error(l, ld->err, ld->errlen, NO_SINKS_HINT);
+	ld->cfg->sinks = xcalloc(n, sizeof(*ld->cfg->sinks));
+	for (i = 0; i < n; i++)
+		if (load_sink(ld, l, i) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+job_cleanup(struct cfg_job *j)
+{
+	if (j->plugin != NULL && j->plugin->release != NULL &&
+	    j->state != NULL)
+		j->plugin->release(j->state);
+	j->state = NULL;
+	free(j->name);
+	free(j->collector);
+	free(j->exclusive);
+	tags_free(j->tags, j->ntags);
+	memset(j, 0, sizeof(*j));
+}
+
+/* An explicit timeout or splay must fit in the job's interval. */
+static int
+within_interval(const config_setting_t *s, const char *what, double v,
+    double interval, const char *why, char *err, size_t errlen)
+{
+	if (v <= interval)
+		return 0;
+	return qosd_cfg_error(config_setting_get_member(s, what), err,
+	    errlen, "%s (%g s) is longer than interval (%g s): %s", what, v,
+	    interval, why);
+}
+
+static int
+job_timing(struct loader *ld, const config_setting_t *s, struct cfg_job *j)
+{
+	double	interval = ld->interval, timeout, splay;
+	int	rt, rs;
+
+	if (qosd_cfg_float(s, "interval", 0.1, DAY, &interval, ld->err,
+	    ld->errlen) == -1)
+		return -1;
+	timeout = ld->timeout < interval ? ld->timeout : interval;
+	splay = ld->splay < interval ? ld->splay : interval;
+	if ((rt = qosd_cfg_float(s, "timeout", 0.001, DAY, &timeout,
+	    ld->err, ld->errlen)) == -1 ||
+	    (rs = qosd_cfg_float(s, "splay", 0, DAY, &splay, ld->err,
+	    ld->errlen)) == -1)
+		return -1;
+	if (rt == 1 && within_interval(s, "timeout", timeout, interval,
+	    "a run would still be going when the next one is due", ld->err,
+	    ld->errlen) == -1)
+		return -1;
+	if (rs == 1 && within_interval(s, "splay", splay, interval,
+	    "a run's offset must fall within one interval", ld->err,
+	    ld->errlen) == -1)
+		return -1;
+	j->interval_us = to_us(interval);
+	j->timeout_us = to_us(timeout);
+	j->splay_us = to_us(splay);
+	j->max_output = ld->max_output;
+	return qosd_cfg_size(s, "max_output", 1024, (uint64_t)1 << 30,
+	    &j->max_output, ld->err, ld->errlen) == -1 ? -1 : 0;
+}
+
+/* The line of the job before index i named name, or 0. */
+static unsigned int
+earlier_job(const config_setting_t *list, unsigned int i, const char *name)
+{
+	const config_setting_t	*nm;
+	unsigned int		 k;
+
+	for (k = 0; k < i; k++) {
+		nm = config_setting_get_member(config_setting_get_elem(list, k),
+		    "name");
+		if (nm != NULL && strcmp(config_setting_get_string(nm),
+		    name) == 0)
+			return config_setting_source_line(nm);
+	}
+	return 0;
+}
+
+static int
+load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
+    struct cfg_job *j)
+{
+	const config_setting_t	*s;
+	const struct qosd_collector *plugin;
+	const char		*name, *coll, *excl = NULL;
+	char			 perr[2048];
+	unsigned int		 line;
+	int			 r, enabled = 1;
+
+	s = config_setting_get_elem(list, i);
+	if (!config_setting_is_group(s))
+		return cfgval_expected(s, "a job group { name = \"...\"; "
+		    "collector = \"...\"; ... }", ld->err, ld->errlen);
+	if ((r = get_name(s, "job", &name, ld->err, ld->errlen)) == -1)
+		return -1;
+	if (r == 0)
+		return qosd_cfg_error(s, ld->err, ld->errlen, "missing setting "
+		    "\"name\": every job needs a unique name");
+	if ((line = earlier_job(list, i, name)) != 0)
+		return qosd_cfg_error(config_setting_get_member(s, "name"),
+		    ld->err, ld->errlen, "duplicate job name \"%s\": line %u "
+		    "already has a job of that name", name, line);
+	if ((r = qosd_cfg_string(s, "collector", 0, &coll, ld->err,
+	    ld->errlen)) == -1)
+		return -1;
+	if (r == 0)
+		return qosd_cfg_error(s, ld->err, ld->errlen, "missing setting "
+		    "\"collector\": name the collector that runs this job");
+	if ((plugin = plugin_get(coll, perr, sizeof(perr))) == NULL)
+		return qosd_cfg_error(config_setting_get_member(s,
+		    "collector"), ld->err, ld->errlen, "%s", perr);
+	if (check_known(s, plugin->name, plugin->settings, "common job",
+	    job_settings, ld->err, ld->errlen) == -1 ||
+	    qosd_cfg_bool(s, "enabled", &enabled, ld->err, ld->errlen) == -1 ||
+	    qosd_cfg_string(s, "exclusive", 0, &excl, ld->err,
+	    ld->errlen) == -1 ||
+	    job_timing(ld, s, j) == -1 ||
+	    load_tags(s, &j->tags, &j->ntags, ld->err, ld->errlen) == -1)
+		return -1;
+	j->name = xstrdup(name);
+	j->collector = xstrdup(coll);
+	j->exclusive = excl != NULL ? xstrdup(excl) : NULL;
+	j->line = (int)config_setting_source_line(s);
+	j->plugin = plugin;
+	ld->err[0] = '\0';
+	if (plugin->configure(s, &j->state, ld->err, ld->errlen) == -1) {
+		j->state = NULL;
+		if (ld->err[0] == '\0')
+			qosd_cfg_error(s, ld->err, ld->errlen, "the %s "
+			    "collector refused the job's settings",
+			    plugin->name);
+		return -1;
+	}
+	return enabled;
+}
+
+static int
+load_jobs(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t	*l;
+	struct cfg_job		 j;
+	unsigned int		 i, n;
+	int			 r;
+
+	if (get_list(root, "jobs", "name = \"...\"; collector = \"...\";",
+	    &l, ld->err, ld->errlen) == -1)
+		return -1;
+	if (l == NULL || (n = (unsigned int)config_setting_length(l)) == 0)
+		return 0;
+	ld->cfg->jobs = xcalloc(n, sizeof(*ld->cfg->jobs));
+	for (i = 0; i < n; i++) {
+		memset(&j, 0, sizeof(j));
+		if ((r = load_job(ld, l, i, &j)) == 1)
+			ld->cfg->jobs[ld->cfg->njobs++] = j;
+		else
+			job_cleanup(&j);
+		if (r == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+read_file(config_t *c, const char *path, char *err, size_t errlen)
+{
+	FILE	*f;
+
+	/* libconfig reports "file I/O error" without saying which. */
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	if (config_read_file(c, path) == CONFIG_TRUE)
+		return 0;
+	if (config_error_type(c) == CONFIG_ERR_FILE_IO)
+		snprintf(err, errlen, "%s: cannot read: %s",
+		    config_error_file(c) ? config_error_file(c) : path,
+		    config_error_text(c));
+	else
+		snprintf(err, errlen, "%s:%d: %s",
+		    config_error_file(c) ? config_error_file(c) : path,
+		    config_error_line(c), config_error_text(c));
+	return -1;
+}
+
+struct cfg *
+cfg_load(const char *path, char *err, size_t errlen)
+{
+	config_t		 c;
+	const config_setting_t	*root;
+	struct loader		 ld;
+	char			 scratch[2];
+	int			 rc = -1;
+
+	memset(&ld, 0, sizeof(ld));
+	/* err[0] is cleared to tell a configure() that gave no reason. */
+	if (err == NULL || errlen == 0) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	ld.err = err;
+	ld.errlen = errlen;
+	ld.cfg = xcalloc(1, sizeof(*ld.cfg));
+	ld.cfg->file = xstrdup(path);
+	config_init(&c);
+	/* No auto-conversion: the readers in cfgval.c accept what fits. */
+	config_set_options(&c, 0);
+	if (read_file(&c, path, err, errlen) == -1)
+		goto out;
+	root = config_root_setting(&c);
+	if (check_known(root, "top-level", top_settings, NULL, NULL, err,
+	    errlen) == -1 ||
+	    load_agent(&ld, root) == -1 ||
+	    load_daemon(&ld, root) == -1 ||
+	    load_defaults(&ld, root) == -1 ||
+	    load_sinks(&ld, root) == -1 ||
+	    load_jobs(&ld, root) == -1)
+		goto out;
+	rc = 0;
+out:
+	config_destroy(&c);
+	if (rc == -1) {
+		cfg_free(ld.cfg);
+		return NULL;
+	}
+	return ld.cfg;
+}
+
+void
+cfg_free(struct cfg *cfg)
+{
+	size_t	i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->njobs; i++)
+		job_cleanup(&cfg->jobs[i]);
+	free(cfg->jobs);
+	for (i = 0; i < cfg->nsinks; i++) {
+		if (cfg->sinks[i].type != NULL &&
+		    cfg->sinks[i].type->release != NULL)
+			cfg->sinks[i].type->release(cfg->sinks[i].state);
+		free(cfg->sinks[i].name);
+	}
+	free(cfg->sinks);
+	free(cfg->file);
+	free(cfg->agent_id);
+	tags_free(cfg->agent_tags, cfg->nagent_tags);
+	free(cfg->state_dir);
+	free(cfg);
+}
+
+const struct cfg_job *
+cfg_job_find(const struct cfg *cfg, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->njobs; i++)
+		if (strcmp(cfg->jobs[i].name, name) == 0)
+			return &cfg->jobs[i];
+	return NULL;
+}
