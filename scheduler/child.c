@@ -195,8 +195,9 @@ child_on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
 			break;
 		c->res.bytes += (uint64_t)n;
 		if (c->res.bytes > c->max_output) {
-			log_warnx("%s: run printed more than %llu bytes: killed",
-			    c->job, (unsigned long long)c->max_output);
+			log_debug("%s: run printed more than %llu bytes: "
+			    "killed", c->job,
+			    (unsigned long long)c->max_output);
 			c->overflow = 1;
 			kill(-c->pid, SIGKILL);
 			child_close_pipe(c);
@@ -232,14 +233,14 @@ child_on_timer(sd_event_source *s, uint64_t usec, void *arg)
 		return 0;
 	}
 	if (!c->timed_out) {
-		log_warnx("%s: run timed out after %.1f s: terminated", c->job,
-		    (double)(now_us() - c->start_us) / 1e6);
+		log_debug("%s: run timed out after %.1f s: terminated",
+		    c->job, (double)(now_us() - c->start_us) / 1e6);
 		c->timed_out = 1;
 		kill(-c->pid, SIGTERM);
 		sd_event_source_set_time(s, now_us() + c->grace_us);
 		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	} else {
-		log_warnx("%s: run still alive %.1f s after SIGTERM: killed",
+		log_debug("%s: run still alive %.1f s after SIGTERM: killed",
 		    c->job, (double)c->grace_us / 1e6);
 		kill(-c->pid, SIGKILL);
 	}
@@ -377,7 +378,7 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	uint64_t	 start = now_us();
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->job = strdup(spec->job)) == NULL)
+	    asprintf(&c->job, "%s[%s]", spec->plugin->name, spec->job) == -1)
 		fatal("child_start");
 	c->fd = -1;
 	c->start_us = start;
@@ -388,11 +389,11 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	buf_init(&c->in, LP_MAX_LINE + READ_CHUNK + 1);
 
 	if (pipe2(fds, O_CLOEXEC) == -1) {
-		log_warn("%s: pipe", spec->job);
+		log_warn("%s: pipe", c->job);
 		goto fail;
 	}
 	if ((c->pid = fork()) == -1) {
-		log_warn("%s: fork", spec->job);
+		log_warn("%s: fork", c->job);
 		close(fds[0]);
 		close(fds[1]);
 		goto fail;
@@ -411,7 +412,7 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	    c)) < 0 ||
 	    (r = sd_event_add_time(ev, &c->timer, CLOCK_MONOTONIC,
 	    start + spec->timeout_us, 1000, child_on_timer, c)) < 0) {
-		log_warnx("%s: cannot watch the run", spec->job);
+		log_warnx("%s: cannot watch the run", c->job);
 		kill(-c->pid, SIGKILL);
 		/* It is reaped, unlisted, by the SIGCHLD handler. */
 		goto fail;

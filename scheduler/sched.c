@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "child.h"
 #include "collector.h"
+#include "complain.h"
 #include "config.h"
 #include "file.h"
 #include "lagstats.h"
@@ -56,6 +57,7 @@ struct run {
 	uint64_t	 lag_us;
 	unsigned long	 points;
 	unsigned long	 rejected;
+	int		 complain;	/* report this run's rejects */
 };
 
 struct job {
@@ -67,6 +69,9 @@ struct job {
 	uint64_t	 due;		/* deadline of the pending run */
 	int		 pending;	/* waiting for a slot or its group */
 	struct run	*run;		/* the running one */
+	struct complain	 fails;		/* failed runs, rate-limited reports */
+	struct complain	 rejects;	/* rejected lines */
+	struct complain	 skips;		/* skipped runs */
 	struct job	*next;		/* all jobs */
 	struct job	*next_pending;
 };
@@ -278,7 +283,9 @@ run_line(void *arg, const char *line, size_t len, int toolong)
 reject:
 	r->rejected++;
 	s->n.rejected++;
-	if (r->rejected <= REJECT_LOGS)
+	if (r->rejected == 1)
+		r->complain = complain_fail(&r->job->rejects, mono_us());
+	if (r->complain && r->rejected <= REJECT_LOGS)
 		log_warnx("%s[%s]: line rejected: %s: \"%.*s\"", r->collector,
 		    r->job->name, err, (int)(len > 120 ? 120 : len), line);
 }
@@ -314,6 +321,8 @@ run_start(struct job *j, uint64_t due)
 
 	r = run_new(j);
 	r->lag_us = now > due ? now - due : 0;
+	if (r->lag_us < j->conf->interval_us)
+		complain_ok(&j->skips);
 	lagstats_add(&s->lag, r->lag_us);
 	memset(&spec, 0, sizeof(spec));
 	spec.plugin = j->conf->plugin;
@@ -373,31 +382,22 @@ job_metric(struct sched *s, const char *job, const char *collector,
 }
 
 static void	sched_maybe_exit(struct sched *);
-static void	job_free(struct job *);
 
 static void
-run_done(void *arg, const struct child_result *cr)
+run_count(struct sched *s, const struct child_result *cr)
 {
-	struct run	*r = arg;
-	struct job	*j = r->job;
-	struct sched	*s = j->s;
-
 	switch (cr->status) {
 	case CHILD_OK:
 		s->n.ok++;
 		break;
 	case CHILD_FAILED:
 		s->n.failed++;
-		log_warnx("%s[%s]: run failed with exit status %d",
-		    r->collector, j->name, cr->code);
 		break;
 	case CHILD_TIMEOUT:
 		s->n.timeout++;
 		break;
 	case CHILD_CRASHED:
 		s->n.crashed++;
-		log_warnx("%s[%s]: run crashed: %s", r->collector, j->name,
-		    strsignal(cr->code));
 		break;
 	case CHILD_OVERFLOW:
 		s->n.overflow++;
@@ -408,9 +408,68 @@ run_done(void *arg, const struct child_result *cr)
 	}
 	if (cr->status != CHILD_OK)
 		s->once_failed = 1;
-	if (r->rejected > REJECT_LOGS)
-		log_warnx("%s[%s]: %lu lines rejected in all", r->collector,
-		    j->name, r->rejected);
+}
+
+/* One log line for a failure, rate-limited per job; recovery once. */
+static void
+run_report(struct run *r, const struct child_result *cr)
+{
+	struct job	*j = r->job;
+	unsigned long	 n;
+	char		 why[128];
+
+	if (r->rejected > REJECT_LOGS && r->complain)
+		log_warnx("%s[%s]: %lu lines rejected in this run",
+		    r->collector, j->name, r->rejected);
+	if (r->rejected == 0 && (n = complain_ok(&j->rejects)) > 0)
+		log_notice("%s[%s]: output valid again after %lu runs with "
+		    "rejected lines", r->collector, j->name, n);
+	if (cr->status == CHILD_OK) {
+		if ((n = complain_ok(&j->fails)) > 0)
+			log_notice("%s[%s]: runs ok again after %lu failed",
+			    r->collector, j->name, n);
+		return;
+	}
+	if (!complain_fail(&j->fails, mono_us()))
+		return;
+	switch (cr->status) {
+	case CHILD_FAILED:
+		snprintf(why, sizeof(why), "failed with exit status %d",
+		    cr->code);
+		break;
+	case CHILD_TIMEOUT:
+		snprintf(why, sizeof(why), "timed out after %.1f s (%s)",
+		    (double)cr->duration_us / 1e6, cr->code == SIGKILL ?
+		    "killed" : "terminated");
+		break;
+	case CHILD_CRASHED:
+		snprintf(why, sizeof(why), "crashed: %s", strsignal(cr->code));
+		break;
+	case CHILD_OVERFLOW:
+		snprintf(why, sizeof(why), "printed more than max_output "
+		    "allows: killed");
+		break;
+	default:
+		snprintf(why, sizeof(why), "could not start");
+		break;
+	}
+	if (j->fails.failures > 1)
+		log_warnx("%s[%s]: run %s (%lu failed runs in a row)",
+		    r->collector, j->name, why, j->fails.failures);
+	else
+		log_warnx("%s[%s]: run %s", r->collector, j->name, why);
+}
+static void	job_free(struct job *);
+
+static void
+run_done(void *arg, const struct child_result *cr)
+{
+	struct run	*r = arg;
+	struct job	*j = r->job;
+	struct sched	*s = j->s;
+
+	run_count(s, cr);
+	run_report(r, cr);
 	log_debug("%s[%s]: %s in %.1f ms, %lu points", r->collector,
 	    j->name, child_status_str(cr->status),
 	    (double)cr->duration_us / 1000.0, r->points);
@@ -505,7 +564,10 @@ job_skip(struct job *j, const char *why)
 	struct sched	*s = j->s;
 
 	s->n.skipped++;
-	log_debug("%s[%s]: run skipped: %s", j->conf->collector, j->name, why);
+	if (complain_fail(&j->skips, mono_us()))
+		log_warnx("%s[%s]: run skipped: %s (%lu skipped since the last "
+		    "run that started on time)", j->conf->collector, j->name,
+		    why, j->skips.failures);
 	job_metric(s, j->name, j->conf->collector, "skipped", NULL, NULL);
 	sinks_flush(s);
 }

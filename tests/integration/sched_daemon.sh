@@ -46,6 +46,11 @@ grep -q '^qosd_job,.*job=flood.*result="overflow"' "$out" || fail "flood not rec
 grep -q '^qosd_job,.*job=garbage.*rejected=1i' "$out" || fail "garbage line not counted"
 [ "$(count_lines '^good,' "$out")" -ge 4 ] || fail "good lines of garbage job lost"
 grep -q 'line rejected: .*"this is not line protocol"' "$log" || fail "no log line for the rejected line"
+# Repeating failures are reported once, not once a run.
+[ "$(count_lines 'exec\[crash\]: run crashed' "$log")" -eq 1 ] || fail "crash reports not rate-limited: $(grep -c crash "$log")"
+[ "$(count_lines 'exec\[garbage\]: line rejected' "$log")" -eq 1 ] || fail "reject reports not rate-limited"
+grep -q 'exec\[hang\]: run timed out after 0.5 s (terminated)' "$log" || fail "timeout not reported"
+grep -q 'exec\[flood\]: run printed more than max_output allows' "$log" || fail "overflow not reported"
 grep -q '^probe,agent=it-agent,job=ok,role=probe,site=lab value=1i [0-9]\{19\}$' "$out" || fail "tags not merged: $(grep -m1 '^probe' "$out")"
 grep -q '^qosd,agent=it-agent,site=lab .*runs_crashed=[1-9]' "$out" || fail "self-metrics missing"
 grep -q '^qosd_sink,agent=it-agent,sink=file,site=lab,type=file sent=' "$out" || fail "sink self-metrics missing"
@@ -65,16 +70,15 @@ rss=$(awk '/VmRSS/ {print $2}' "/proc/$qpid/status")
 [ "$rss" -lt 20000 ] || fail "daemon RSS $rss kB after floods"
 ok "daemon RSS ${rss} kB"
 
-# Phase: every probe of the ok job lands at the same offset in the second.
-phase() { grep '^probe,' "$out" | awk '{ print substr($NF, 11, 3) }' | sort -u | tr '\n' ' '; }
+# Phase: the ok job's probes land at the same offset in the second.
 before=$(grep '^probe,' "$out" | tail -1 | awk '{ print int(substr($NF, 11, 9) / 1000000) }')
 
 # A broken config on SIGHUP: the old one keeps running, the log says why.
-cp "$conf" "$T/good.conf"
-echo 'jobs = ( { name = "x"; collector = "exec"; command = "relative"; } );' >>"$conf"
+write_conf ', { name = "bad"; collector = "exec"; command = [ "relative/path" ]; }'
 kill -HUP "$qpid"
 wait_for 5 grep -q 'reload failed, the running configuration stays' "$log" || fail "no reload failure logged"
-grep -q "$conf:[0-9]*: " "$log" || fail "reload failure without FILE:LINE: $(tail -3 "$log")"
+grep -q "$conf:[0-9]*: jobs.bad.command: \"relative/path\" is not an absolute path" "$log" ||
+	fail "reload failure without FILE:LINE: SETTING: $(tail -3 "$log")"
 n0=$(count_lines '^probe,' "$out")
 sleep 2.2
 [ "$(count_lines '^probe,' "$out")" -gt "$n0" ] || fail "old config stopped after a failed reload"

@@ -7,18 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "collector.h"
-
-/*
- * Weak, so that the plugin also loads into a qosd built without the point
- * API (dlopen() resolves everything at load); run() then emits nothing.
- */
-#pragma weak qosd_point_begin
-#pragma weak qosd_point_tag
-#pragma weak qosd_point_int
-#pragma weak qosd_point_str
-#pragma weak qosd_point_end
 
 enum tc_mode {
 	TC_OK,
@@ -103,8 +94,6 @@ nomem:
 static int
 tc_emit(struct qosd_out *out, const char *target, long long count)
 {
-	if (qosd_point_begin == NULL)
-		return -1;
 	qosd_point_begin(out, "testcoll");
 	if (target != NULL)
 		qosd_point_tag(out, "target", target);
@@ -133,9 +122,24 @@ tc_run(void *state, struct qosd_out *out)
 		break;
 	case TC_OK:
 		break;
-	default:
-		/* flood, garbage, grandchild: with the scheduler tests */
-		return -1;
+	case TC_FLOOD:
+		/* About 100 MB of points, until the daemon cuts the pipe. */
+		for (i = 0; i < 2000000; i++)
+			if (tc_emit(out, "flood", (long long)i) == -1)
+				return -1;
+		return 0;
+	case TC_GARBAGE: {
+		static char *const argv[] = { (char *)"/usr/bin/printf",
+		    (char *)"testcoll count=1i\\nnot line protocol\\n"
+		    "testcoll count=2i\\n", NULL };
+
+		return qosd_out_exec(out, argv, NULL);
+	}
+	case TC_GRANDCHILD:
+		if (fork() == 0)
+			for (;;)
+				pause();
+		break;
 	}
 	if (tc->ntargets == 0)
 		return tc_emit(out, NULL, tc->count);

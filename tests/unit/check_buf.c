@@ -8,6 +8,7 @@
 #include <check.h>
 
 #include "buf.h"
+#include "complain.h"
 #include "lagstats.h"
 #include "suites.h"
 
@@ -89,6 +90,24 @@ START_TEST(test_lagstats_reservoir_is_bounded_and_max_exact)
 }
 END_TEST
 
+START_TEST(test_complain_reports_first_then_spaced_then_recovery)
+{
+	struct complain	c = { 0, 0, 0 };
+	uint64_t	t = 1000;
+
+	ck_assert_int_eq(complain_fail(&c, t), 1);
+	ck_assert_int_eq(complain_fail(&c, t + 1000000), 0);
+	ck_assert_int_eq(complain_fail(&c, t + 59000000), 0);
+	ck_assert_int_eq(complain_fail(&c, t + 60000000), 1);
+	/* The interval doubled: quiet for two more minutes. */
+	ck_assert_int_eq(complain_fail(&c, t + 179000000), 0);
+	ck_assert_int_eq(complain_fail(&c, t + 180000000), 1);
+	ck_assert_uint_eq(complain_ok(&c), 6);
+	ck_assert_uint_eq(complain_ok(&c), 0);
+	ck_assert_int_eq(complain_fail(&c, t + 200000000), 1);
+}
+END_TEST
+
 static Suite *
 buf_suite(void)
 {
@@ -99,6 +118,8 @@ buf_suite(void)
 	tcase_add_test(tc, test_buf_printf_consume_take);
 	tcase_add_test(tc, test_lagstats_percentiles_nearest_rank);
 	tcase_add_test(tc, test_lagstats_reservoir_is_bounded_and_max_exact);
+	tcase_add_test(tc,
+	    test_complain_reports_first_then_spaced_then_recovery);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -331,7 +331,7 @@ START_TEST(test_child_grandchild_dies_with_the_group)
 		}
 		if (st == 'Z')
 			break;
-		usleep(10000);
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
 	}
 	ck_assert_msg(i < 200, "grandchild %ld still alive", pid);
 }
