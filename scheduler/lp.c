@@ -12,9 +12,14 @@
  *   as it is, so "\\" stays two backslashes: a backslash is written bare.
  * - Hence a name ending in a backslash cannot be written: the backslash
  *   escapes the delimiter after it ("invalid tag format").  Refused.
- * - An unescaped '=' in a tag value is refused by influxd, so it is always
- *   escaped; in the measurement a bare '=' is kept, and escaped only after
- *   a backslash (a bare "\=" would read back as "=").
+ * - In the measurement and in field keys a backslash before a ',', ' ', '='
+ *   or '"' cannot be written either: field keys are scanned in escape
+ *   pairs, so "f\\,=1" is "invalid field format"; "m\\,x" reads back as
+ *   "m,x", "m\=x" as "m=x", and "m\"" and "f\"=1" lose their backslash.
+ *   Refused.  In tag keys and values all of these read back unchanged
+ *   ("t=a\\,b" is "a\,b", "t=\"" is "\"").
+ * - An unescaped '=' in a tag value is refused by influxd, so '=' is
+ *   escaped in keys and tag values; in the measurement it is written bare.
  * - A line whose first byte is '#' is a comment and silently dropped, and
  *   "\#" reads back with its backslash: a measurement starting with '#' is
  *   refused.  Leading spaces and tabs of a line are trimmed: a leading
@@ -168,6 +173,17 @@ check_text(const char *what, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Whether a backslash comes right before a ',', ' ', '=' or '"'. */
+static int
+backslash_before_special(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (s[0] == '\\' && s[1] != '\0' &&
+		    strchr(",= \"", s[1]) != NULL)
+			return 1;
+	return 0;
+}
+
 /* The rules every measurement, key and tag value obeys. */
 static int
 check_name(enum name_kind kind, const char *s, char *err, size_t errlen)
@@ -184,6 +200,12 @@ check_name(enum name_kind kind, const char *s, char *err, size_t errlen)
 	if (s[n - 1] == '\\') {
 		seterr(err, errlen, "%s ends in a backslash, which would "
 		    "escape the delimiter after it", what);
+		return -1;
+	}
+	if ((kind == NAME_MEASUREMENT || kind == NAME_FIELD_KEY) &&
+	    backslash_before_special(s)) {
+		seterr(err, errlen, "%s has a backslash before ',', ' ', '=' "
+		    "or '\"', which InfluxDB does not read back", what);
 		return -1;
 	}
 	if (kind == NAME_MEASUREMENT && s[0] == '#') {
@@ -555,8 +577,7 @@ put_name(struct buf *b, enum name_kind kind, const char *s)
 			esc = 1;
 			break;
 		case '=':
-			esc = kind != NAME_MEASUREMENT ||
-			    (p > s && p[-1] == '\\');
+			esc = kind != NAME_MEASUREMENT;
 			break;
 		default:
 			esc = 0;

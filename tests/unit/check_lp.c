@@ -332,7 +332,6 @@ check_encoding(const char *m, const char *tk, const char *tv,
 START_TEST(test_lp_escapes_each_part_by_its_own_rules)
 {
 	check_encoding("a b,c=d", NULL, NULL, "f", NULL, "a\\ b\\,c=d f=1i\n");
-	check_encoding("m\\=", NULL, NULL, "f", NULL, "m\\\\= f=1i\n");
 	check_encoding("m\\x", NULL, NULL, "f", NULL, "m\\x f=1i\n");
 	check_encoding(" m ", NULL, NULL, "f", NULL, "\\ m\\  f=1i\n");
 	check_encoding("m", "k ,=", "v ,=\"", "f", NULL,
@@ -421,6 +420,9 @@ START_TEST(test_lp_refuses_what_influxdb_would_mangle)
 		{ "m", "t\\", "v", "f", NULL, "ends in a backslash" },
 		{ "m", "t", "v\\", "f", NULL, "ends in a backslash" },
 		{ "m", "t", "v", "f\\", NULL, "ends in a backslash" },
+		{ "m\\,x", "t", "v", "f", NULL, "backslash before" },
+		{ "m\\=x", "t", "v", "f", NULL, "backslash before" },
+		{ "m", "t", "v", "f\\ x", NULL, "backslash before" },
 		{ "#m", "t", "v", "f", NULL, "comment" },
 		{ "\tm", "t", "v", "f", NULL, "tab" },
 		{ "m", "time", "v", "f", NULL, "'time' is not allowed" },
@@ -612,12 +614,20 @@ rnd_double(void)
 	return d;
 }
 
-/* Whether the builders must refuse s as a measurement or key. */
+/*
+ * Whether the builders must refuse s as a measurement or key; strict for
+ * the measurement and field keys.
+ */
 static int
-bad_name(const char *s, int measurement, int key)
+bad_name(const char *s, int measurement, int key, int strict)
 {
 	size_t	 n = strlen(s);
+	const char	*p;
 
+	for (p = s; strict && *p != '\0'; p++)
+		if (p[0] == '\\' && p[1] != '\0' &&
+		    strchr(", =\"", p[1]) != NULL)
+			return 1;
 	return n == 0 || s[n - 1] == '\\' ||
 	    (measurement && (s[0] == '#' || s[0] == '\t')) ||
 	    (key && strcmp(s, "time") == 0);
@@ -636,7 +646,7 @@ rnd_point(struct lp_point *p)
 	do {
 		rnd_str(s, sizeof(s));
 		rc = lp_point_set_measurement(p, s, err, ERRLEN);
-		ck_assert_msg((rc == -1) == bad_name(s, 1, 0),
+		ck_assert_msg((rc == -1) == bad_name(s, 1, 0, 1),
 		    "seed %" PRIu64 ": measurement '%s': %s", rng, s, err);
 	} while (rc == -1);
 	n = rnd() % 6;
@@ -644,8 +654,8 @@ rnd_point(struct lp_point *p)
 		rnd_str(s, sizeof(s));
 		rnd_str(t, sizeof(t));
 		rc = lp_point_tag(p, s, t, (int)(rnd() & 1), err, ERRLEN);
-		ck_assert_msg((rc == -1) == (bad_name(s, 0, 1) ||
-		    (t[0] != '\0' && bad_name(t, 0, 0))),
+		ck_assert_msg((rc == -1) == (bad_name(s, 0, 1, 0) ||
+		    (t[0] != '\0' && bad_name(t, 0, 0, 0))),
 		    "tag '%s'='%s': %s", s, t, err);
 	}
 	n = 1 + rnd() % 6;
@@ -655,7 +665,8 @@ rnd_point(struct lp_point *p)
 		case LP_FLOAT:
 			d = rnd_double();
 			rc = lp_point_field_float(p, s, d, err, ERRLEN);
-			ck_assert(rc == 0 || bad_name(s, 0, 1) || !isfinite(d) ||
+			ck_assert(rc == 0 || bad_name(s, 0, 1, 1) || 
+			    !isfinite(d) ||
 			    lp_point_get_field(p, s) != NULL);
 			break;
 		case LP_INT:
