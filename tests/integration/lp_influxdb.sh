@@ -9,7 +9,7 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$TOP/$BUILD" ;; esac
 tool="$BUILD/tools/lp_adversarial"
 
-influxd=0command -v influxd) ||
+influxd=$(command -v influxd) ||
     { echo "SKIP: influxd not installed"; exit 77; }
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit 77; }
 [ -x "$tool" ] || { echo "FAIL: $tool missing (make tests)"; exit 1; }
