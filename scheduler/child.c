@@ -57,8 +57,16 @@ struct child {
 	struct child	*next;
 };
 
+struct watch {
+	pid_t		 pid;
+	void		(*cb)(void *, int);
+	void		*arg;
+	struct watch	*next;
+};
+
 static struct child	*children;
 static size_t		 nchildren;
+static struct watch	*watches;
 
 static uint64_t
 now_us(void)
@@ -263,6 +271,53 @@ child_reaped(struct child *c, int wstatus, const struct rusage *ru)
 	child_maybe_finish(c);
 }
 
+int
+child_watch(pid_t pid, void (*cb)(void *, int), void *arg)
+{
+	struct watch	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->pid = pid;
+	w->cb = cb;
+	w->arg = arg;
+	w->next = watches;
+	watches = w;
+	return 0;
+}
+
+void
+child_unwatch(pid_t pid)
+{
+	struct watch	**pp, *w;
+
+	for (pp = &watches; (w = *pp) != NULL; pp = &w->next)
+		if (w->pid == pid) {
+			*pp = w->next;
+			free(w);
+			return;
+		}
+}
+
+static int
+watch_reaped(pid_t pid, int wstatus)
+{
+	struct watch	*w;
+	void		(*cb)(void *, int);
+	void		*arg;
+
+	for (w = watches; w != NULL; w = w->next)
+		if (w->pid == pid)
+			break;
+	if (w == NULL)
+		return 0;
+	cb = w->cb;
+	arg = w->arg;
+	child_unwatch(pid);
+	cb(arg, wstatus);
+	return 1;
+}
+
 static int
 child_on_sigchld(sd_event_source *s, const struct signalfd_siginfo *si,
     void *arg)
@@ -281,7 +336,7 @@ child_on_sigchld(sd_event_source *s, const struct signalfd_siginfo *si,
 				break;
 		if (c != NULL)
 			child_reaped(c, wstatus, &ru);
-		else
+		else if (!watch_reaped(pid, wstatus))
 			log_debug("reaped unknown child %ld", (long)pid);
 	}
 	return 0;

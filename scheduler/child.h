@@ -69,7 +69,15 @@ struct child *child_start(sd_event *ev, const struct child_spec *spec,
 void	child_kill(struct child *);
 /* child_kill() every child. */
 void	child_kill_all(void);
-/* The number of children started and not yet done. */
+/*
+ * Other children of the daemon (a sink's shipper): the SIGCHLD handler
+ * reaps every child, so whoever forks one registers it here and gets
+ * cb(arg, wstatus) once it has exited and been reaped.  0, or -1.
+ */
+int	child_watch(pid_t pid, void (*cb)(void *arg, int wstatus), void *arg);
+/* Forget a watched pid (its callback will not be called). */
+void	child_unwatch(pid_t pid);
+/* The number of collector runs started and not yet done. */
 size_t	child_count(void);
 /* The status's name: "ok", "failed", "timeout", "crashed", "overflow". */
 const char *child_status_str(enum child_status);

@@ -87,3 +87,37 @@ influx_query() {
 	curl -sf -G "$INFLUX_URL/query" --data-urlencode "db=$1" \
 		--data-urlencode "q=$2"
 }
+
+# netns_pair: two network namespaces of this test, $NSA and $NSB, joined by
+# a veth pair (vA in $NSA: 198.18.0.1/24 and 2001:db8::1/64; vB in $NSB:
+# 198.18.0.2/24 and 2001:db8::2/64; RFC 2544 and RFC 3849 test ranges that
+# exist only inside these namespaces).  Loopback is up in both.  Removed
+# at exit.  Skips the script without root or ip(8).  Run a command inside
+# with `ip netns exec "$NSA" CMD`.
+netns_pair() {
+	[ "$(id -u)" = 0 ] || skip "network namespaces need root"
+	command -v ip >/dev/null || skip "ip(8) missing (apt-get install iproute2)"
+	NSA="qosdA$$" NSB="qosdB$$"
+	ip netns add "$NSA" || skip "cannot create a network namespace"
+	NETNS+=("$NSA")
+	ip netns add "$NSB" || fail "ip netns add $NSB"
+	NETNS+=("$NSB")
+	ip link add vA netns "$NSA" type veth peer name vB netns "$NSB" || fail "veth"
+	ip -n "$NSA" link set lo up
+	ip -n "$NSB" link set lo up
+	ip -n "$NSA" addr add 198.18.0.1/24 dev vA
+	ip -n "$NSB" addr add 198.18.0.2/24 dev vB
+	ip -n "$NSA" addr add 2001:db8::1/64 dev vA nodad
+	ip -n "$NSB" addr add 2001:db8::2/64 dev vB nodad
+	ip -n "$NSA" link set vA up
+	ip -n "$NSB" link set vB up
+	wait_for 5 ip netns exec "$NSA" ping -c1 -W1 198.18.0.2 >/dev/null ||
+		fail "veth pair does not pass traffic"
+}
+NETNS=()
+cleanup_netns() {
+	local n
+	cleanup
+	for n in "${NETNS[@]}"; do ip netns del "$n" 2>/dev/null; done
+}
+trap cleanup_netns EXIT

@@ -1,0 +1,42 @@
+#!/bin/bash
+# Every field a collector or the daemon can emit is documented in
+# docs/metrics.md, under its measurement's section.  Fields are found in the
+# source: the literal keys given to qosd_point_{float,int,bool,str}() after
+# a qosd_point_begin(out, "measurement") in collectors/*.c, and to
+# lp_point_field_*()/F_INT() in the daemon's self-metrics.
+. "$(dirname "$0")/lib.sh"
+doc="$TOP/docs/metrics.md"
+missing=0 checked=0
+
+# section MEASUREMENT: the text of "## `MEASUREMENT`" up to the next "## ".
+section() { awk -v h="## \`$1\`" '$0 == h { on = 1; next } /^## / { on = 0 } on' "$doc"; }
+
+check() {	# measurement field source
+	checked=$((checked + 1))
+	if ! section "$1" | grep -q "^| \`$2\` |"; then
+		echo "undocumented: $1.$2 (from $3)"
+		missing=$((missing + 1))
+	fi
+}
+
+# Collectors: track the measurement of the latest qosd_point_begin.
+for f in "$TOP"/collectors/*.c; do
+	[ "$(basename "$f")" = exec.c ] && continue
+	while IFS=$'\t' read -r m k; do
+		check "$m" "$k" "$(basename "$f")"
+	done < <(grep -oE 'qosd_point_(begin|float|int|bool|str)\([a-z_>-]+, *"[a-z0-9_]+"' "$f" |
+		awk -F'"' '/begin/ { m = $2; next } { print m "\t" $2 }')
+done
+# The daemon: sched.c's qosd / qosd_job / qosd_sink points.
+while IFS=$'\t' read -r m k; do
+	check "$m" "$k" sched.c
+done < <(grep -oE '(lp_point_set_measurement\(p, "[a-z_]+"|F_INT\("[a-z0-9_]+"|lp_point_field_[a-z]+\(p, "[a-z0-9_]+"|^\s+"[a-z0-9_]+",)' "$TOP/scheduler/sched.c" |
+	awk -F'"' '/set_measurement/ { m = $2; next } { print m "\t" $2 }')
+for f in "$TOP"/sinks/*.c; do
+	while IFS=$'\t' read -r m k; do
+		check qosd_sink "$k" "$(basename "$f")"
+	done < <(grep -oE 'lp_point_field_[a-z]+\(p, "[a-z0-9_]+"' "$f" | awk -F'"' '{ print "x\t" $2 }')
+done
+[ "$checked" -gt 20 ] || fail "only $checked fields found: the source scan is broken"
+[ "$missing" -eq 0 ] || fail "$missing of $checked fields undocumented in docs/metrics.md"
+ok "$checked fields documented"
