@@ -34,7 +34,7 @@
 
 #include <libconfig.h>
 
-#define QOSD_COLLECTOR_ABI	1
+#define QOSD_COLLECTOR_ABI	2
 #define QOSD_COLLECTOR_SYMBOL	"qosd_collector"
 
 struct qosd_out;
@@ -48,6 +48,11 @@ struct qosd_collector {
 	int		(*run)(void *state, struct qosd_out *out);
 	void		(*release)(void *state);
 	unsigned int	 flags;		/* QOSD_COLLECTOR_* below */
+	/*
+	 * The exclusive group of the collector's jobs that set none (a job
+	 * leaves every group with exclusive = false), or NULL for none.
+	 */
+	const char	*default_exclusive;
 };
 
 /* The collector's child keeps CAP_NET_RAW (ICMP); all others drop it. */

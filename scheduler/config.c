@@ -585,6 +585,33 @@ job_timing(struct loader *ld, const config_setting_t *s, struct cfg_job *j)
 	    &j->max_output, ld->err, ld->errlen) == -1 ? -1 : 0;
 }
 
+/*
+ * The job's exclusive group: its own, none for exclusive = false, else the
+ * collector's default.  *excl is borrowed (config tree or plugin), or NULL.
+ */
+static int
+job_exclusive(const config_setting_t *s, const struct qosd_collector *plugin,
+    const char **excl, char *err, size_t errlen)
+{
+	const config_setting_t	*e;
+	int			 r;
+
+	*excl = NULL;
+	if ((e = config_setting_get_member(s, "exclusive")) != NULL &&
+	    config_setting_type(e) == CONFIG_TYPE_BOOL) {
+		if (config_setting_get_bool(e))
+			return cfgval_expected(e, "a group name, or false for "
+			    "none", err, errlen);
+		return 0;
+	}
+	if ((r = qosd_cfg_string(s, "exclusive", 0, excl, err,
+	    errlen)) == -1)
+		return -1;
+	if (r == 0)
+		*excl = plugin->default_exclusive;
+	return 0;
+}
+
 /* The line of the job before index i named name, or 0. */
 static unsigned int
 earlier_job(const config_setting_t *list, unsigned int i, const char *name)
@@ -638,8 +665,7 @@ load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
 	if (check_known(s, plugin->name, plugin->settings, "common job",
 	    job_settings, ld->err, ld->errlen) == -1 ||
 	    qosd_cfg_bool(s, "enabled", &enabled, ld->err, ld->errlen) == -1 ||
-	    qosd_cfg_string(s, "exclusive", 0, &excl, ld->err,
-	    ld->errlen) == -1 ||
+	    job_exclusive(s, plugin, &excl, ld->err, ld->errlen) == -1 ||
 	    job_timing(ld, s, j) == -1 ||
 	    load_tags(s, &j->tags, &j->ntags, ld->err, ld->errlen) == -1)
 		return -1;

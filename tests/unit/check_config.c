@@ -407,6 +407,21 @@ START_TEST(test_cfg_full_values)
 }
 END_TEST
 
+START_TEST(test_cfg_collector_default_exclusive_group)
+{
+	struct cfg	*cfg;
+
+	cfg = cfg_load(GOOD_DIR "/default-exclusive.conf", err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(job(cfg, "dflt")->exclusive, "grouped");
+	ck_assert_str_eq(job(cfg, "own")->exclusive, "mine");
+	ck_assert_ptr_null(job(cfg, "none")->exclusive);
+	ck_assert_ptr_null(job(cfg, "plain")->exclusive);
+	ck_assert_ptr_null(job(cfg, "plain-none")->exclusive);
+	cfg_free(cfg);
+}
+END_TEST
+
 START_TEST(test_cfg_loads_twice_with_plugins_loaded)
 {
 	struct cfg	*a, *b;
@@ -555,6 +570,7 @@ config_suite(void)
 	tcase_add_checked_fixture(tc, setup_plugins, teardown_plugins);
 	tcase_add_test(tc, test_cfg_minimal_gets_defaults);
 	tcase_add_test(tc, test_cfg_full_values);
+	tcase_add_test(tc, test_cfg_collector_default_exclusive_group);
 	tcase_add_test(tc, test_cfg_loads_twice_with_plugins_loaded);
 	tcase_add_test(tc, test_cfg_missing_file_says_why);
 	tcase_add_test(tc, test_cfg_default_config_loads);
