@@ -34,7 +34,7 @@
 
 #include <libconfig.h>
 
-#define QOSD_COLLECTOR_ABI	2
+#define QOSD_COLLECTOR_ABI	1
 #define QOSD_COLLECTOR_SYMBOL	"qosd_collector"
 
 struct qosd_out;
