@@ -80,6 +80,9 @@ CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SINK_LIBS) \
 	$(call pc,--libs,jansson libcurl)
 DYNLIST     := scheduler/qosd.dynlist
 
+# Objects are never intermediate files to delete.
+.SECONDARY:
+
 .PHONY: all check check-unit check-integration sanitize fuzz bench install \
 	clean deps headers style tests demo deb
 
