@@ -35,7 +35,8 @@ BUILD_PKGS := gcc make pkg-config libconfig-dev libcurl4-openssl-dev \
 	liboping-dev libiperf-dev libsystemd-dev libjansson-dev check \
 	zlib1g-dev
 TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
-	clang libclang-rt-14-dev man-db procps psmisc
+	clang libclang-rt-14-dev man-db procps psmisc lintian binutils \
+	systemd
 BENCH_PKGS := collectd-core hyperfine
 
 PKG_CONFIG ?= pkg-config
@@ -177,6 +178,9 @@ install: all
 		>$(DESTDIR)$(UNITDIR)/qosd.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/qosd.service
 	install -m 644 systemd/qosd.sysusers $(DESTDIR)$(SYSUSERSDIR)/qosd.conf
+
+deb: all
+	@pkg/mkdeb $(BUILD) $(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
 
 headers:
 	@for h in scheduler/*.h collectors/*.h sinks/*.h; do \
