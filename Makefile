@@ -114,6 +114,9 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o \
 # The config suite loads the test plugins.
 $(BUILD)/tests/check_config: $(TEST_PLUGINS)
 
+# The iperf suite compiles collectors/iperf.c in, so it links its libraries.
+$(BUILD)/tests/check_iperf: CHECK_LIBS += $(LIBS_iperf)
+
 # Collectors for tests only (tests/plugins), loaded with --plugin-dir.
 $(BUILD)/tests/plugins/%.so: $(BUILD)/tests/plugins/%.o
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $<
