@@ -178,7 +178,7 @@ iperf_release(void *state)
 	free(st);
 }
 
-/* bandwidth: bits/s as a number, or a string such as "50M" (powers of 1000). */
+/* bandwidth: bits/s, a number or a string such as "50M" (powers of 1000). */
 static int
 cfg_rate(const config_setting_t *job, uint64_t *v, char *err, size_t errlen)
 {
@@ -239,7 +239,9 @@ cfg_dscp(const config_setting_t *job, int *v, char *err, size_t errlen)
 {
 	const config_setting_t	*s;
 	const char		*str;
+	long long		 n;
 	size_t			 i;
+	int			 r;
 
 	if ((s = config_setting_get_member(job, "dscp")) == NULL)
 		return 0;
@@ -255,15 +257,9 @@ cfg_dscp(const config_setting_t *job, int *v, char *err, size_t errlen)
 		    "\"%s\": give a code point from 0 to 63 or a name such as "
 		    "\"ef\", \"af41\" or \"cs1\"", str);
 	}
-	{
-		long long	n;
-		int		r;
-
-		if ((r = qosd_cfg_int(job, "dscp", 0, 63, &n, err,
-		    errlen)) == 1)
-			*v = (int)n;
-		return r;
-	}
+	if ((r = qosd_cfg_int(job, "dscp", 0, 63, &n, err, errlen)) == 1)
+		*v = (int)n;
+	return r;
 }
 
 static int
