@@ -991,8 +991,7 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	s.start_mono = mono_us();
 	lp_point_init(&s.pt);
 	buf_init(&s.line, LP_MAX_LINE + 1024);
-	if (lagstats_init(&s.lag) == -1)
-		fatal("lagstats");
+	lagstats_reset(&s.lag);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -1048,7 +1047,6 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	s.self_timer = sd_event_source_disable_unref(s.self_timer);
 	s.stop_timer = sd_event_source_disable_unref(s.stop_timer);
 	sd_event_unref(s.ev);
-	lagstats_cleanup(&s.lag);
 	lp_point_cleanup(&s.pt);
 	buf_cleanup(&s.line);
 	cfg_free(s.cfg);
