@@ -699,7 +699,8 @@ setup(CURL *c, const struct http_state *st, int kind, struct xfer *x,
 		SET(CURLOPT_LOW_SPEED_LIMIT, st->low_speed_limit);
 		SET(CURLOPT_LOW_SPEED_TIME, st->low_speed_time);
 	}
-	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st->max_bytes);
+	if (!(kind == KIND_GET && st->get_method == 1))
+		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st->max_bytes);
 	SET(CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
 	SET(CURLOPT_WRITEFUNCTION, write_cb);
 	SET(CURLOPT_WRITEDATA, x);
@@ -869,13 +870,13 @@ measure(const struct http_state *st, int kind, struct qosd_out *out)
 	if (kind == KIND_UPLOAD) {
 		if (rc == CURLE_OK || up > 0)
 			qosd_point_int(out, "bytes", (int64_t)up);
-		if (rc == CURLE_OK && total > 0)
+		if (rc == CURLE_OK && total > 0 && up > 0)
 			qosd_point_float(out, "speed_bps",
 			    (double)up * 8e6 / (double)total);
 	} else {
 		if (rc == CURLE_OK || x.received > 0)
 			qosd_point_int(out, "bytes", (int64_t)x.received);
-		if (rc == CURLE_OK && total > 0)
+		if (rc == CURLE_OK && total > 0 && x.received > 0)
 			qosd_point_float(out, "speed_bps",
 			    (double)x.received * 8e6 / (double)total);
 	}
