@@ -36,6 +36,7 @@ BUILD_PKGS := gcc make pkg-config libconfig-dev libcurl4-openssl-dev \
 	liboping-dev libiperf-dev libsystemd-dev libjansson-dev check \
 	zlib1g-dev
 TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
+	openssl \
 	clang libclang-rt-14-dev man-db procps psmisc lintian binutils \
 	systemd jq
 BENCH_PKGS := collectd-core hyperfine
