@@ -1,10 +1,10 @@
 #!/bin/bash
 # Loopback TCP for 5 s: the iperf collector's received_bps beside
 # `iperf3 -c`'s against the same `iperf3 -s`, alternated (qosd, iperf3,
-# qosd, ...) BENCH_ROUNDS (5) times per direction; the medians compared.
+# qosd, ...) BENCH_ROUNDS (7) times per direction; the medians compared.
 . "$(dirname "$0")/lib.sh"
 command -v iperf3 >/dev/null || { echo "iperf3 not installed" >&2; exit 1; }
-rounds=${BENCH_ROUNDS:-5}
+rounds=${BENCH_ROUNDS:-7}
 port=$(free_port)
 # Loopback TCP is CPU-bound: the server on one core, the clients (qosd's
 # test process and iperf3 -c alike) on the other, so that both meet the
