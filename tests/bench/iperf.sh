@@ -9,8 +9,10 @@ port=$(free_port)
 # Loopback TCP is CPU-bound: the server on one core, the clients (qosd's
 # test process and iperf3 -c alike) on the other, so that both meet the
 # same placement.
-pin() { if [ "$(nproc)" -ge 2 ]; then taskset -c "$@"; else shift; "$@"; fi; }
-pin 1 iperf3 -s -B 127.0.0.1 -p "$port" >"$T/server.log" 2>&1 &
+# (taskset execs its command, so $! is the server's own PID.)
+pin0=() pin1=()
+[ "$(nproc)" -ge 2 ] && pin0=(taskset -c 0) pin1=(taskset -c 1)
+"${pin1[@]}" iperf3 -s -B 127.0.0.1 -p "$port" >"$T/server.log" 2>&1 &
 track_pid $!
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null ||
 	{ echo "iperf3 -s did not start" >&2; exit 1; }
@@ -31,12 +33,12 @@ for dir in upload download; do
 	: >"$T/q.$dir"; : >"$T/c.$dir"
 	flag=; [ $dir = download ] && flag=-R
 	for _ in $(seq "$rounds"); do
-		pin 0 "$QOSD" --once --config "$T/bench.conf" --job "$dir" >"$T/q.lp" 2>>"$T/qosd.log" ||
+		"${pin0[@]}" "$QOSD" --once --config "$T/bench.conf" --job "$dir" >"$T/q.lp" 2>>"$T/qosd.log" ||
 			{ echo "qosd failed: $(cat "$T/qosd.log")" >&2; exit 1; }
 		sed -nE 's/.*[ ,]received_bps=([0-9.e+]+).*/\1/p' "$T/q.lp" >>"$T/q.$dir"
 		grep -q 'result="ok"' "$T/q.lp" || { echo "qosd: $(cat "$T/q.lp")" >&2; exit 1; }
 		sleep 0.5
-		pin 0 iperf3 -c 127.0.0.1 -p "$port" -t 5 $flag -J >"$T/c.json" ||
+		"${pin0[@]}" iperf3 -c 127.0.0.1 -p "$port" -t 5 $flag -J >"$T/c.json" ||
 			{ echo "iperf3 -c failed" >&2; exit 1; }
 		python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"])' \
 			"$T/c.json" >>"$T/c.$dir"
