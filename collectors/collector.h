@@ -22,8 +22,10 @@
  *                does not return in time.
  *   release()    in the parent, when the job goes away; NULL state is fine.
  *
- * The functions below are exported by the qosd executable; a plugin links
- * against nothing of qosd.  Collector-specific libraries (liboping, libcurl,
+ * The functions below, and the logging functions of scheduler/log.h
+ * (log_warnx() and friends, for messages shaped "collector[job]: ..."),
+ * are exported by the qosd executable; a plugin links against nothing of
+ * qosd.  Collector-specific libraries (liboping, libcurl,
  * libiperf) are linked into the plugin itself.
  */
 #ifndef COLLECTORS_COLLECTOR_H
