@@ -21,6 +21,7 @@ SYSCONFDIR ?= /etc
 MANDIR	?= $(PREFIX)/share/man
 DOCDIR	?= $(PREFIX)/share/doc/qosd
 UNITDIR	?= /lib/systemd/system
+SYSUSERSDIR ?= $(LIBDIR)/sysusers.d
 STATEDIR ?= /var/lib/qosd
 
 CC	?= cc
@@ -82,6 +83,9 @@ TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SINK_LIBS) \
 	$(call pc,--libs,jansson libcurl)
 DYNLIST     := scheduler/qosd.dynlist
+
+# Objects are never intermediate files to delete.
+.SECONDARY:
 
 .PHONY: all check check-unit check-integration sanitize fuzz bench install \
 	clean deps headers style tests demo deb
@@ -186,9 +190,12 @@ install: all
 	install -m 644 docs/metrics.md $(DESTDIR)$(DOCDIR)/
 	for m in docs/*.5 docs/*.8; do [ -f "$$m" ] || continue; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
-	if [ -f systemd/qosd.service ]; then \
-		install -d $(DESTDIR)$(UNITDIR); \
-		install -m 644 systemd/qosd.service $(DESTDIR)$(UNITDIR)/; fi
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed -e 's|/usr/sbin/qosd|$(SBINDIR)/qosd|g' \
+		-e 's|/etc/qosd|$(SYSCONFDIR)/qosd|g' systemd/qosd.service \
+		>$(DESTDIR)$(UNITDIR)/qosd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/qosd.service
+	install -m 644 systemd/qosd.sysusers $(DESTDIR)$(SYSUSERSDIR)/qosd.conf
 
 headers:
 	@for h in scheduler/*.h collectors/*.h sinks/*.h; do \

@@ -114,7 +114,7 @@ child_close_pipe(struct child *c)
 }
 
 static void
-child_free(struct child *c)
+child_unlink(struct child *c)
 {
 	struct child	**pp;
 
@@ -124,6 +124,12 @@ child_free(struct child *c)
 			nchildren--;
 			break;
 		}
+}
+
+static void
+child_free(struct child *c)
+{
+	child_unlink(c);
 	child_close_pipe(c);
 	c->timer = sd_event_source_disable_unref(c->timer);
 	buf_cleanup(&c->in);
@@ -151,6 +157,8 @@ child_maybe_finish(struct child *c)
 		r->status = CHILD_OK;
 	r->code = WIFSIGNALED(c->wstatus) ? WTERMSIG(c->wstatus) :
 	    WEXITSTATUS(c->wstatus);
+	/* Not counted any more when done() looks: its slot is free. */
+	child_unlink(c);
 	c->cb.done(c->arg, r);
 	child_free(c);
 }

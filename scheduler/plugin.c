@@ -75,29 +75,42 @@ plugin_dir(void)
 	return PLUGINDIR;
 }
 
-/* "a, b, c": the plugins present in dir, for error messages. */
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "available: a, b, c": the plugins in dir, sorted, for error messages. */
 static void
 list_available(const char *dir, struct buf *out)
 {
 	DIR		*d;
 	struct dirent	*de;
-	size_t		 len;
-	int		 n = 0;
+	char		*names[256];
+	size_t		 len, n = 0, i;
 
 	if ((d = opendir(dir)) == NULL) {
 		buf_addf(out, "cannot read it: %s", strerror(errno));
 		return;
 	}
-	while ((de = readdir(d)) != NULL) {
+	while ((de = readdir(d)) != NULL && n < 256) {
 		len = strlen(de->d_name);
 		if (len <= 3 || strcmp(de->d_name + len - 3, ".so") != 0)
 			continue;
-		buf_addf(out, "%s%.*s", n++ ? ", " : "available: ",
-		    (int)(len - 3), de->d_name);
+		if ((names[n] = strndup(de->d_name, len - 3)) != NULL)
+			n++;
 	}
 	closedir(d);
-	if (n == 0)
+	if (n == 0) {
 		buf_adds(out, "none installed");
+		return;
+	}
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	for (i = 0; i < n; i++) {
+		buf_addf(out, "%s%s", i ? ", " : "available: ", names[i]);
+		free(names[i]);
+	}
 }
 
 static int

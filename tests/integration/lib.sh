@@ -6,6 +6,9 @@ set -u
 : "${BUILD:=$TOP/build}"
 QOSD="$BUILD/qosd"
 T=$(mktemp -d /tmp/qosd-it.XXXXXX)
+# Under ASan, freed memory sits in a quarantine; keep it small so that
+# memory bounds stay measurable (use-after-free detection still works).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=4}"
 PIDS=()
 
 track_pid() { PIDS+=("$1"); }

@@ -35,7 +35,7 @@ write_conf ""
 "$QOSD" --config "$conf" 2>"$log" &
 qpid=$!
 track_pid "$qpid"
-wait_for 10 grep -q '^probe,' "$out" || fail "no probe point: $(cat "$log")"
+wait_for 10 grep -qs '^probe,' "$out" || fail "no probe point: $(cat "$log")"
 sleep 4
 kill -0 "$qpid" || fail "daemon died: $(tail "$log")"
 
@@ -49,7 +49,7 @@ grep -q 'line rejected: .*"this is not line protocol"' "$log" || fail "no log li
 # Repeating failures are reported once, not once a run.
 [ "$(count_lines 'exec\[crash\]: run crashed' "$log")" -eq 1 ] || fail "crash reports not rate-limited: $(grep -c crash "$log")"
 [ "$(count_lines 'exec\[garbage\]: line rejected' "$log")" -eq 1 ] || fail "reject reports not rate-limited"
-grep -q 'exec\[hang\]: run timed out after 0.5 s (terminated)' "$log" || fail "timeout not reported"
+grep -qE 'exec\[hang\]: run timed out after [0-9.]+ s \(terminated\)' "$log" || fail "timeout not reported"
 grep -q 'exec\[flood\]: run printed more than max_output allows' "$log" || fail "overflow not reported"
 grep -q '^probe,agent=it-agent,job=ok,role=probe,site=lab value=1i [0-9]\{19\}$' "$out" || fail "tags not merged: $(grep -m1 '^probe' "$out")"
 grep -q '^qosd,agent=it-agent,site=lab .*runs_crashed=[1-9]' "$out" || fail "self-metrics missing"
@@ -65,13 +65,19 @@ while read -r p; do
 done <"$T/orphans"
 ok "grandchildren killed ($(wc -l <"$T/orphans") checked)"
 
-# The daemon's memory stays bounded after the 100 MB floods.
+# The daemon's memory stays bounded however many 100 MB floods it reads:
+# four more floods (one every 2 s) add less than 4 MB.
+rss0=$(awk '/VmRSS/ {print $2}' "/proc/$qpid/status")
+sleep 8
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$qpid/status")
-[ "$rss" -lt 20000 ] || fail "daemon RSS $rss kB after floods"
-ok "daemon RSS ${rss} kB"
+[ $((rss - rss0)) -lt 4096 ] || fail "daemon RSS grew from $rss0 to $rss kB over four floods"
+ok "daemon RSS ${rss0} kB, ${rss} kB four floods later"
 
 # Phase: the ok job's probes land at the same offset in the second.
-before=$(grep '^probe,' "$out" | tail -1 | awk '{ print int(substr($NF, 11, 9) / 1000000) }')
+# Points are stamped on receipt, so a run's start-up delay adds noise; the
+# least offset of the last few is the phase.
+phase() { grep '^probe,' "$out" | tail -4 | awk '{ v = int(substr($NF, 11, 9) / 1000000); if (m == "" || v < m) m = v } END { print m }'; }
+before=$(phase)
 
 # A broken config on SIGHUP: the old one keeps running, the log says why.
 write_conf ', { name = "bad"; collector = "exec"; command = [ "relative/path" ]; }'
@@ -90,7 +96,8 @@ kill -HUP "$qpid"
 wait_for 5 grep -q 'configuration reloaded' "$log" || fail "reload not logged"
 wait_for 5 grep -q '^added,' "$out" || fail "added job never ran"
 sleep 2
-after=$(grep '^probe,' "$out" | tail -1 | awk '{ print int(substr($NF, 11, 9) / 1000000) }')
+sleep 2
+after=$(phase)
 d=$(( after > before ? after - before : before - after ))
 [ "$d" -lt 100 ] || fail "phase moved across reload: ${before} ms -> ${after} ms into the second"
 ok "phase kept across reload (${before} ms, ${after} ms)"

@@ -1,0 +1,86 @@
+#!/bin/bash
+# Scheduler features: exclusive groups never overlap, the child cap holds,
+# runs drop every capability, --once and --once --job print line protocol
+# and exit, and --check-config refuses a plugin built for another ABI.
+. "$(dirname "$0")/lib.sh"
+
+out="$T/out.lp" log="$T/qosd.log" conf="$T/qosd.conf"
+# Each run prints its own start and end (ms) so overlap is visible.
+span='s=$(date +%s%3N); sleep 0.4; e=$(date +%s%3N); echo span,g=$0 s=${s}i,e=${e}i'
+cat >"$conf" <<CONF
+agent: { id = "feat"; };
+daemon: { self_interval = 0; max_children = 2; };
+defaults: { interval = 1; timeout = 0.9; splay = 0; };
+sinks = ( { type = "file"; path = "$out"; } );
+jobs = (
+  { name = "x1"; collector = "exec"; exclusive = "bw"; command = [ "/bin/sh", "-c", "$span", "x" ]; },
+  { name = "x2"; collector = "exec"; exclusive = "bw"; command = [ "/bin/sh", "-c", "$span", "x" ]; },
+  { name = "c1"; collector = "exec"; command = [ "/bin/sh", "-c", "$span", "c" ]; },
+  { name = "c2"; collector = "exec"; command = [ "/bin/sh", "-c", "$span", "c" ]; },
+  { name = "c3"; collector = "exec"; command = [ "/bin/sh", "-c", "$span", "c" ]; },
+  { name = "caps"; collector = "exec";
+    command = [ "/bin/sh", "-c", "echo caps,eff=\$(awk '/CapEff/ {print \$2}' /proc/self/status) v=1i" ]; }
+);
+CONF
+"$QOSD" --check-config --config "$conf" || fail "config invalid"
+"$QOSD" --config "$conf" 2>"$log" &
+qpid=$!
+track_pid "$qpid"
+sleep 5.5
+kill -TERM "$qpid"; wait "$qpid" || fail "exit status $?"
+
+# Exclusive group bw: no two x spans overlap.
+grep '^span,.*g=x' "$out" | sed -E 's/.*s=([0-9]+)i,e=([0-9]+)i.*/\1 \2/' | sort -n >"$T/x"
+[ "$(wc -l <"$T/x")" -ge 4 ] || fail "too few exclusive runs: $(cat "$T/x")"
+awk 'NR > 1 && $1 < pe { print "overlap: " ps "-" pe " and " $1 "-" $2; bad = 1 } { ps = $1; pe = $2 } END { exit bad }' "$T/x" ||
+	fail "exclusive group runs overlapped"
+ok "exclusive group: $(wc -l <"$T/x") runs, none overlapping"
+
+# The cap: at no instant more than 2 runs (of all jobs) were alive.
+grep '^span,' "$out" | sed -E 's/.*s=([0-9]+)i,e=([0-9]+)i.*/\1 1\n\2 -1/' | sort -n -k1,1 -k2,2 |
+	awk '{ n += $2; if (n > m) m = n } END { print m }' >"$T/max"
+[ "$(cat "$T/max")" -le 2 ] || fail "$(cat "$T/max") runs at once with max_children = 2"
+grep -q 'result="skipped"' "$out" || fail "a saturated cap should skip runs"
+ok "child cap: at most $(cat "$T/max") at once"
+
+# Capabilities: none in a run (exec runs as root here).
+grep -q '^caps,agent=feat,eff=0000000000000000,job=caps v=1i' "$out" || fail "run kept capabilities: $(grep -m1 '^caps' "$out")"
+ok "runs hold no capabilities"
+
+# --once: each job once, line protocol on stdout, then exit.
+cat >"$T/once.conf" <<CONF
+agent: { id = "once"; };
+sinks = ( { type = "file"; path = "$T/never.lp"; } );
+jobs = (
+  { name = "a"; collector = "exec"; command = [ "/usr/bin/printf", "m v=1i\\n" ]; },
+  { name = "b"; collector = "exec"; command = [ "/usr/bin/printf", "m v=2i 1700000000000000000\\n" ]; }
+);
+CONF
+timeout 10 "$QOSD" --once --config "$T/once.conf" >"$T/once.out" 2>"$T/once.err" || fail "--once failed: $(cat "$T/once.err")"
+grep -q '^m,agent=once,job=a v=1i [0-9]\{19\}$' "$T/once.out" || fail "--once output: $(cat "$T/once.out")"
+grep -qx 'm,agent=once,job=b v=2i 1700000000000000000' "$T/once.out" || fail "--once kept no timestamp"
+[ "$(wc -l <"$T/once.out")" -eq 2 ] || fail "--once printed more than the points: $(cat "$T/once.out")"
+[ ! -s "$T/never.lp" ] || fail "--once wrote to the configured sinks"
+timeout 10 "$QOSD" --once --job b --config "$T/once.conf" >"$T/one.out" || fail "--once --job failed"
+[ "$(cat "$T/one.out")" = 'm,agent=once,job=b v=2i 1700000000000000000' ] || fail "--job b: $(cat "$T/one.out")"
+"$QOSD" --once --job nope --config "$T/once.conf" 2>"$T/err"; rc=$?
+[ $rc -eq 78 ] && grep -q 'no job named "nope"' "$T/err" || fail "--job nope: exit $rc, $(cat "$T/err")"
+sed -i 's|/usr/bin/printf", "m v=1i|/bin/false", "m v=1i|' "$T/once.conf"
+timeout 10 "$QOSD" --once --config "$T/once.conf" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] || fail "--once with a failing run exited $rc"
+ok "--once and --once --job"
+
+# Usage errors are exit 64.
+"$QOSD" --bogus 2>/dev/null; [ $? -eq 64 ] || fail "unknown option not exit 64"
+"$QOSD" --job a 2>/dev/null; [ $? -eq 64 ] || fail "--job without --once not exit 64"
+"$QOSD" --version | grep -q '^qosd [0-9]' || fail "--version"
+ok "usage"
+
+# A plugin built for another ABI is refused with a clear message.
+cat >"$T/abi.conf" <<CONF
+sinks = ( { type = "file"; path = "-"; } );
+jobs = ( { name = "w"; collector = "wrongabi"; } );
+CONF
+"$QOSD" --check-config --plugin-dir "$BUILD/tests/plugins" --config "$T/abi.conf" 2>"$T/err"; rc=$?
+[ $rc -eq 78 ] && grep -q 'built for collector ABI 2, this qosd needs ABI 1' "$T/err" || fail "wrong ABI: exit $rc, $(cat "$T/err")"
+ok "wrong ABI refused"
