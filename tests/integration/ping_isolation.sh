@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ping_lib.bash"
 netns_pair
+warm_links
 ip -n "$NSA" route add 198.18.1.0/24 via 198.18.0.2
 ip netns exec "$NSB" sysctl -qw net.ipv4.icmp_echo_ignore_all=1
 start_responder --icmp --delay 5 --jitter 0 --drop 0

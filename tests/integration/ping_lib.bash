@@ -41,3 +41,12 @@ check_truth() {
 	awk -v x="$jit" 'BEGIN { exit !(x > 0) }' || fail "$1: jitter_ms $jit"
 	echo "$1: rtt_avg_ms=$avg loss_pct=$loss jitter_ms=$jit"
 }
+
+# warm_links: resolve the neighbours of the veth pair (ARP, IPv6 neighbour
+# discovery) while the kernel still answers echo, so that the first probes
+# of a test do not wait a second or so in a queue for them.
+warm_links() {
+	wait_for 5 ip netns exec "$NSA" ping -c 1 -W 1 198.18.0.2 >/dev/null &&
+	wait_for 5 ip netns exec "$NSA" ping -6 -c 1 -W 1 2001:db8::2 \
+		>/dev/null || fail "no traffic over the veth pair"
+}
