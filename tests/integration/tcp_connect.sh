@@ -1,8 +1,7 @@
 #!/bin/bash
 # tcp connect mode: an open port reads result=ok with connect times, a
 # closed one result=refused, an address nobody answers result=timeout
-# within the job's timeout, a bad name result=dns_error; the answering
-# target's attempts are not held up by the dead one.
+# within the job's timeout, a bad name result=dns_error.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ping_lib.bash"
 netns_pair
