@@ -26,6 +26,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -99,7 +100,9 @@ struct ptarget {
 	const char		*fail;		/* result when not measured */
 	struct probe		*p;		/* count probes */
 	unsigned long		 sent, received, unreach;
+	unsigned long		 answered;	/* by a reply or an error */
 	int			 ttl;		/* of the last reply, -1 none */
+	int			 emitted;
 };
 
 struct ping_run {
@@ -115,6 +118,9 @@ struct ping_run {
 	size_t			 pktlen;
 	unsigned long		 outstanding;	/* sent, unanswered */
 	uint64_t		 last_tx_us;
+	size_t			*ready;		/* targets all answered */
+	size_t			 nready;
+	double			*rtt, *tmp;	/* scratch for emit() */
 };
 
 static const char *const ping_settings[] = {
@@ -122,6 +128,16 @@ static const char *const ping_settings[] = {
 	"dscp", "source", "device", "family", "samples", NULL
 };
 static const char *const ping_families[] = { "any", "ipv4", "ipv6", NULL };
+
+/*
+ * Figures are rounded to 1e-4 (0.1 us for milliseconds): the clocks
+ * resolve 1 us, and a short number is cheaper to write and to parse.
+ */
+static double
+r4(double v)
+{
+	return round(v * 1e4) / 1e4;
+}
 
 static uint64_t
 mono_us(void)
@@ -271,6 +287,30 @@ in_cksum(const unsigned char *p, size_t len)
 	return htons((uint16_t)~sum);
 }
 
+/* A literal address of an allowed family, without getaddrinfo(). */
+static int
+numeric(struct ptarget *t, int family)
+{
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)&t->sa;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&t->sa;
+
+	if (family != FAM_V6 && inet_pton(AF_INET, t->name,
+	    &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		t->salen = sizeof(*s4);
+		t->fi = 0;
+	} else if (family != FAM_V4 && strchr(t->name, '%') == NULL &&
+	    inet_pton(AF_INET6, t->name, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		t->salen = sizeof(*s6);
+		t->fi = 1;
+	} else
+		return 0;
+	inet_ntop(t->fi ? AF_INET6 : AF_INET, t->fi ? (void *)&s6->sin6_addr :
+	    (void *)&s4->sin_addr, t->addr, sizeof(t->addr));
+	return 1;
+}
+
 static void
 resolve(struct ping_run *r)
 {
@@ -288,6 +328,8 @@ resolve(struct ping_run *r)
 	for (i = 0; i < r->nt; i++) {
 		t = &r->t[i];
 		t->fi = -1;
+		if (numeric(t, c->family))
+			continue;
 		if ((e = getaddrinfo(t->name, NULL, &hints, &res)) != 0) {
 			log_debug("ping[%s]: \"%s\": %s", qosd_out_job(r->out),
 			    t->name, gai_strerror(e));
@@ -483,6 +525,8 @@ on_reply(struct ping_run *r, struct ptarget *t, uint16_t seq, uint64_t rx_us,
 	r->outstanding--;
 	if (ttl >= 0)
 		t->ttl = ttl;
+	if (++t->answered == (unsigned long)r->c->count)
+		r->ready[r->nready++] = (size_t)(t - r->t);
 }
 
 static void
@@ -491,6 +535,8 @@ on_error(struct ping_run *r, struct ptarget *t, uint16_t seq)
 	t->p[seq].rtt_ms = -2;		/* answered by an error: no reply */
 	t->unreach++;
 	r->outstanding--;
+	if (++t->answered == (unsigned long)r->c->count)
+		r->ready[r->nready++] = (size_t)(t - r->t);
 }
 
 static void
@@ -648,65 +694,6 @@ drain_all(struct ping_run *r)
 		drain(r, 1);
 }
 
-/*
- * Send round k to every target at start + k * interval, each probe with
- * its own timeout, until every probe is answered or timed out, or the
- * run's deadline comes.
- */
-static void
-engine(struct ping_run *r, uint64_t stop_us)
-{
-	const struct ping_conf	*c = r->c;
-	struct pollfd		 pfd[2];
-	uint64_t		 start, now, due, wake, ivl, to;
-	unsigned int		 k = 0, sends = 0;
-	size_t			 ti = 0;
-	int			 npfd, ms;
-
-	ivl = (uint64_t)(c->interval * 1e6);
-	to = (uint64_t)(c->timeout * 1e6);
-	start = mono_us();
-	for (;;) {
-		now = mono_us();
-		/* Send what is due, draining replies as we go. */
-		while (k < c->count && start + k * ivl <= now && now < stop_us) {
-			if (r->t[ti].fi != -1 && r->fd[r->t[ti].fi] != -1) {
-				send_probe(r, ti, k);
-				if (++sends % PING_DRAIN == 0)
-					drain_all(r);
-			}
-			if (++ti == r->nt) {
-				ti = 0;
-				k++;
-				now = mono_us();
-			}
-		}
-		drain_all(r);
-		now = mono_us();
-		if (now >= stop_us)
-			break;
-		if (k >= c->count && (r->outstanding == 0 ||
-		    now >= r->last_tx_us + to))
-			break;
-		wake = k < c->count ? start + k * ivl : r->last_tx_us + to;
-		if (wake > stop_us)
-			wake = stop_us;
-		due = wake > now ? wake - now : 0;
-		ms = (int)((due + 999) / 1000);
-		npfd = 0;
-		if (r->fd[0] != -1) {
-			pfd[npfd].fd = r->fd[0];
-			pfd[npfd++].events = POLLIN;
-		}
-		if (r->fd[1] != -1) {
-			pfd[npfd].fd = r->fd[1];
-			pfd[npfd++].events = POLLIN;
-		}
-		if (poll(pfd, (nfds_t)npfd, ms) == -1 && errno != EINTR)
-			break;
-	}
-}
-
 static void
 emit(struct ping_run *r, struct ptarget *t, double *rtt, double *tmp)
 {
@@ -736,24 +723,24 @@ emit(struct ping_run *r, struct ptarget *t, double *rtt, double *tmp)
 	if (t->fail == NULL) {
 		qosd_point_int(out, "sent", (int64_t)st.sent);
 		qosd_point_int(out, "received", (int64_t)st.received);
-		qosd_point_float(out, "loss_pct", st.loss_pct);
+		qosd_point_float(out, "loss_pct", r4(st.loss_pct));
 	}
 	if (st.received > 0) {
-		qosd_point_float(out, "rtt_min_ms", st.min);
-		qosd_point_float(out, "rtt_avg_ms", st.avg);
-		qosd_point_float(out, "rtt_max_ms", st.max);
-		qosd_point_float(out, "rtt_mdev_ms", st.mdev);
+		qosd_point_float(out, "rtt_min_ms", r4(st.min));
+		qosd_point_float(out, "rtt_avg_ms", r4(st.avg));
+		qosd_point_float(out, "rtt_max_ms", r4(st.max));
+		qosd_point_float(out, "rtt_mdev_ms", r4(st.mdev));
 	}
 	if (st.has_jitter)
-		qosd_point_float(out, "jitter_ms", st.jitter);
+		qosd_point_float(out, "jitter_ms", r4(st.jitter));
 	if (st.has_pct) {
-		qosd_point_float(out, "rtt_p50_ms", st.p50);
-		qosd_point_float(out, "rtt_p95_ms", st.p95);
-		qosd_point_float(out, "rtt_p99_ms", st.p99);
+		qosd_point_float(out, "rtt_p50_ms", r4(st.p50));
+		qosd_point_float(out, "rtt_p95_ms", r4(st.p95));
+		qosd_point_float(out, "rtt_p99_ms", r4(st.p99));
 	}
 	if (st.has_mos) {
-		qosd_point_float(out, "r_factor", st.r_factor);
-		qosd_point_float(out, "mos", st.mos);
+		qosd_point_float(out, "r_factor", r4(st.r_factor));
+		qosd_point_float(out, "mos", r4(st.mos));
 	}
 	if (t->ttl >= 0)
 		qosd_point_int(out, "ttl", t->ttl);
@@ -775,9 +762,96 @@ emit_samples(struct ping_run *r, struct ptarget *t)
 		qosd_point_begin(out, "ping_sample");
 		qosd_point_tag(out, "target", t->name);
 		qosd_point_tag(out, "address", t->addr);
-		qosd_point_float(out, "rtt_ms", t->p[k].rtt_ms);
+		qosd_point_float(out, "rtt_ms", r4(t->p[k].rtt_ms));
 		qosd_point_time(out, t->p[k].tx_ns);
 		qosd_point_end(out);
+	}
+}
+
+static void
+emit_target(struct ping_run *r, struct ptarget *t)
+{
+	if (t->emitted)
+		return;
+	t->emitted = 1;
+	emit(r, t, r->rtt, r->tmp);
+	if (r->c->samples && t->fail == NULL)
+		emit_samples(r, t);
+}
+
+/*
+ * Write the points of targets whose every probe is answered now rather
+ * than at the end: the daemon reads them while the run goes on.
+ */
+static void
+emit_ready(struct ping_run *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->nready; i++)
+		emit_target(r, &r->t[r->ready[i]]);
+	r->nready = 0;
+}
+
+/*
+ * Send round k to every target at start + k * interval, each probe with
+ * its own timeout, until every probe is answered or timed out, or the
+ * run's deadline comes.
+ */
+static void
+engine(struct ping_run *r, uint64_t stop_us)
+{
+	const struct ping_conf	*c = r->c;
+	struct pollfd		 pfd[2];
+	uint64_t		 start, now, due, wake, ivl, to;
+	unsigned int		 k = 0, sends = 0;
+	size_t			 ti = 0;
+	int			 npfd, ms;
+
+	ivl = (uint64_t)(c->interval * 1e6);
+	to = (uint64_t)(c->timeout * 1e6);
+	start = mono_us();
+	for (;;) {
+		now = mono_us();
+		/* Send what is due, draining replies as we go. */
+		while (k < c->count && start + k * ivl <= now && now < stop_us) {
+			if (r->t[ti].fi != -1 && r->fd[r->t[ti].fi] != -1) {
+				send_probe(r, ti, k);
+				if (++sends % PING_DRAIN == 0) {
+					drain_all(r);
+					emit_ready(r);
+				}
+			}
+			if (++ti == r->nt) {
+				ti = 0;
+				k++;
+				now = mono_us();
+			}
+		}
+		drain_all(r);
+		emit_ready(r);
+		now = mono_us();
+		if (now >= stop_us)
+			break;
+		if (k >= c->count && (r->outstanding == 0 ||
+		    now >= r->last_tx_us + to))
+			break;
+		wake = k < c->count ? start + k * ivl : r->last_tx_us + to;
+		if (wake > stop_us)
+			wake = stop_us;
+		due = wake > now ? wake - now : 0;
+		ms = (int)((due + 999) / 1000);
+		npfd = 0;
+		if (r->fd[0] != -1) {
+			pfd[npfd].fd = r->fd[0];
+			pfd[npfd++].events = POLLIN;
+		}
+		if (r->fd[1] != -1) {
+			pfd[npfd].fd = r->fd[1];
+			pfd[npfd++].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)npfd, ms) == -1 && errno != EINTR)
+			break;
 	}
 }
 
@@ -807,7 +881,8 @@ ping_run(void *state, struct qosd_out *out)
 	    (probes = calloc(np, sizeof(*probes))) == NULL ||
 	    (rtt = calloc((size_t)c->count, sizeof(*rtt))) == NULL ||
 	    (tmp = calloc((size_t)c->count, sizeof(*tmp))) == NULL ||
-	    (r.pkt = calloc(1, r.pktlen)) == NULL) {
+	    (r.pkt = calloc(1, r.pktlen)) == NULL ||
+	    (r.ready = calloc(r.nt, sizeof(*r.ready))) == NULL) {
 		log_warnx("ping[%s]: out of memory", qosd_out_job(out));
 		rc = -1;
 		goto done;
@@ -821,6 +896,8 @@ ping_run(void *state, struct qosd_out *out)
 	}
 	for (i = 0; i < r.pktlen - 8; i++)
 		r.pkt[8 + i] = (unsigned char)i;
+	r.rtt = rtt;
+	r.tmp = tmp;
 	pl = (struct ping_payload *)(r.pkt + 8);
 	pl->magic = htonl(PING_MAGIC);
 	pl->cookie = r.cookie;
@@ -862,15 +939,13 @@ ping_run(void *state, struct qosd_out *out)
 			    "(count - 1) * ping_interval + ping_timeout",
 			    qosd_out_job(out));
 	}
-	for (i = 0; i < r.nt; i++) {
-		emit(&r, &r.t[i], rtt, tmp);
-		if (c->samples && r.t[i].fail == NULL)
-			emit_samples(&r, &r.t[i]);
-	}
+	for (i = 0; i < r.nt; i++)
+		emit_target(&r, &r.t[i]);
 done:
 	for (fi = 0; fi < 2; fi++)
 		if (r.fd[fi] != -1)
 			close(r.fd[fi]);
+	free(r.ready);
 	free(r.pkt);
 	free(tmp);
 	free(rtt);

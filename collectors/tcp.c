@@ -22,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -87,6 +88,16 @@ static const char *const tcp_settings[] = {
 };
 static const char *const tcp_modes[] = { "connect", "echo", NULL };
 static const char *const tcp_families[] = { "any", "ipv4", "ipv6", NULL };
+
+/*
+ * Figures are rounded to 1e-4 (0.1 us for milliseconds): the clocks
+ * resolve 1 us, and a short number is cheaper to write and to parse.
+ */
+static double
+r4(double v)
+{
+	return round(v * 1e4) / 1e4;
+}
 
 static uint64_t
 mono_us(void)
@@ -623,15 +634,15 @@ emit_connect(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
 		qosd_point_tag(out, "address", t->addr);
 		qosd_point_int(out, "sent", (int64_t)st.sent);
 		qosd_point_int(out, "received", (int64_t)st.received);
-		qosd_point_float(out, "loss_pct", st.loss_pct);
+		qosd_point_float(out, "loss_pct", r4(st.loss_pct));
 	}
 	if (st.received > 0) {
-		qosd_point_float(out, "connect_ms", st.avg);
-		qosd_point_float(out, "connect_min_ms", st.min);
-		qosd_point_float(out, "connect_max_ms", st.max);
+		qosd_point_float(out, "connect_ms", r4(st.avg));
+		qosd_point_float(out, "connect_min_ms", r4(st.min));
+		qosd_point_float(out, "connect_max_ms", r4(st.max));
 	}
 	if (st.has_jitter)
-		qosd_point_float(out, "jitter_ms", st.jitter);
+		qosd_point_float(out, "jitter_ms", r4(st.jitter));
 	qosd_point_str(out, "result", result_of(t));
 	if (t->first_ns != 0)
 		qosd_point_time(out, t->first_ns);
@@ -657,27 +668,27 @@ emit_echo(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
 	if (t->fail == NULL)
 		qosd_point_tag(out, "address", t->addr);
 	if (t->connect_ms >= 0) {
-		qosd_point_float(out, "connect_ms", t->connect_ms);
+		qosd_point_float(out, "connect_ms", r4(t->connect_ms));
 		qosd_point_int(out, "sent", (int64_t)st.sent);
 		qosd_point_int(out, "received", (int64_t)st.received);
-		qosd_point_float(out, "loss_pct", st.loss_pct);
+		qosd_point_float(out, "loss_pct", r4(st.loss_pct));
 	}
 	if (st.received > 0) {
-		qosd_point_float(out, "rtt_min_ms", st.min);
-		qosd_point_float(out, "rtt_avg_ms", st.avg);
-		qosd_point_float(out, "rtt_max_ms", st.max);
-		qosd_point_float(out, "rtt_mdev_ms", st.mdev);
+		qosd_point_float(out, "rtt_min_ms", r4(st.min));
+		qosd_point_float(out, "rtt_avg_ms", r4(st.avg));
+		qosd_point_float(out, "rtt_max_ms", r4(st.max));
+		qosd_point_float(out, "rtt_mdev_ms", r4(st.mdev));
 	}
 	if (st.has_jitter)
-		qosd_point_float(out, "jitter_ms", st.jitter);
+		qosd_point_float(out, "jitter_ms", r4(st.jitter));
 	if (st.has_pct) {
-		qosd_point_float(out, "rtt_p50_ms", st.p50);
-		qosd_point_float(out, "rtt_p95_ms", st.p95);
-		qosd_point_float(out, "rtt_p99_ms", st.p99);
+		qosd_point_float(out, "rtt_p50_ms", r4(st.p50));
+		qosd_point_float(out, "rtt_p95_ms", r4(st.p95));
+		qosd_point_float(out, "rtt_p99_ms", r4(st.p99));
 	}
 	if (st.has_mos) {
-		qosd_point_float(out, "r_factor", st.r_factor);
-		qosd_point_float(out, "mos", st.mos);
+		qosd_point_float(out, "r_factor", r4(st.r_factor));
+		qosd_point_float(out, "mos", r4(st.mos));
 	}
 	qosd_point_str(out, "result", result_of(t));
 	if (t->first_ns != 0)
