@@ -32,10 +32,11 @@ jobs = (
   { name = "p"; collector = "ping"; interval = 60; timeout = 30;
     targets = [ "198.18.0.2", "2001:db8::2", "198.18.1.1",
       "no-such-host.invalid" ];
-    count = 100; ping_interval = 0.05; ping_timeout = 1.0; samples = true; },
+    count = 100; ping_interval = 0.05; ping_timeout = 1.0; samples = true;
+    dscp = 46; ttl = 33; },
   { name = "e"; collector = "tcp"; interval = 60; timeout = 30;
     targets = [ "198.18.0.2" ]; port = 7007; mode = "echo";
-    count = 100; probe_interval = 0.05; probe_timeout = 1.0; }
+    count = 100; probe_interval = 0.05; probe_timeout = 1.0; dscp = 10; }
 );
 CONF
 s0=$(date +%s.%N)
@@ -74,6 +75,15 @@ for v in p4 echo; do
 		[ -n "$(field $k "${!v}")" ] || fail "$v: no $k"
 	done
 done
+# dscp and ttl as the responder saw them on the wire (ECN bits masked).
+[ $(( $(summ icmp_tos) & 252 )) -eq $((46 << 2)) ] ||
+	fail "ICMP TOS $(summ icmp_tos), not DSCP 46"
+[ $(( $(summ icmp6_tclass) & 252 )) -eq $((46 << 2)) ] ||
+	fail "ICMPv6 traffic class $(summ icmp6_tclass), not DSCP 46"
+[ "$(summ icmp_ttl)" -eq 33 ] && [ "$(summ icmp6_hops)" -eq 33 ] ||
+	fail "TTL $(summ icmp_ttl), hop limit $(summ icmp6_hops), not 33"
+[ $(( $(summ tcp_tos) & 252 )) -eq $((10 << 2)) ] ||
+	fail "TCP TOS $(summ tcp_tos), not DSCP 10"
 # One ping_sample per reply, each at its own time.
 ns=$(grep -c '^ping_sample,.*target=198\.18\.0\.2 ' "$T/out")
 [ "$ns" -eq "$(field received "$p4")" ] ||

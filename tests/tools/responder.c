@@ -15,7 +15,9 @@
  * generator.  At exit (SIGTERM, SIGINT or after --duration seconds,
  * default 300) it writes what it did, one "key=value" a line, to the
  * summary file and to standard output, so a test can compare a
- * collector's figures with the truth.
+ * collector's figures with the truth; also the TOS (traffic class) and TTL
+ * (hop limit) of the last request, and the TOS of the last TCP segment to
+ * PORT (IPv4), to check dscp and ttl settings on the wire.
  */
 #define _GNU_SOURCE
 #include <sys/socket.h>
@@ -71,6 +73,10 @@ static uint64_t		rng[RNG_N];
 static volatile sig_atomic_t stop;
 static unsigned long	icmp_req, icmp_rep, icmp_drop;
 static unsigned long	tcp_probes, tcp_echoed, tcp_dropped, tcp_conns;
+/* What the last request carried: TOS/traffic class and TTL/hop limit. */
+static int		icmp_tos = -1, icmp_ttl = -1, icmp6_tclass = -1;
+static int		icmp6_hops = -1, tcp_tos = -1;
+static int		tcp_port;
 
 static uint64_t
 mono_us(void)
@@ -169,6 +175,8 @@ icmp4_in(int fd)
 	h = (struct icmphdr *)(b + hl);
 	if (h->type != ICMP_ECHO)
 		return;
+	icmp_tos = ip->ip_tos;
+	icmp_ttl = ip->ip_ttl;
 	icmp_req++;
 	if (!decide(RNG_ICMP4, mono_us(), &due)) {
 		icmp_drop++;
@@ -184,17 +192,36 @@ static void
 icmp6_in(int fd)
 {
 	unsigned char		b[MSG_MAX];
+	char			ctl[256];
 	struct sockaddr_in6	from;
-	socklen_t		fl = sizeof(from);
 	struct icmp6_hdr	*h = (struct icmp6_hdr *)b;
+	struct iovec		iov = { b, sizeof(b) };
+	struct msghdr		m;
+	struct cmsghdr		*cm;
 	uint64_t		due;
 	ssize_t			n;
+	int			v;
 
-	if ((n = recvfrom(fd, b, sizeof(b), MSG_DONTWAIT,
-	    (struct sockaddr *)&from, &fl)) < 8)
+	memset(&m, 0, sizeof(m));
+	m.msg_name = &from;
+	m.msg_namelen = sizeof(from);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl);
+	if ((n = recvmsg(fd, &m, MSG_DONTWAIT)) < 8)
 		return;
 	if (h->icmp6_type != ICMP6_ECHO_REQUEST)
 		return;
+	for (cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_level != IPPROTO_IPV6)
+			continue;
+		memcpy(&v, CMSG_DATA(cm), sizeof(v));
+		if (cm->cmsg_type == IPV6_TCLASS)
+			icmp6_tclass = v;
+		else if (cm->cmsg_type == IPV6_HOPLIMIT)
+			icmp6_hops = v;
+	}
 	icmp_req++;
 	if (!decide(RNG_ICMP6, mono_us(), &due)) {
 		icmp_drop++;
@@ -202,7 +229,27 @@ icmp6_in(int fd)
 	}
 	h->icmp6_type = ICMP6_ECHO_REPLY;
 	h->icmp6_cksum = 0;		/* the kernel sums ICMPv6 */
-	queue(due, fd, -1, &from, fl, b, (size_t)n);
+	queue(due, fd, -1, &from, m.msg_namelen, b, (size_t)n);
+}
+
+/* A copy of an inbound TCP segment (raw socket): note its TOS. */
+static void
+tcp_sniff(int fd)
+{
+	unsigned char	 b[2048];
+	struct ip	*ip = (struct ip *)b;
+	uint16_t	 dport;
+	ssize_t		 n;
+	size_t		 hl;
+
+	if ((n = recv(fd, b, sizeof(b), MSG_DONTWAIT)) < (ssize_t)sizeof(*ip))
+		return;
+	hl = (size_t)ip->ip_hl * 4;
+	if ((size_t)n < hl + 4)
+		return;
+	memcpy(&dport, b + hl + 2, 2);
+	if (ntohs(dport) == tcp_port)
+		tcp_tos = ip->ip_tos;
 }
 
 static void
@@ -307,6 +354,9 @@ summary(FILE *f)
 	    "tcp_connections=%lu\ntcp_probes=%lu\ntcp_echoed=%lu\n"
 	    "tcp_dropped=%lu\n", icmp_req, icmp_rep, icmp_drop, tcp_conns,
 	    tcp_probes, tcp_echoed, tcp_dropped);
+	fprintf(f, "icmp_tos=%d\nicmp_ttl=%d\nicmp6_tclass=%d\n"
+	    "icmp6_hops=%d\ntcp_tos=%d\n", icmp_tos, icmp_ttl, icmp6_tclass,
+	    icmp6_hops, tcp_tos);
 }
 
 static int
@@ -344,7 +394,7 @@ main(int argc, char *argv[])
 		{ "summary",	required_argument,	NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct pollfd		 pfd[3 + MAX_CLIENTS];
+	struct pollfd		 pfd[4 + MAX_CLIENTS];
 	struct icmp6_filter	 f6;
 	const char		*sumfile = NULL;
 	struct timespec		 ts;
@@ -352,7 +402,7 @@ main(int argc, char *argv[])
 	double			 duration = 300;
 	size_t			 i;
 	int			 ch, icmp = 0, port = 0, fd4 = -1, fd6 = -1;
-	int			 lfd = -1, n, ci, cfd, base;
+	int			 lfd = -1, n, ci, cfd, base, sfd = -1, one = 1;
 	FILE			*f;
 
 	seed = 0;
@@ -387,11 +437,18 @@ main(int argc, char *argv[])
 		ICMP6_FILTER_SETBLOCKALL(&f6);
 		ICMP6_FILTER_SETPASS(ICMP6_ECHO_REQUEST, &f6);
 		setsockopt(fd6, IPPROTO_ICMPV6, ICMP6_FILTER, &f6, sizeof(f6));
+		setsockopt(fd6, IPPROTO_IPV6, IPV6_RECVTCLASS, &one,
+		    sizeof(one));
+		setsockopt(fd6, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one,
+		    sizeof(one));
 	}
 	if (port > 0 && (lfd = tcp_listen(port)) == -1) {
 		perror("responder: tcp listen");
 		return 1;
 	}
+	tcp_port = port;
+	if (port > 0)
+		sfd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
 	for (i = 0; i < MAX_CLIENTS; i++)
 		clients[i].fd = -1;
 	signal(SIGTERM, on_signal);
@@ -413,6 +470,7 @@ main(int argc, char *argv[])
 		pfd[n].fd = fd4, pfd[n++].events = POLLIN;
 		pfd[n].fd = fd6, pfd[n++].events = POLLIN;
 		pfd[n].fd = lfd, pfd[n++].events = POLLIN;
+		pfd[n].fd = sfd, pfd[n++].events = POLLIN;
 		base = n;
 		for (ci = 0; ci < MAX_CLIENTS; ci++) {
 			pfd[n].fd = clients[ci].fd;
@@ -424,6 +482,8 @@ main(int argc, char *argv[])
 			icmp4_in(fd4);
 		if (pfd[1].revents & POLLIN)
 			icmp6_in(fd6);
+		if (pfd[3].revents & POLLIN)
+			tcp_sniff(sfd);
 		if (pfd[2].revents & POLLIN &&
 		    (cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC |
 		    SOCK_NONBLOCK)) != -1) {
