@@ -69,7 +69,7 @@ DAEMON_SRCS := $(sort $(wildcard scheduler/*.c) $(wildcard sinks/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS    := $(filter-out $(BUILD)/scheduler/main.o,$(DAEMON_OBJS))
 # Helpers linked into some plugins (below), not plugins themselves.
-COLL_HELPERS := latstats
+COLL_HELPERS := latstats resolve
 COLLECTORS  := $(filter-out $(COLL_HELPERS),\
 	$(basename $(notdir $(wildcard collectors/*.c))))
 PLUGINS     := $(COLLECTORS:%=$(BUILD)/collectors/%.so)
@@ -105,7 +105,7 @@ $(BUILD)/collectors/%.so: $(BUILD)/collectors/%.o
 
 # Plugins that link a helper object as well.
 $(BUILD)/collectors/ping.so $(BUILD)/collectors/tcp.so: \
-	$(BUILD)/collectors/latstats.o
+	$(BUILD)/collectors/latstats.o $(BUILD)/collectors/resolve.o
 
 # Unit suites: each links tests/unit/main.c and every daemon object but
 # main.o (whole, so that plugins loaded by a test find the exported API).

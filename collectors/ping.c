@@ -45,6 +45,7 @@
 #include "collector.h"
 #include "latstats.h"
 #include "log.h"
+#include "resolve.h"
 
 /* From <linux/icmp.h>, which clashes with <netinet/ip_icmp.h>. */
 #ifndef ICMP_FILTER
@@ -287,62 +288,45 @@ in_cksum(const unsigned char *p, size_t len)
 	return htons((uint16_t)~sum);
 }
 
-/* A literal address of an allowed family, without getaddrinfo(). */
-static int
-numeric(struct ptarget *t, int family)
-{
-	struct sockaddr_in	*s4 = (struct sockaddr_in *)&t->sa;
-	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&t->sa;
-
-	if (family != FAM_V6 && inet_pton(AF_INET, t->name,
-	    &s4->sin_addr) == 1) {
-		s4->sin_family = AF_INET;
-		t->salen = sizeof(*s4);
-		t->fi = 0;
-	} else if (family != FAM_V4 && strchr(t->name, '%') == NULL &&
-	    inet_pton(AF_INET6, t->name, &s6->sin6_addr) == 1) {
-		s6->sin6_family = AF_INET6;
-		t->salen = sizeof(*s6);
-		t->fi = 1;
-	} else
-		return 0;
-	inet_ntop(t->fi ? AF_INET6 : AF_INET, t->fi ? (void *)&s6->sin6_addr :
-	    (void *)&s4->sin_addr, t->addr, sizeof(t->addr));
-	return 1;
-}
-
+/* Resolve every target, all at once, until deadline_us. */
 static void
-resolve(struct ping_run *r)
+resolve(struct ping_run *r, uint64_t deadline_us)
 {
-	const struct ping_conf	*c = r->c;
-	struct addrinfo		 hints, *res;
+	struct resolve_req	*q;
 	struct ptarget		*t;
 	size_t			 i;
-	int			 e;
+	int			 af;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = c->family == FAM_V4 ? AF_INET :
-	    c->family == FAM_V6 ? AF_INET6 : AF_UNSPEC;
-	hints.ai_socktype = SOCK_RAW;
-	hints.ai_protocol = IPPROTO_ICMP;
+	af = r->c->family == FAM_V4 ? AF_INET :
+	    r->c->family == FAM_V6 ? AF_INET6 : AF_UNSPEC;
+	if ((q = calloc(r->nt, sizeof(*q))) == NULL) {
+		log_warnx("ping[%s]: out of memory", qosd_out_job(r->out));
+		for (i = 0; i < r->nt; i++)
+			r->t[i].fail = "error";
+		return;
+	}
+	for (i = 0; i < r->nt; i++) {
+		q[i].name = r->t[i].name;
+		q[i].family = af;
+	}
+	resolve_all(q, r->nt, deadline_us);
 	for (i = 0; i < r->nt; i++) {
 		t = &r->t[i];
-		t->fi = -1;
-		if (numeric(t, c->family))
-			continue;
-		if ((e = getaddrinfo(t->name, NULL, &hints, &res)) != 0) {
+		if (q[i].error != 0) {
 			log_debug("ping[%s]: \"%s\": %s", qosd_out_job(r->out),
-			    t->name, gai_strerror(e));
+			    t->name, gai_strerror(q[i].error));
 			t->fail = "dns_error";
 			continue;
 		}
-		memcpy(&t->sa, res->ai_addr, res->ai_addrlen);
-		t->salen = res->ai_addrlen;
-		t->fi = res->ai_family == AF_INET6;
-		getnameinfo(res->ai_addr, res->ai_addrlen, t->addr,
-		    sizeof(t->addr), NULL, 0, NI_NUMERICHOST);
-		freeaddrinfo(res);
+		t->sa = q[i].sa;
+		t->salen = q[i].salen;
+		t->fi = t->sa.ss_family == AF_INET6;
+		inet_ntop(t->sa.ss_family, t->fi ?
+		    (void *)&((struct sockaddr_in6 *)&t->sa)->sin6_addr :
+		    (void *)&((struct sockaddr_in *)&t->sa)->sin_addr,
+		    t->addr, sizeof(t->addr));
 	}
+	free(q);
 }
 
 /* Open and set up the socket of family fi; -1 with errno on failure. */
@@ -863,7 +847,7 @@ ping_run(void *state, struct qosd_out *out)
 	struct probe		*probes = NULL;
 	struct ping_payload	*pl;
 	double			*rtt = NULL, *tmp = NULL;
-	uint64_t		 stop, margin;
+	uint64_t		 stop, margin, sched, dns;
 	size_t			 i, k, np;
 	int			 fi, need[2] = { 0, 0 }, rc = 0, eperm = 0;
 
@@ -902,7 +886,18 @@ ping_run(void *state, struct qosd_out *out)
 	pl->magic = htonl(PING_MAGIC);
 	pl->cookie = r.cookie;
 
-	resolve(&r);
+	/* Leave time to write the points before the daemon's deadline. */
+	margin = 100000 + 20 * (uint64_t)r.nt;
+	stop = qosd_out_deadline_us(out);
+	stop = stop > mono_us() + margin ? stop - margin : mono_us();
+	/* Names get what the probes' schedule leaves, at least a second. */
+	sched = (uint64_t)(((double)(c->count - 1) * c->interval +
+	    c->timeout) * 1e6);
+	dns = stop > mono_us() + sched + 1000000 ? stop - sched :
+	    mono_us() + 1000000;
+	for (i = 0; i < r.nt; i++)
+		r.t[i].fi = -1;
+	resolve(&r, dns);
 	for (i = 0; i < r.nt; i++)
 		if (r.t[i].fi != -1)
 			need[r.t[i].fi] = 1;
@@ -927,10 +922,6 @@ ping_run(void *state, struct qosd_out *out)
 		    "unprivileged ICMP with sysctl net.ipv4.ping_group_range)",
 		    qosd_out_job(out));
 
-	/* Leave time to write the points before the daemon's deadline. */
-	margin = 100000 + 20 * (uint64_t)r.nt;
-	stop = qosd_out_deadline_us(out);
-	stop = stop > mono_us() + margin ? stop - margin : mono_us();
 	if (r.fd[0] != -1 || r.fd[1] != -1) {
 		engine(&r, stop);
 		if (mono_us() >= stop)

@@ -37,6 +37,7 @@
 #include "collector.h"
 #include "latstats.h"
 #include "log.h"
+#include "resolve.h"
 
 #define ECHO_MAGIC	0x514f5345U	/* "QOSE" */
 #define ECHO_HDR	24
@@ -228,30 +229,55 @@ fail:
 	return -1;
 }
 
+/* Resolve every target, all at once, until deadline_us. */
 static void
-resolve(const struct tcp_conf *c, struct ttarget *t, const char *job)
+resolve(const struct tcp_conf *c, struct ttarget *t, size_t nt,
+    uint64_t deadline_us, const char *job)
 {
-	struct addrinfo	 hints, *res;
-	char		 port[8];
-	int		 e;
+	struct resolve_req	*q;
+	size_t			 i;
+	int			 af;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = c->family == FAM_V4 ? AF_INET :
-	    c->family == FAM_V6 ? AF_INET6 : AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof(port), "%lld", c->port);
-	if ((e = getaddrinfo(t->name, port, &hints, &res)) != 0) {
-		log_debug("tcp[%s]: \"%s\": %s", job, t->name,
-		    gai_strerror(e));
-		t->fail = "dns_error";
-		t->done = 1;
+	af = c->family == FAM_V4 ? AF_INET : c->family == FAM_V6 ?
+	    AF_INET6 : AF_UNSPEC;
+	if ((q = calloc(nt, sizeof(*q))) == NULL) {
+		log_warnx("tcp[%s]: out of memory", job);
+		for (i = 0; i < nt; i++) {
+			t[i].fail = "error";
+			t[i].done = 1;
+		}
 		return;
 	}
-	memcpy(&t->sa, res->ai_addr, res->ai_addrlen);
-	t->salen = res->ai_addrlen;
-	getnameinfo(res->ai_addr, res->ai_addrlen, t->addr, sizeof(t->addr),
-	    NULL, 0, NI_NUMERICHOST);
-	freeaddrinfo(res);
+	for (i = 0; i < nt; i++) {
+		q[i].name = t[i].name;
+		q[i].family = af;
+	}
+	resolve_all(q, nt, deadline_us);
+	for (i = 0; i < nt; i++) {
+		if (q[i].error != 0) {
+			log_debug("tcp[%s]: \"%s\": %s", job, t[i].name,
+			    gai_strerror(q[i].error));
+			t[i].fail = "dns_error";
+			t[i].done = 1;
+			continue;
+		}
+		t[i].sa = q[i].sa;
+		t[i].salen = q[i].salen;
+		if (t[i].sa.ss_family == AF_INET) {
+			((struct sockaddr_in *)&t[i].sa)->sin_port =
+			    htons((uint16_t)c->port);
+			inet_ntop(AF_INET,
+			    &((struct sockaddr_in *)&t[i].sa)->sin_addr,
+			    t[i].addr, sizeof(t[i].addr));
+		} else {
+			((struct sockaddr_in6 *)&t[i].sa)->sin6_port =
+			    htons((uint16_t)c->port);
+			inet_ntop(AF_INET6,
+			    &((struct sockaddr_in6 *)&t[i].sa)->sin6_addr,
+			    t[i].addr, sizeof(t[i].addr));
+		}
+	}
+	free(q);
 }
 
 /* Start a non-blocking connect; the socket, or -1 with errno. */
@@ -702,7 +728,7 @@ tcp_run(void *state, struct qosd_out *out)
 	const struct tcp_conf	*c = state;
 	const char		*job = qosd_out_job(out);
 	struct ttarget		*t;
-	uint64_t		*tx = NULL, stop, margin;
+	uint64_t		*tx = NULL, stop, margin, sched, dns;
 	double			*rtt = NULL, *tmp = NULL;
 	unsigned char		*bufs = NULL;
 	char			 port[8];
@@ -732,11 +758,16 @@ tcp_run(void *state, struct qosd_out *out)
 			t[i].in = bufs + i * 2 * (size_t)c->size;
 			t[i].outq = t[i].in + c->size;
 		}
-		resolve(c, &t[i], job);
 	}
 	margin = 100000 + 20 * (uint64_t)nt;
 	stop = qosd_out_deadline_us(out);
 	stop = stop > mono_us() + margin ? stop - margin : mono_us();
+	/* Names get what the schedule leaves, at least a second. */
+	sched = (uint64_t)(((double)c->count * c->interval + 2 * c->timeout) *
+	    1e6);
+	dns = stop > mono_us() + sched + 1000000 ? stop - sched :
+	    mono_us() + 1000000;
+	resolve(c, t, nt, dns, job);
 	engine(c, t, nt, stop, job);
 	snprintf(port, sizeof(port), "%lld", c->port);
 	for (i = 0; i < nt; i++) {

@@ -75,7 +75,8 @@ START_TEST(test_ping_loopback_run_emits_a_point_per_target)
 	int				 rc, n;
 
 	ck_assert_int_eq(cu_configure(p, "targets = [ \"127.0.0.1\", "
-	    "\"::1\", \"127.0.0.1\" ]; count = 10; ping_interval = 0.01; "
+	    "\"::1\", \"127.0.0.1\", \"localhost\" ]; count = 10; "
+	    "ping_interval = 0.01; "
 	    "ping_timeout = 1; samples = true;", &st, err, sizeof(err)), 0);
 	out = cu_run(p, st, &rc);
 	if (rc == -1) {
@@ -94,6 +95,9 @@ START_TEST(test_ping_loopback_run_emits_a_point_per_target)
 		    "sent=10i,received=10i,")) != NULL; q++)
 			n++;
 		ck_assert_int_eq(n, 2);
+		/* A name, from /etc/hosts. */
+		ck_assert_ptr_nonnull(l = cu_line(out, "target=localhost "));
+		ck_assert_ptr_nonnull(strstr(l, "received=10i,"));
 		ck_assert_ptr_nonnull(l = cu_line(out, "ping_sample,"));
 		ck_assert_ptr_nonnull(strstr(l, " rtt_ms="));
 	}
