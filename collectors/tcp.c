@@ -17,6 +17,7 @@
  * each one ends.
  */
 #define _GNU_SOURCE
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -722,6 +723,25 @@ emit_echo(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
 	qosd_point_end(out);
 }
 
+/*
+ * Every target holds a socket at once: raise the soft limit on open files
+ * toward the hard one when the targets need more than it allows.
+ */
+static void
+raise_nofile(size_t nt, const char *job)
+{
+	struct rlimit	rl;
+	rlim_t		want = (rlim_t)nt + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
+		log_warnx("tcp[%s]: %zu targets, but only %llu open files "
+		    "allowed: some will read result=error", job, nt,
+		    (unsigned long long)rl.rlim_cur);
+}
+
 static int
 tcp_run(void *state, struct qosd_out *out)
 {
@@ -736,6 +756,7 @@ tcp_run(void *state, struct qosd_out *out)
 	int			 rc = 0;
 
 	cnt = (size_t)c->count;
+	raise_nofile(nt, job);
 	if ((t = calloc(nt, sizeof(*t))) == NULL ||
 	    (tx = calloc(nt * cnt, sizeof(*tx))) == NULL ||
 	    (rtt = calloc(nt * cnt + 2 * cnt, sizeof(*rtt))) == NULL ||

@@ -35,7 +35,7 @@ jobs = (
     count = 100; ping_interval = 0.05; ping_timeout = 1.0; samples = true;
     dscp = 46; ttl = 33; },
   { name = "e"; collector = "tcp"; interval = 60; timeout = 30;
-    targets = [ "198.18.0.2" ]; port = 7007; mode = "echo";
+    targets = [ "198.18.1.1", "198.18.0.2" ]; port = 7007; mode = "echo";
     count = 100; probe_interval = 0.05; probe_timeout = 1.0; dscp = 10; }
 );
 CONF
@@ -95,6 +95,8 @@ nu=$(grep '^ping_sample,.*target=198\.18\.0\.2 ' "$T/out" | awk '{ print $3 }' |
 [ "$(field loss_pct "$dead")" = 100 ] || fail "dead: $dead"
 [ "$(sfield result "$dead")" = timeout ] || fail "dead: $dead"
 [ "$(sfield result "$dns")" = dns_error ] || fail "dns: $dns"
+techo=$(line tcp 198.18.1.1)
+[ "$(sfield result "$techo")" = timeout ] || fail "tcp dead: $techo"
 # Whole run: 99 * 0.05 + 1 s of schedule, well within the 30 s timeout.
 awk -v a="$s0" -v b="$s1" 'BEGIN { exit !(b - a < 15) }' ||
 	fail "the run took $(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }') s"
