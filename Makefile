@@ -20,6 +20,7 @@ PLUGINDIR ?= $(LIBDIR)/qosd/collectors
 SYSCONFDIR ?= /etc
 MANDIR	?= $(PREFIX)/share/man
 DOCDIR	?= $(PREFIX)/share/doc/qosd
+DATADIR	?= $(PREFIX)/share/qosd
 UNITDIR	?= /lib/systemd/system
 SYSUSERSDIR ?= $(LIBDIR)/sysusers.d
 STATEDIR ?= /var/lib/qosd
@@ -35,7 +36,9 @@ BUILD_PKGS := gcc make pkg-config libconfig-dev libcurl4-openssl-dev \
 	liboping-dev libiperf-dev libsystemd-dev libjansson-dev check \
 	zlib1g-dev
 TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
-	clang libclang-rt-14-dev man-db procps psmisc
+	openssl \
+	clang libclang-rt-14-dev man-db procps psmisc lintian binutils \
+	systemd jq
 BENCH_PKGS := collectd-core hyperfine
 
 PKG_CONFIG ?= pkg-config
@@ -187,7 +190,14 @@ install: all
 	install -m 755 $(BUILD)/qosd $(DESTDIR)$(SBINDIR)/qosd
 	install -m 644 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
 	install -m 640 etc/qosd.conf $(DESTDIR)$(SYSCONFDIR)/qosd/qosd.conf
-	install -m 644 docs/metrics.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/metrics.md docs/grafana.md docs/migration.md \
+		$(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DATADIR)/grafana
+	install -m 644 etc/grafana/dashboards/qosd.json $(DESTDIR)$(DATADIR)/grafana/
+	install -m 644 etc/grafana/provisioning/datasources/qosd.yaml \
+		$(DESTDIR)$(DATADIR)/grafana/datasource.yaml
+	install -m 644 etc/grafana/provisioning/dashboards/qosd.yaml \
+		$(DESTDIR)$(DATADIR)/grafana/dashboards.yaml
 	for m in docs/*.5 docs/*.8; do [ -f "$$m" ] || continue; \
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -196,6 +206,9 @@ install: all
 		>$(DESTDIR)$(UNITDIR)/qosd.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/qosd.service
 	install -m 644 systemd/qosd.sysusers $(DESTDIR)$(SYSUSERSDIR)/qosd.conf
+
+deb: all
+	@pkg/mkdeb $(BUILD) $(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
 
 headers:
 	@for h in scheduler/*.h collectors/*.h sinks/*.h; do \

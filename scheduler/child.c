@@ -1,13 +1,28 @@
 /*
- * child.c: forking a collector run, reading its pipe, enforcing its limits
- * and reaping it.  Structure after collectd's exec plugin (fork_child) and
- * relayd's check_script; the Linux-only calls (close_range, prctl, capset)
- * live here and nowhere else.
+ * child.c: collector runs as child processes: the spawner that forks them,
+ * the parent's side that reads their pipes, enforces their limits and
+ * learns how they ended.  Structure after collectd's exec plugin
+ * (fork_child) and relayd's check_script; the Linux-only calls
+ * (close_range, prctl, capset, signalfd, SCM_RIGHTS) live here and nowhere
+ * else.
+ *
+ * Parent and spawner talk over a stream socket pair in fixed-size frames
+ * (a datagram socket would block both sides at net.unix.max_dgram_qlen,
+ * as low as 10 messages):
+ *   parent -> spawner: struct spawn_req with the pipe's write end attached
+ *   spawner -> parent: struct spawn_msg SPAWN_STARTED (pid, fork time),
+ *                      SPAWN_EXITED (wait status, peak RSS) or
+ *                      SPAWN_FAILED (errno of fork)
+ * Messages are ordered, so a run's STARTED always precedes its EXITED.
+ * The parent never blocks on the socket: a request the spawner cannot take
+ * right now fails that run.
  */
 #define _GNU_SOURCE
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -15,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +47,46 @@
 #include "lp.h"
 #include "point.h"
 
-#define CHILD_FD	3		/* the pipe's write end in the child */
+#define CHILD_FD	3		/* the pipe's write end in a run */
 #define READ_CHUNK	65536
 #define DRAIN_US	1000000		/* wait for EOF after the exit */
 
-struct child {
+enum spawn_type { SPAWN_STARTED = 1, SPAWN_EXITED, SPAWN_FAILED };
+
+struct spawn_req {
+	uint64_t		 id;
+	uint64_t		 deadline_us;
+	const struct qosd_collector *plugin;	/* valid in the spawner */
+	void			*state;
+	char			 job[128];
+};
+
+struct spawn_msg {
+	int			 type;
+	uint64_t		 id;
+	pid_t			 pid;
+	int			 wstatus;	/* EXITED */
+	int			 err;		/* FAILED */
+	uint64_t		 start_us;	/* STARTED */
+	uint64_t		 maxrss_bytes;	/* EXITED */
+};
+
+struct spawner {
 	pid_t		 pid;
-	char		*job;
+	int		 fd;
+	sd_event_source	*io;
+	size_t		 runs;		/* asked for and not yet exited */
+	char		 in[64 * sizeof(struct spawn_msg)];
+	size_t		 inlen;
+	int		 retiring;
+	struct spawner	*next;
+};
+
+struct child {
+	uint64_t	 id;
+	pid_t		 pid;		/* 0 until the spawner says */
+	struct spawner	*sp;
+	char		*job;		/* "collector[job]", for logs */
 	int		 fd;		/* read end, -1 once closed */
 	sd_event_source	*io;
 	sd_event_source	*timer;
@@ -67,6 +116,9 @@ struct watch {
 static struct child	*children;
 static size_t		 nchildren;
 static struct watch	*watches;
+static struct spawner	*spawners;	/* the first is the current one */
+static uint64_t		 next_id = 1;
+static sd_event		*spawn_ev;
 
 static uint64_t
 now_us(void)
@@ -101,6 +153,14 @@ child_status_str(enum child_status s)
 		return "error";
 	}
 	return "error";
+}
+
+/* Signal a run's process group, once its pid is known. */
+static void
+child_signal(struct child *c, int sig)
+{
+	if (c->pid > 0 && !c->exited)
+		kill(-c->pid, sig);
 }
 
 static void
@@ -215,7 +275,7 @@ child_on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
 			    "killed", c->job,
 			    (unsigned long long)c->max_output);
 			c->overflow = 1;
-			kill(-c->pid, SIGKILL);
+			child_signal(c, SIGKILL);
 			child_close_pipe(c);
 			child_maybe_finish(c);
 			return 0;
@@ -252,32 +312,34 @@ child_on_timer(sd_event_source *s, uint64_t usec, void *arg)
 		log_debug("%s: run timed out after %.1f s: terminated",
 		    c->job, (double)(now_us() - c->start_us) / 1e6);
 		c->timed_out = 1;
-		kill(-c->pid, SIGTERM);
+		child_signal(c, SIGTERM);
 		sd_event_source_set_time(s, now_us() + c->grace_us);
 		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	} else {
 		log_debug("%s: run still alive %.1f s after SIGTERM: killed",
 		    c->job, (double)c->grace_us / 1e6);
-		kill(-c->pid, SIGKILL);
+		child_signal(c, SIGKILL);
 	}
 	return 0;
 }
 
 static void
-child_reaped(struct child *c, int wstatus, const struct rusage *ru)
+child_exited(struct child *c, int wstatus, uint64_t maxrss_bytes)
 {
-	c->exited = 1;
 	c->wstatus = wstatus;
 	c->res.duration_us = now_us() - c->start_us;
-	c->res.maxrss_bytes = (uint64_t)ru->ru_maxrss * 1024;
+	c->res.maxrss_bytes = maxrss_bytes;
 	/* A grandchild left behind dies with the group. */
-	kill(-c->pid, SIGKILL);
+	child_signal(c, SIGKILL);
+	c->exited = 1;
 	if (c->fd != -1) {
 		sd_event_source_set_time(c->timer, now_us() + DRAIN_US);
 		sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 	}
 	child_maybe_finish(c);
 }
+
+/* Other children of the daemon. */
 
 int
 child_watch(pid_t pid, void (*cb)(void *, int), void *arg)
@@ -308,44 +370,31 @@ child_unwatch(pid_t pid)
 }
 
 static int
-watch_reaped(pid_t pid, int wstatus)
-{
-	struct watch	*w;
-	void		(*cb)(void *, int);
-	void		*arg;
-
-	for (w = watches; w != NULL; w = w->next)
-		if (w->pid == pid)
-			break;
-	if (w == NULL)
-		return 0;
-	cb = w->cb;
-	arg = w->arg;
-	child_unwatch(pid);
-	cb(arg, wstatus);
-	return 1;
-}
-
-static int
 child_on_sigchld(sd_event_source *s, const struct signalfd_siginfo *si,
     void *arg)
 {
-	struct child	*c;
-	struct rusage	 ru;
+	struct watch	*w;
 	pid_t		 pid;
 	int		 wstatus;
 
 	(void)s;
 	(void)si;
 	(void)arg;
-	while ((pid = wait4(-1, &wstatus, WNOHANG, &ru)) > 0) {
-		for (c = children; c != NULL; c = c->next)
-			if (c->pid == pid && !c->exited)
+	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
+		for (w = watches; w != NULL; w = w->next)
+			if (w->pid == pid)
 				break;
-		if (c != NULL)
-			child_reaped(c, wstatus, &ru);
-		else if (!watch_reaped(pid, wstatus))
+		if (w == NULL) {
 			log_debug("reaped unknown child %ld", (long)pid);
+			continue;
+		}
+		{
+			void	(*cb)(void *, int) = w->cb;
+			void	*cbarg = w->arg;
+
+			child_unwatch(pid);
+			cb(cbarg, wstatus);
+		}
 	}
 	return 0;
 }
@@ -364,9 +413,11 @@ child_init(sd_event *ev)
 	return 0;
 }
 
+/* A run, in the process the spawner forked. */
+
 /*
  * Keep CAP_NET_RAW in the effective and permitted sets if asked and held,
- * drop everything else; no ambient capabilities, no new privileges.
+ * drop everything else; no ambient capabilities.
  */
 static int
 drop_caps(int keep_net_raw)
@@ -382,32 +433,31 @@ drop_caps(int keep_net_raw)
 		return -1;
 	if (keep_net_raw && (data[0].permitted & (1U << CAP_NET_RAW)))
 		keep = 1U << CAP_NET_RAW;
+	if (data[0].permitted == keep && data[1].permitted == 0 &&
+	    data[0].effective == keep)
+		return 0;
 	memset(data, 0, sizeof(data));
 	data[0].effective = data[0].permitted = keep;
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
 	    errno != EINVAL)
 		return -1;
-	if (syscall(SYS_capset, &hdr, data) == -1)
-		return -1;
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	return syscall(SYS_capset, &hdr, data) == -1 ? -1 : 0;
 }
 
 static void __attribute__((noreturn))
-child_exec(const struct child_spec *spec, int wfd, uint64_t deadline_us)
+run_exec(const struct spawn_req *rq, int wfd)
 {
 	struct rlimit	 rl = { 0, 0 };
 	struct qosd_out	*out;
-	sigset_t	 all;
+	sigset_t	 none;
 	int		 fd, sig, rc;
 
-	/* The parent blocks signals for sd-event; a run starts clean. */
+	setpgid(0, 0);
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	if (getppid() == 1)
-		_exit(127);
 
 	if (wfd != CHILD_FD) {
 		if (dup3(wfd, CHILD_FD, O_CLOEXEC) == -1)
@@ -423,26 +473,412 @@ child_exec(const struct child_spec *spec, int wfd, uint64_t deadline_us)
 	close_range(CHILD_FD + 1, ~0U, 0);
 
 	setrlimit(RLIMIT_CORE, &rl);
-	if (drop_caps(spec->plugin->flags & QOSD_COLLECTOR_NET_RAW) == -1)
-		log_warn("%s: dropping capabilities", spec->job);
+	if (drop_caps(rq->plugin->flags & QOSD_COLLECTOR_NET_RAW) == -1)
+		log_warn("%s[%s]: dropping capabilities", rq->plugin->name,
+		    rq->job);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 
-	if ((out = point_out_new(wfd, spec->job, deadline_us)) == NULL)
+	if ((out = point_out_new(wfd, rq->job, rq->deadline_us)) == NULL)
 		_exit(127);
-	rc = spec->plugin->run(spec->state, out);
+	rc = rq->plugin->run(rq->state, out);
 	_exit(rc == 0 ? 0 : 1);
+}
+
+/* The spawner process. */
+
+struct spawned {
+	pid_t		 pid;
+	uint64_t	 id;
+};
+
+static void
+spawner_send(int sock, const struct spawn_msg *m)
+{
+	const char	*p = (const char *)m;
+	size_t		 left = sizeof(*m);
+	ssize_t		 n;
+
+	while (left > 0) {
+		if ((n = send(sock, p, left, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+}
+
+static int
+spawner_recv(int sock, struct spawn_req *rq, int *fd)
+{
+	char		 cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec	 iov = { rq, sizeof(*rq) };
+	struct msghdr	 mh;
+	struct cmsghdr	*cm;
+	ssize_t		 n;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	*fd = -1;
+	if ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL)) <= 0)
+		return n == -1 && errno == EINTR ? 0 : -1;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm != NULL && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	if ((size_t)n != sizeof(*rq) || *fd == -1) {
+		if (*fd != -1)
+			close(*fd);
+		return 0;
+	}
+	return 1;
+}
+
+/* Close every fd from 3 up but a and b. */
+static void
+close_except(int a, int b)
+{
+	int	lo = a < b ? a : b, hi = a < b ? b : a;
+
+	if (lo > 3)
+		close_range(3, (unsigned int)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned int)lo + 1, (unsigned int)hi - 1, 0);
+	close_range((unsigned int)hi + 1, ~0U, 0);
+}
+
+static void __attribute__((noreturn))
+spawner_main(int sock)
+{
+	struct spawned	*runs = NULL;
+	size_t		 nruns = 0, cap = 0, i;
+	struct pollfd	 pfd[2];
+	sigset_t	 chld;
+	int		 sfd, fd, r;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() == 1)
+		_exit(0);
+	for (r = 1; r < NSIG; r++)
+		if (r != SIGCHLD)
+			signal(r, SIG_DFL);
+	/* The daemon decides when runs end; a signal to the group does not. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_SETMASK, &chld, NULL);
+	if ((sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		_exit(1);
+	/* Keep stdio, the socket and the signalfd; the loop's fds go. */
+	close_except(sock, sfd);
+	if (drop_caps(1) == -1)
+		log_warn("spawner: dropping capabilities");
+	prctl(PR_SET_NAME, "qosd-spawner", 0, 0, 0);
+
+	pfd[0].fd = sock;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sfd;
+	pfd[1].events = POLLIN;
+	/*
+	 * The parent closes its end once this spawner's runs are over (or it
+	 * died, and PR_SET_PDEATHSIG ends us): EOF means done.
+	 */
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo	si;
+			struct rusage		ru;
+			struct spawn_msg	m;
+			pid_t			pid;
+			int			ws;
+
+			while (read(sfd, &si, sizeof(si)) > 0)
+				;
+			while ((pid = wait4(-1, &ws, WNOHANG, &ru)) > 0) {
+				memset(&m, 0, sizeof(m));
+				m.type = SPAWN_EXITED;
+				m.pid = pid;
+				m.wstatus = ws;
+				m.maxrss_bytes = (uint64_t)ru.ru_maxrss * 1024;
+				for (i = 0; i < nruns; i++)
+					if (runs[i].pid == pid) {
+						m.id = runs[i].id;
+						runs[i] = runs[--nruns];
+						break;
+					}
+				spawner_send(sock, &m);
+			}
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			struct spawn_req	rq;
+			struct spawn_msg	m;
+
+			if ((r = spawner_recv(sock, &rq, &fd)) == -1)
+				break;
+			if (r == 0)
+				continue;
+			memset(&m, 0, sizeof(m));
+			m.id = rq.id;
+			m.start_us = now_us();
+			if ((m.pid = fork()) == 0) {
+				close(sock);
+				close(sfd);
+				run_exec(&rq, fd);
+			}
+			close(fd);
+			if (m.pid == -1) {
+				m.type = SPAWN_FAILED;
+				m.err = errno;
+			} else {
+				/* Both sides: kill(-pid) works at once. */
+				setpgid(m.pid, m.pid);
+				m.type = SPAWN_STARTED;
+				if (nruns == cap) {
+					size_t	 ncap = cap ? cap * 2 : 64;
+					void	*p = reallocarray(runs, ncap,
+					    sizeof(*runs));
+
+					if (p == NULL)
+						_exit(1);
+					runs = p;
+					cap = ncap;
+				}
+				runs[nruns].pid = m.pid;
+				runs[nruns++].id = m.id;
+			}
+			spawner_send(sock, &m);
+		}
+	}
+	_exit(0);
+}
+
+/* The parent's side of a spawner. */
+
+static struct child *
+child_by_id(uint64_t id)
+{
+	struct child	*c;
+
+	for (c = children; c != NULL; c = c->next)
+		if (c->id == id)
+			return c;
+	return NULL;
+}
+
+static void
+spawner_free(struct spawner *sp)
+{
+	struct spawner	**pp;
+
+	for (pp = &spawners; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == sp) {
+			*pp = sp->next;
+			break;
+		}
+	sp->io = sd_event_source_disable_unref(sp->io);
+	if (sp->fd != -1)
+		close(sp->fd);
+	free(sp);
+}
+
+static void
+spawner_reaped(void *arg, int wstatus)
+{
+	pid_t	pid = (pid_t)(intptr_t)arg;
+
+	if (WIFSIGNALED(wstatus))
+		log_warnx("spawner %ld killed by %s", (long)pid,
+		    strsignal(WTERMSIG(wstatus)));
+	else
+		log_debug("spawner %ld exited", (long)pid);
+}
+
+static void
+spawner_run_done(struct spawner *sp)
+{
+	if (sp->runs > 0)
+		sp->runs--;
+}
+
+static void
+spawner_msg(struct spawner *sp, struct child *c, const struct spawn_msg *m)
+{
+	switch (m->type) {
+	case SPAWN_STARTED:
+		c->pid = m->pid;
+		if (c->timed_out || c->killed || c->overflow)
+			kill(-c->pid, c->killed || c->overflow ? SIGKILL :
+			    SIGTERM);
+		if (c->cb.started != NULL)
+			c->cb.started(c->arg, m->start_us);
+		break;
+	case SPAWN_FAILED:
+		errno = m->err;
+		log_warn("%s: fork", c->job);
+		c->sp = NULL;
+		spawner_run_done(sp);
+		c->res.status = CHILD_SPAWN_ERROR;
+		child_close_pipe(c);
+		child_unlink(c);
+		c->cb.done(c->arg, &c->res);
+		child_free(c);
+		break;
+	case SPAWN_EXITED:
+		c->sp = NULL;
+		spawner_run_done(sp);
+		child_exited(c, m->wstatus, m->maxrss_bytes);
+		break;
+	}
+}
+
+static void
+spawner_lost(struct spawner *sp)
+{
+	struct child	*c, *next;
+	int		 current = sp == spawners && !sp->retiring;
+
+	log_warnx("spawner %ld is gone: its %zu runs count as killed",
+	    (long)sp->pid, sp->runs);
+	sp->retiring = 1;
+	if (current && child_spawner_start(spawn_ev) == 0)
+		log_notice("a new spawner took over");
+	for (c = children; c != NULL; c = next) {
+		next = c->next;
+		if (c->sp != sp || c->exited)
+			continue;
+		c->sp = NULL;
+		c->killed = 1;
+		child_exited(c, SIGKILL, 0);
+	}
+	spawner_free(sp);
+}
+
+static int
+spawner_on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
+{
+	struct spawner		*sp = arg;
+	struct spawn_msg	 m;
+	struct child		*c;
+	ssize_t			 n;
+	size_t			 off;
+
+	(void)s;
+	(void)revents;
+	for (;;) {
+		n = recv(fd, sp->in + sp->inlen, sizeof(sp->in) - sp->inlen,
+		    MSG_DONTWAIT);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			spawner_lost(sp);
+			return 0;
+		}
+		sp->inlen += (size_t)n;
+		for (off = 0; sp->inlen - off >= sizeof(m); off += sizeof(m)) {
+			memcpy(&m, sp->in + off, sizeof(m));
+			if ((c = child_by_id(m.id)) == NULL || c->sp != sp)
+				continue;
+			spawner_msg(sp, c, &m);
+		}
+		memmove(sp->in, sp->in + off, sp->inlen - off);
+		sp->inlen -= off;
+	}
+	if (sp->retiring && sp->runs == 0)
+		/* Its runs are over: EOF tells it to go. */
+		spawner_free(sp);
+	return 0;
+}
+
+int
+child_spawner_start(sd_event *ev)
+{
+	struct spawner	*sp, *old;
+	int		 sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("spawner: socketpair");
+		return -1;
+	}
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		fatal("spawner");
+	spawn_ev = ev;
+	fflush(NULL);
+	if ((sp->pid = fork()) == -1) {
+		log_warn("spawner: fork");
+		close(sv[0]);
+		close(sv[1]);
+		free(sp);
+		return -1;
+	}
+	if (sp->pid == 0) {
+		close(sv[0]);
+		spawner_main(sv[1]);
+	}
+	close(sv[1]);
+	sp->fd = sv[0];
+	if (fcntl(sp->fd, F_SETFL, O_NONBLOCK) == -1)
+		fatal("spawner: O_NONBLOCK");
+	if (child_watch(sp->pid, spawner_reaped,
+	    (void *)(intptr_t)sp->pid) == -1 ||
+	    (r = sd_event_add_io(ev, &sp->io, sp->fd, EPOLLIN,
+	    spawner_on_io, sp)) < 0)
+		fatalx("spawner: cannot watch it");
+	for (old = spawners; old != NULL; old = old->next)
+		old->retiring = 1;
+	sp->next = spawners;
+	spawners = sp;
+	/* Retire the idle ones now; busy ones when their runs are done. */
+	for (old = sp->next; old != NULL; old = sp->next) {
+		if (old->runs > 0)
+			break;
+		spawner_free(old);
+	}
+	return 0;
+}
+
+void
+child_spawner_stop(void)
+{
+	struct spawner	*sp, *next;
+
+	for (sp = spawners; sp != NULL; sp = next) {
+		next = sp->next;
+		sp->retiring = 1;
+		if (sp->runs == 0)
+			spawner_free(sp);
+	}
 }
 
 struct child *
 child_start(sd_event *ev, const struct child_spec *spec,
     const struct child_cb *cb, void *arg)
 {
-	struct child	*c;
-	int		 fds[2], r;
-	uint64_t	 start = now_us();
+	struct spawner		*sp = spawners;
+	struct spawn_req	 rq;
+	struct child		*c;
+	char			 cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec		 iov = { &rq, sizeof(rq) };
+	struct msghdr		 mh;
+	struct cmsghdr		*cm;
+	int			 fds[2] = { -1, -1 }, r;
+	uint64_t		 start = now_us();
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    asprintf(&c->job, "%s[%s]", spec->plugin->name, spec->job) == -1)
 		fatal("child_start");
+	c->id = next_id++;
 	c->fd = -1;
 	c->start_us = start;
 	c->grace_us = spec->grace_us;
@@ -450,43 +886,63 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	c->cb = *cb;
 	c->arg = arg;
 	buf_init(&c->in, LP_MAX_LINE + READ_CHUNK + 1);
+	if (sp == NULL || sp->retiring) {
+		log_warnx("%s: no spawner to start the run", c->job);
+		goto fail;
+	}
 
+	memset(&rq, 0, sizeof(rq));
+	rq.id = c->id;
+	rq.deadline_us = start + spec->timeout_us;
+	rq.plugin = spec->plugin;
+	rq.state = spec->state;
+	snprintf(rq.job, sizeof(rq.job), "%s", spec->job);
 	if (pipe2(fds, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe", c->job);
 		goto fail;
 	}
-	if ((c->pid = fork()) == -1) {
-		log_warn("%s: fork", c->job);
-		close(fds[0]);
-		close(fds[1]);
-		goto fail;
-	}
-	if (c->pid == 0) {
-		close(fds[0]);
-		setpgid(0, 0);
-		child_exec(spec, fds[1], start + spec->timeout_us);
-	}
-	/* Both sides set the group, so that kill(-pid) works at once. */
-	setpgid(c->pid, c->pid);
+	memset(&mh, 0, sizeof(mh));
+	memset(cbuf, 0, sizeof(cbuf));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf;
+	mh.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fds[1], sizeof(int));
+	while ((r = (int)sendmsg(sp->fd, &mh, MSG_NOSIGNAL)) == -1 &&
+	    errno == EINTR)
+		;
 	close(fds[1]);
-	c->fd = fds[0];
-	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1 ||
-	    (r = sd_event_add_io(ev, &c->io, c->fd, EPOLLIN, child_on_io,
-	    c)) < 0 ||
-	    (r = sd_event_add_time(ev, &c->timer, CLOCK_MONOTONIC,
-	    start + spec->timeout_us, 1000, child_on_timer, c)) < 0) {
-		log_warnx("%s: cannot watch the run", c->job);
-		kill(-c->pid, SIGKILL);
-		/* It is reaped, unlisted, by the SIGCHLD handler. */
+	if (r == -1 && errno == EAGAIN) {
+		log_warnx("%s: the spawner is not keeping up: run not started",
+		    c->job);
 		goto fail;
 	}
+	if (r == -1) {
+		log_warn("%s: asking the spawner", c->job);
+		goto fail;
+	}
+	/* A stream socket: a frame goes whole or, when full, not at all. */
+	if ((size_t)r != sizeof(rq))
+		fatalx("%s: short write to the spawner", c->job);
+	c->fd = fds[0];
+	c->sp = sp;
+	sp->runs++;
 	c->next = children;
 	children = c;
 	nchildren++;
+	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    sd_event_add_io(ev, &c->io, c->fd, EPOLLIN, child_on_io, c) < 0 ||
+	    sd_event_add_time(ev, &c->timer, CLOCK_MONOTONIC,
+	    start + spec->timeout_us, 1000, child_on_timer, c) < 0)
+		fatalx("%s: cannot watch the run", c->job);
 	return c;
 fail:
-	child_close_pipe(c);
-	c->timer = sd_event_source_disable_unref(c->timer);
+	if (fds[0] != -1)
+		close(fds[0]);
 	buf_cleanup(&c->in);
 	free(c->job);
 	free(c);
@@ -497,7 +953,7 @@ void
 child_kill(struct child *c)
 {
 	c->killed = 1;
-	kill(-c->pid, SIGKILL);
+	child_signal(c, SIGKILL);
 }
 
 void

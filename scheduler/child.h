@@ -1,12 +1,18 @@
 /*
- * child.h: one collector run as a forked child process.
+ * child.h: one collector run as a child process.
  *
- * The child gets its own process group, /dev/null as stdin and stdout, the
+ * Runs are forked by a spawner: a small process forked from the daemon
+ * right after a configuration is loaded (child_spawner_start()), which
+ * forks each run on request and reports its start and exit.  The parent's
+ * event loop so never pays for a fork (page tables, copy-on-write faults),
+ * and runs never inherit what the parent holds later (a sink's secrets).
+ *
+ * A run gets its own process group, /dev/null as stdin and stdout, the
  * parent's stderr, no other fd but the write end of a pipe, no core dumps,
  * and (unless the collector asks for CAP_NET_RAW) no capabilities.  The
  * parent reads the pipe without blocking and hands every complete line to
  * a callback; it enforces the run's timeout (SIGTERM to the group, then
- * SIGKILL after a grace) and its output cap (SIGKILL).  When the child has
+ * SIGKILL after a grace) and its output cap (SIGKILL).  When the run has
  * exited and the pipe is drained, the remaining members of its process
  * group are killed and the done callback reports how it went.
  */
@@ -50,6 +56,8 @@ struct child_spec {
 };
 
 struct child_cb {
+	/* The run's process exists, forked at start_us (CLOCK_MONOTONIC). */
+	void	(*started)(void *arg, uint64_t start_us);
 	/* A complete line of output (no '\n'), or one too long (toolong). */
 	void	(*line)(void *arg, const char *line, size_t len, int toolong);
 	/* The run is over; the struct child is freed after this returns. */
@@ -59,9 +67,19 @@ struct child_cb {
 /* Install the SIGCHLD handling; once, before any child_start(). */
 int	child_init(sd_event *ev);
 /*
- * Fork a run of spec (whose strings are borrowed for the call only).  On
- * success the callbacks will be called with arg; returns NULL (after
- * logging why) when no process could be started.
+ * Fork a new spawner from the process as it is now; runs started from
+ * then on are forked by it.  The previous spawner, if any, serves its runs
+ * until they are done and then exits.  Call it after each configuration
+ * is loaded, before anything secret is read.  0, or -1 after logging why.
+ */
+int	child_spawner_start(sd_event *ev);
+/* Stop every spawner once its runs are done (at exit). */
+void	child_spawner_stop(void);
+/*
+ * Start a run of spec.  spec->plugin and spec->state must be objects that
+ * existed when the current spawner was forked (the spawner uses its own
+ * copy of them); spec->job is copied.  The callbacks will be called with
+ * arg; returns NULL (after logging why) when the run cannot be asked for.
  */
 struct child *child_start(sd_event *ev, const struct child_spec *spec,
 	    const struct child_cb *cb, void *arg);

@@ -1,84 +1,76 @@
 /*
- * lagstats.c: bounded reservoir of lag samples with percentiles.
+ * lagstats.c: a log-linear histogram of lag samples.
  */
 #include <math.h>
-#include <stdlib.h>
+#include <string.h>
 
 #include "lagstats.h"
 
-int
-lagstats_init(struct lagstats *ls)
-{
-	ls->v = calloc(LAGSTATS_RESERVOIR, sizeof(*ls->v));
-	ls->n = 0;
-	ls->seen = 0;
-	ls->max = 0;
-	ls->rng = 0x9e3779b97f4a7c15ULL;
-	return ls->v == NULL ? -1 : 0;
-}
-
 void
-lagstats_cleanup(struct lagstats *ls)
+lagstats_reset(struct lagstats *ls)
 {
-	free(ls->v);
-	ls->v = NULL;
-	ls->n = 0;
+	memset(ls, 0, sizeof(*ls));
 }
 
-static uint64_t
-xorshift(uint64_t *s)
+static size_t
+bucket_of(uint64_t us)
 {
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
+	unsigned int	e;
+	size_t		i;
+
+	if (us < LAGSTATS_LINEAR)
+		return (size_t)us;
+	e = 63 - (unsigned int)__builtin_clzll(us);	/* us >= 2^10 */
+	if (e >= 10 + LAGSTATS_POWERS)
+		return LAGSTATS_BUCKETS - 1;
+	i = LAGSTATS_LINEAR + (size_t)(e - 10) * LAGSTATS_SUB +
+	    (size_t)((us >> (e - 6)) & (LAGSTATS_SUB - 1));
+	return i;
+}
+
+/* The largest value that falls into bucket i. */
+static uint64_t
+bucket_top(size_t i)
+{
+	size_t		k;
+	unsigned int	e;
+
+	if (i < LAGSTATS_LINEAR)
+		return i;
+	k = i - LAGSTATS_LINEAR;
+	e = 10 + (unsigned int)(k / LAGSTATS_SUB);
+	return ((uint64_t)1 << e) + ((uint64_t)(k % LAGSTATS_SUB + 1) <<
+	    (e - 6)) - 1;
 }
 
 void
 lagstats_add(struct lagstats *ls, uint64_t us)
 {
-	uint64_t	j;
+	size_t	i = bucket_of(us);
 
+	if (ls->b[i] < UINT32_MAX)
+		ls->b[i]++;
 	ls->seen++;
 	if (us > ls->max)
 		ls->max = us;
-	if (ls->n < LAGSTATS_RESERVOIR) {
-		ls->v[ls->n++] = us;
-		return;
-	}
-	j = xorshift(&ls->rng) % ls->seen;
-	if (j < LAGSTATS_RESERVOIR)
-		ls->v[j] = us;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 uint64_t
-lagstats_pct(struct lagstats *ls, double p)
+lagstats_pct(const struct lagstats *ls, double p)
 {
-	size_t	rank;
+	uint64_t	rank, n = 0, top;
+	size_t		i;
 
-	if (ls->n == 0)
+	if (ls->seen == 0)
 		return 0;
-	qsort(ls->v, ls->n, sizeof(*ls->v), cmp_u64);
-	rank = (size_t)ceil(p / 100.0 * (double)ls->n);
+	rank = (uint64_t)ceil(p / 100.0 * (double)ls->seen);
 	if (rank < 1)
 		rank = 1;
-	if (rank > ls->n)
-		rank = ls->n;
-	return ls->v[rank - 1];
-}
-
-void
-lagstats_reset(struct lagstats *ls)
-{
-	ls->n = 0;
-	ls->seen = 0;
-	ls->max = 0;
+	for (i = 0; i < LAGSTATS_BUCKETS; i++) {
+		n += ls->b[i];
+		if (n >= rank)
+			break;
+	}
+	top = bucket_top(i < LAGSTATS_BUCKETS ? i : LAGSTATS_BUCKETS - 1);
+	return top < ls->max ? top : ls->max;
 }

@@ -1,35 +1,33 @@
 /*
  * lagstats.h: percentiles of scheduler lag over one self-metrics interval.
  *
- * Samples are kept in a fixed reservoir (Vitter's algorithm R) so memory is
- * bounded however many runs an interval holds; the maximum is exact.
+ * A fixed log-linear histogram: exact to the microsecond below 1024 us,
+ * then 64 buckets per power of two (within 1.6 %) up to about 2^40 us.
+ * Adding is O(1), a percentile is a walk over the buckets, memory is fixed;
+ * the maximum is exact.
  */
 #ifndef SCHEDULER_LAGSTATS_H
 #define SCHEDULER_LAGSTATS_H
 
-#include <stddef.h>
 #include <stdint.h>
 
-#define LAGSTATS_RESERVOIR	65536
+#define LAGSTATS_LINEAR	1024		/* exact buckets: 0..1023 us */
+#define LAGSTATS_SUB	64		/* buckets per power of two above */
+#define LAGSTATS_POWERS	30		/* 2^10 .. 2^40 us */
+#define LAGSTATS_BUCKETS (LAGSTATS_LINEAR + LAGSTATS_SUB * LAGSTATS_POWERS)
 
 struct lagstats {
-	uint64_t	*v;		/* LAGSTATS_RESERVOIR slots */
-	size_t		 n;		/* samples kept */
-	uint64_t	 seen;		/* samples offered */
+	uint32_t	 b[LAGSTATS_BUCKETS];
+	uint64_t	 seen;		/* samples this interval */
 	uint64_t	 max;
-	uint64_t	 rng;
 };
 
-/* 0, or -1 if the reservoir cannot be allocated. */
-int	lagstats_init(struct lagstats *);
-void	lagstats_cleanup(struct lagstats *);
+void	lagstats_reset(struct lagstats *);
 void	lagstats_add(struct lagstats *, uint64_t us);
 /*
- * The p-th percentile (0 < p <= 100, nearest rank) of the samples kept;
- * sorts them.  0 when there are none.
+ * The p-th percentile (0 < p <= 100, nearest rank): the upper bound of the
+ * bucket holding that rank, never more than the maximum.  0 when empty.
  */
-uint64_t lagstats_pct(struct lagstats *, double p);
-/* Forget the samples (start of an interval). */
-void	lagstats_reset(struct lagstats *);
+uint64_t lagstats_pct(const struct lagstats *, double p);
 
 #endif /* SCHEDULER_LAGSTATS_H */

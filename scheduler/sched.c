@@ -54,7 +54,8 @@ struct run {
 	char		*group;		/* exclusive group, or NULL */
 	struct cfg_tag	*tags;		/* agent, job, job's, agent's */
 	size_t		 ntags;
-	uint64_t	 lag_us;
+	uint64_t	 due;		/* the deadline it ran for */
+	uint64_t	 lag_us;	/* fork time - due */
 	unsigned long	 points;
 	unsigned long	 rejected;
 	int		 complain;	/* report this run's rejects */
@@ -310,20 +311,33 @@ can_start(const struct sched *s, const struct job *j)
 	return j->conf->exclusive == NULL || !group_busy(s, j->conf->exclusive);
 }
 
+/* The lag counts until the run's process exists. */
+static void
+run_started(void *arg, uint64_t start_us)
+{
+	struct run	*r = arg;
+
+	r->lag_us = start_us > r->due ? start_us - r->due : 0;
+	lagstats_add(&r->job->s->lag, r->lag_us);
+	log_debug("%s[%s]: started, lag %llu us", r->collector, r->job->name,
+	    (unsigned long long)r->lag_us);
+}
+
 static void
 run_start(struct job *j, uint64_t due)
 {
-	static const struct child_cb	 cb = { run_line, run_done };
+	static const struct child_cb	 cb = { run_started, run_line,
+					    run_done };
 	struct sched			*s = j->s;
 	struct child_spec		 spec;
 	struct run			*r;
-	uint64_t			 now = mono_us();
 
 	r = run_new(j);
-	r->lag_us = now > due ? now - due : 0;
-	if (r->lag_us < j->conf->interval_us)
+	r->due = due;
+	log_debug("%s[%s]: asked, lag %llu us", r->collector, j->name,
+	    (unsigned long long)(mono_us() - due));
+	if (mono_us() - due < j->conf->interval_us)
 		complain_ok(&j->skips);
-	lagstats_add(&s->lag, r->lag_us);
 	memset(&spec, 0, sizeof(spec));
 	spec.plugin = j->conf->plugin;
 	spec.state = j->conf->state;
@@ -332,8 +346,6 @@ run_start(struct job *j, uint64_t due)
 	spec.grace_us = KILL_GRACE_US;
 	spec.max_output = j->conf->max_output;
 	j->run = r;
-	log_debug("%s[%s]: start, lag %llu us", r->collector, j->name,
-	    (unsigned long long)r->lag_us);
 	if ((r->child = child_start(s->ev, &spec, &cb, r)) == NULL) {
 		s->n.spawn_errors++;
 		j->run = NULL;
@@ -861,6 +873,12 @@ sched_reload(struct sched *s)
 		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
 		return;
 	}
+	if (child_spawner_start(s->ev) == -1) {
+		log_warnx("reload failed, the running configuration stays");
+		cfg_free(ncfg);
+		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
+		return;
+	}
 	if (sinks_start(s, ncfg, s->sinks, s->nsinks, &nsinks, &nn) == -1) {
 		log_warnx("reload failed, the running configuration stays");
 		cfg_free(ncfg);
@@ -991,8 +1009,7 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	s.start_mono = mono_us();
 	lp_point_init(&s.pt);
 	buf_init(&s.line, LP_MAX_LINE + 1024);
-	if (lagstats_init(&s.lag) == -1)
-		fatal("lagstats");
+	lagstats_reset(&s.lag);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -1012,6 +1029,9 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 		fatalx("cannot set up signal handling");
 	sd_event_set_watchdog(s.ev, 1);
 
+	/* Before the sinks read their secrets: runs never see them. */
+	if (child_spawner_start(s.ev) == -1)
+		fatalx("cannot start the spawner");
 	if (sinks_start(&s, cfg, NULL, 0, &s.sinks, &s.nsinks) == -1) {
 		cfg_free(cfg);
 		sd_event_unref(s.ev);
@@ -1038,17 +1058,17 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	if (opts->once && s.once_failed && rc == EX_OK)
 		rc = 1;
 
+	if (!opts->once)
+		self_metrics(&s);
 	for (j = s.jobs; j != NULL; j = next) {
 		next = j->next;
 		job_free(j);
 	}
-	if (!opts->once)
-		self_metrics(&s);
 	sinks_stop(s.sinks, s.nsinks);
+	child_spawner_stop();
 	s.self_timer = sd_event_source_disable_unref(s.self_timer);
 	s.stop_timer = sd_event_source_disable_unref(s.stop_timer);
 	sd_event_unref(s.ev);
-	lagstats_cleanup(&s.lag);
 	lp_point_cleanup(&s.pt);
 	buf_cleanup(&s.line);
 	cfg_free(s.cfg);

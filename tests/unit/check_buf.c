@@ -53,12 +53,12 @@ START_TEST(test_buf_printf_consume_take)
 }
 END_TEST
 
-START_TEST(test_lagstats_percentiles_nearest_rank)
+START_TEST(test_lagstats_percentiles_exact_below_1024us)
 {
 	struct lagstats	ls;
 	uint64_t	i;
 
-	ck_assert_int_eq(lagstats_init(&ls), 0);
+	lagstats_reset(&ls);
 	ck_assert_uint_eq(lagstats_pct(&ls, 50), 0);
 	for (i = 100; i >= 1; i--)
 		lagstats_add(&ls, i);
@@ -68,25 +68,36 @@ START_TEST(test_lagstats_percentiles_nearest_rank)
 	ck_assert_uint_eq(ls.max, 100);
 	lagstats_reset(&ls);
 	ck_assert_uint_eq(lagstats_pct(&ls, 99), 0);
-	lagstats_cleanup(&ls);
 }
 END_TEST
 
-START_TEST(test_lagstats_reservoir_is_bounded_and_max_exact)
+START_TEST(test_lagstats_large_values_within_two_percent_max_exact)
 {
+	static const uint64_t v[] = { 1024, 1500, 4999, 65537, 1000000,
+	    123456789, 5000000000ULL };
 	struct lagstats	ls;
-	uint64_t	i, p50;
+	uint64_t	p;
+	size_t		i, k;
 
-	ck_assert_int_eq(lagstats_init(&ls), 0);
-	for (i = 0; i < 10 * LAGSTATS_RESERVOIR; i++)
-		lagstats_add(&ls, i % 1000);
-	lagstats_add(&ls, 123456);
-	ck_assert_uint_eq(ls.n, LAGSTATS_RESERVOIR);
-	ck_assert_uint_eq(ls.max, 123456);
-	p50 = lagstats_pct(&ls, 50);
-	ck_assert_msg(p50 > 450 && p50 < 550, "p50 %llu",
-	    (unsigned long long)p50);
-	lagstats_cleanup(&ls);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		lagstats_reset(&ls);
+		for (k = 0; k < 99; k++)
+			lagstats_add(&ls, 10);
+		lagstats_add(&ls, v[i]);
+		lagstats_add(&ls, v[i] * 2);
+		p = lagstats_pct(&ls, 99);	/* rank 100 of 101 */
+		ck_assert_msg(p >= v[i] && (double)p <= (double)v[i] * 1.02,
+		    "%llu read as %llu", (unsigned long long)v[i],
+		    (unsigned long long)p);
+		ck_assert_uint_eq(ls.max, v[i] * 2);
+		ck_assert_uint_eq(lagstats_pct(&ls, 50), 10);
+	}
+	/* A million samples cost no memory and keep the median. */
+	lagstats_reset(&ls);
+	for (k = 0; k < 1000000; k++)
+		lagstats_add(&ls, k % 1000);
+	p = lagstats_pct(&ls, 50);
+	ck_assert_msg(p >= 498 && p <= 500, "p50 %llu", (unsigned long long)p);
 }
 END_TEST
 
@@ -116,8 +127,9 @@ buf_suite(void)
 
 	tcase_add_test(tc, test_buf_append_beyond_cap_fails_and_keeps_contents);
 	tcase_add_test(tc, test_buf_printf_consume_take);
-	tcase_add_test(tc, test_lagstats_percentiles_nearest_rank);
-	tcase_add_test(tc, test_lagstats_reservoir_is_bounded_and_max_exact);
+	tcase_add_test(tc, test_lagstats_percentiles_exact_below_1024us);
+	tcase_add_test(tc,
+	    test_lagstats_large_values_within_two_percent_max_exact);
 	tcase_add_test(tc,
 	    test_complain_reports_first_then_spaced_then_recovery);
 	suite_add_tcase(s, tc);

@@ -25,10 +25,10 @@ struct outcome {
 	struct child_result	 res;
 	unsigned long		 lines, toolong;
 	size_t			 count_at_done;
+	uint64_t		 start_us;
 	char			 first[256];
 };
 
-static int	 mode_count = 3;
 static char	 pidfile[64];
 
 static int
@@ -37,7 +37,7 @@ run_points(void *state, struct qosd_out *out)
 	int	i;
 
 	(void)state;
-	for (i = 0; i < mode_count; i++) {
+	for (i = 0; i < 5; i++) {
 		qosd_point_begin(out, "t");
 		qosd_point_int(out, "i", i);
 		qosd_point_end(out);
@@ -145,8 +145,18 @@ run_grandchild(void *state, struct qosd_out *out)
 	return 0;
 }
 
-static struct qosd_collector coll = { .abi = QOSD_COLLECTOR_ABI,
-    .name = "test" };
+/* Descriptors exist before the spawner is forked, as plugins do. */
+#define COLL(fn) static const struct qosd_collector c_##fn = {		\
+	.abi = QOSD_COLLECTOR_ABI, .name = "test", .run = run_##fn }
+COLL(points);
+COLL(fail);
+COLL(crash);
+COLL(sleep);
+COLL(stubborn);
+COLL(flood);
+COLL(garbage);
+COLL(toolong);
+COLL(grandchild);
 
 static void
 on_line(void *arg, const char *line, size_t len, int toolong)
@@ -159,6 +169,14 @@ on_line(void *arg, const char *line, size_t len, int toolong)
 	}
 	if (o->lines++ == 0)
 		snprintf(o->first, sizeof(o->first), "%.*s", (int)len, line);
+}
+
+static void
+on_started(void *arg, uint64_t start_us)
+{
+	struct outcome	*o = arg;
+
+	o->start_us = start_us;
 }
 
 static void
@@ -183,27 +201,31 @@ setup(void)
 	sigprocmask(SIG_BLOCK, &m, NULL);
 	ck_assert_int_ge(sd_event_new(&ev), 0);
 	ck_assert_int_eq(child_init(ev), 0);
+	/* Runs see the process as the spawner was forked. */
+	snprintf(pidfile, sizeof(pidfile), "/tmp/qosd-gc.%ld",
+	    (long)getpid());
+	ck_assert_int_eq(child_spawner_start(ev), 0);
 }
 
 static void
 teardown(void)
 {
+	child_spawner_stop();
 	ev = sd_event_unref(ev);
 }
 
 /* Run coll with run() and limits until done; returns the outcome. */
 static struct outcome
-run_one(int (*run)(void *, struct qosd_out *), uint64_t timeout_us,
+run_one(const struct qosd_collector *coll, uint64_t timeout_us,
     uint64_t max_output)
 {
-	static const struct child_cb	cb = { on_line, on_done };
+	static const struct child_cb	cb = { on_started, on_line, on_done };
 	struct child_spec		spec;
 	struct outcome			o;
 
 	memset(&o, 0, sizeof(o));
-	coll.run = run;
 	memset(&spec, 0, sizeof(spec));
-	spec.plugin = &coll;
+	spec.plugin = coll;
 	spec.job = "t";
 	spec.timeout_us = timeout_us;
 	spec.grace_us = 300000;
@@ -219,12 +241,13 @@ START_TEST(test_child_delivers_each_point_as_a_line)
 {
 	struct outcome	o;
 
-	mode_count = 5;
-	o = run_one(run_points, 5000000, 1 << 20);
+	o = run_one(&c_points, 5000000, 1 << 20);
 	ck_assert_int_eq(o.res.status, CHILD_OK);
 	ck_assert_uint_eq(o.lines, 5);
 	/* done() sees the run's slot already free. */
 	ck_assert_uint_eq(o.count_at_done, 0);
+	/* The spawner said when it forked the run. */
+	ck_assert_uint_gt(o.start_us, 0);
 	ck_assert_msg(strncmp(o.first, "t i=0i ", 7) == 0, "first: %s",
 	    o.first);
 }
@@ -232,7 +255,7 @@ END_TEST
 
 START_TEST(test_child_reports_failure_exit_status)
 {
-	struct outcome	o = run_one(run_fail, 5000000, 1 << 20);
+	struct outcome	o = run_one(&c_fail, 5000000, 1 << 20);
 
 	ck_assert_int_eq(o.res.status, CHILD_FAILED);
 	ck_assert_int_eq(o.res.code, 1);
@@ -241,7 +264,7 @@ END_TEST
 
 START_TEST(test_child_crash_is_recorded_with_its_signal)
 {
-	struct outcome	o = run_one(run_crash, 5000000, 1 << 20);
+	struct outcome	o = run_one(&c_crash, 5000000, 1 << 20);
 
 	ck_assert_int_eq(o.res.status, CHILD_CRASHED);
 	ck_assert_int_eq(o.res.code, SIGSEGV);
@@ -250,7 +273,7 @@ END_TEST
 
 START_TEST(test_child_sleeping_past_timeout_is_terminated)
 {
-	struct outcome	o = run_one(run_sleep, 300000, 1 << 20);
+	struct outcome	o = run_one(&c_sleep, 300000, 1 << 20);
 
 	ck_assert_int_eq(o.res.status, CHILD_TIMEOUT);
 	ck_assert_int_eq(o.res.code, SIGTERM);
@@ -261,7 +284,7 @@ END_TEST
 
 START_TEST(test_child_ignoring_sigterm_is_killed_after_grace)
 {
-	struct outcome	o = run_one(run_stubborn, 200000, 1 << 20);
+	struct outcome	o = run_one(&c_stubborn, 200000, 1 << 20);
 
 	ck_assert_int_eq(o.res.status, CHILD_TIMEOUT);
 	ck_assert_int_eq(o.res.code, SIGKILL);
@@ -275,7 +298,7 @@ START_TEST(test_child_flood_of_100mb_is_cut_at_the_cap)
 	struct outcome	o;
 
 	getrusage(RUSAGE_SELF, &ru0);
-	o = run_one(run_flood, 20000000, 1 << 20);
+	o = run_one(&c_flood, 20000000, 1 << 20);
 	getrusage(RUSAGE_SELF, &ru1);
 	ck_assert_int_eq(o.res.status, CHILD_OVERFLOW);
 	ck_assert_uint_le(o.res.bytes, (1 << 20) + 65536);
@@ -286,7 +309,7 @@ END_TEST
 
 START_TEST(test_child_hands_over_lines_good_or_bad_and_the_last_one)
 {
-	struct outcome	o = run_one(run_garbage, 5000000, 1 << 20);
+	struct outcome	o = run_one(&c_garbage, 5000000, 1 << 20);
 
 	ck_assert_int_eq(o.res.status, CHILD_OK);
 	/* Four non-empty lines and an empty one; the unterminated last. */
@@ -297,7 +320,7 @@ END_TEST
 
 START_TEST(test_child_too_long_line_is_flagged_and_reading_goes_on)
 {
-	struct outcome	o = run_one(run_toolong, 5000000, 1 << 20);
+	struct outcome	o = run_one(&c_toolong, 5000000, 1 << 20);
 
 	ck_assert_int_eq(o.res.status, CHILD_OK);
 	ck_assert_uint_eq(o.toolong, 1);
@@ -313,9 +336,7 @@ START_TEST(test_child_grandchild_dies_with_the_group)
 	long		 pid = 0;
 	int		 i;
 
-	snprintf(pidfile, sizeof(pidfile), "/tmp/qosd-gc.%ld",
-	    (long)getpid());
-	o = run_one(run_grandchild, 5000000, 1 << 20);
+	o = run_one(&c_grandchild, 5000000, 1 << 20);
 	ck_assert_int_eq(o.res.status, CHILD_OK);
 	ck_assert_ptr_nonnull(f = fopen(pidfile, "r"));
 	ck_assert_int_eq(fscanf(f, "%ld", &pid), 1);

@@ -1,0 +1,37 @@
+#!/bin/bash
+# make deb: lintian reports no error; the package holds the binary, the
+# plugins, the conffile, the unit and the sysusers snippet; on its files
+# (extracted into a root of this test, never the host) systemd-sysusers
+# creates the qosd user and systemctl enables the unit, as postinst does.
+. "$(dirname "$0")/lib.sh"
+command -v dpkg-deb >/dev/null || skip "dpkg-deb missing"
+deb=$(make -s -C "$TOP" deb BUILD="$BUILD" | tail -1)
+[ -f "$deb" ] || fail "no package built: $deb"
+if command -v lintian >/dev/null; then
+	lintian "$deb" >"$T/lintian" 2>&1
+	! grep -q '^E:' "$T/lintian" || fail "lintian errors: $(grep '^E:' "$T/lintian")"
+	ok "lintian: no errors ($(grep -c '^W:' "$T/lintian") warnings)"
+else
+	echo "lintian missing: not checked (apt-get install lintian)"
+fi
+dpkg-deb -c "$deb" | awk '{ print $6 }' >"$T/files"
+for f in ./usr/sbin/qosd ./usr/lib/qosd/collectors/exec.so ./etc/qosd/qosd.conf \
+    ./lib/systemd/system/qosd.service ./usr/lib/sysusers.d/qosd.conf \
+    ./usr/share/man/man8/qosd.8.gz ./usr/share/man/man5/qosd.conf.5.gz \
+    ./usr/share/doc/qosd/copyright; do
+	grep -qx "$f" "$T/files" || fail "package lacks $f"
+done
+dpkg-deb -f "$deb" Depends | grep -q 'libsystemd0' || fail "Depends: $(dpkg-deb -f "$deb" Depends)"
+dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q conffiles || fail "no conffiles"
+ok "contents"
+r="$T/root"
+dpkg-deb -x "$deb" "$r"
+mkdir -p "$r/etc"
+touch "$r/etc/passwd" "$r/etc/group"
+systemd-sysusers --root="$r" "$r/usr/lib/sysusers.d/qosd.conf" || fail "systemd-sysusers"
+grep -q '^qosd:x:[0-9]*:[0-9]*:.*:/var/lib/qosd:' "$r/etc/passwd" || fail "no qosd user: $(cat "$r/etc/passwd")"
+systemctl --root="$r" enable qosd.service >/dev/null 2>&1 || fail "systemctl enable"
+[ -L "$r/etc/systemd/system/multi-user.target.wants/qosd.service" ] || fail "unit not enabled"
+grep -q 'systemd-sysusers' "$TOP/pkg/debian/postinst" && grep -q 'deb-systemd-helper enable' "$TOP/pkg/debian/postinst" ||
+	fail "postinst does not create the user and enable the unit"
+ok "user created, unit enabled"
