@@ -60,7 +60,7 @@ LDFLAGS_ALL := -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 
 DAEMON_LIBS := $(call pc,--libs,libconfig libsystemd) -ldl -lm
 # Libraries each collector plugin links itself (never the daemon).
-LIBS_ping  := $(call pc,--libs,liboping) -lm
+LIBS_ping  := -lm
 LIBS_tcp   := -lm
 LIBS_iperf := -liperf $(call pc,--libs,jansson) -lm
 LIBS_http  := $(call pc,--libs,libcurl) -lm
@@ -71,7 +71,10 @@ SINK_LIBS  := $(call pc,--libs,libcurl zlib)
 DAEMON_SRCS := $(sort $(wildcard scheduler/*.c) $(wildcard sinks/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS    := $(filter-out $(BUILD)/scheduler/main.o,$(DAEMON_OBJS))
-COLLECTORS  := $(basename $(notdir $(wildcard collectors/*.c)))
+# Helpers linked into some plugins (below), not plugins themselves.
+COLL_HELPERS := latstats resolve
+COLLECTORS  := $(filter-out $(COLL_HELPERS),\
+	$(basename $(notdir $(wildcard collectors/*.c))))
 PLUGINS     := $(COLLECTORS:%=$(BUILD)/collectors/%.so)
 
 TPLUG_SRCS  := $(sort $(wildcard tests/plugins/*.c))
@@ -101,7 +104,11 @@ $(BUILD)/qosd: $(DAEMON_OBJS) $(DYNLIST)
 		$(DAEMON_OBJS) $(DAEMON_LIBS) $(SINK_LIBS)
 
 $(BUILD)/collectors/%.so: $(BUILD)/collectors/%.o
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $< $(LIBS_$*)
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(LIBS_$*)
+
+# Plugins that link a helper object as well.
+$(BUILD)/collectors/ping.so $(BUILD)/collectors/tcp.so: \
+	$(BUILD)/collectors/latstats.o $(BUILD)/collectors/resolve.o
 
 # Unit suites: each links tests/unit/main.c and every daemon object but
 # main.o (whole, so that plugins loaded by a test find the exported API).
@@ -111,6 +118,18 @@ $(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o \
 	$(CC) -pie $(LDFLAGS_ALL) -Wl,--dynamic-list=$(DYNLIST) -o $@ \
 		$(BUILD)/tests/unit/check_$*.o $(BUILD)/tests/unit/main.o \
 		$(LIB_OBJS) $(CHECK_LIBS)
+
+# Suites of collector helpers link the helper itself.
+$(BUILD)/tests/check_latstats: $(BUILD)/tests/unit/check_latstats.o \
+		$(BUILD)/tests/unit/main.o $(BUILD)/collectors/latstats.o \
+		$(LIB_OBJS) $(DYNLIST)
+	@mkdir -p $(@D)
+	$(CC) -pie $(LDFLAGS_ALL) -Wl,--dynamic-list=$(DYNLIST) -o $@ \
+		$(filter %.o,$^) $(CHECK_LIBS)
+
+# The collector suites load the plugins they test.
+$(BUILD)/tests/check_ping: $(BUILD)/collectors/ping.so
+$(BUILD)/tests/check_tcp: $(BUILD)/collectors/tcp.so
 
 # The config suite loads the test plugins.
 $(BUILD)/tests/check_config: $(TEST_PLUGINS)

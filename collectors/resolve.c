@@ -1,0 +1,136 @@
+/*
+ * resolve.c: parallel name resolution for collectors (getaddrinfo_a).
+ */
+#define _GNU_SOURCE
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "resolve.h"
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* A literal address of an allowed family: no lookup needed. */
+static int
+literal(struct resolve_req *r)
+{
+	struct sockaddr_in	*s4 = (struct sockaddr_in *)&r->sa;
+	struct sockaddr_in6	*s6 = (struct sockaddr_in6 *)&r->sa;
+
+	memset(&r->sa, 0, sizeof(r->sa));
+	if (r->family != AF_INET6 && inet_pton(AF_INET, r->name,
+	    &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		r->salen = sizeof(*s4);
+		return 1;
+	}
+	if (r->family != AF_INET && strchr(r->name, '%') == NULL &&
+	    inet_pton(AF_INET6, r->name, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		r->salen = sizeof(*s6);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+take(struct resolve_req *r, struct gaicb *cb)
+{
+	struct addrinfo	*ai;
+	int		 e = gai_error(cb);
+
+	if (e == 0 && (ai = cb->ar_result) != NULL &&
+	    ai->ai_addrlen <= sizeof(r->sa)) {
+		memcpy(&r->sa, ai->ai_addr, ai->ai_addrlen);
+		r->salen = ai->ai_addrlen;
+		r->error = 0;
+	} else
+		r->error = e == 0 ? EAI_NONAME : e == EAI_INPROGRESS ?
+		    EAI_AGAIN : e;
+	if (cb->ar_result != NULL)
+		freeaddrinfo(cb->ar_result);
+	cb->ar_result = NULL;
+}
+
+int
+resolve_all(struct resolve_req *reqs, size_t n, uint64_t deadline_us)
+{
+	struct gaicb	 *cbs = NULL, **list = NULL;
+	struct addrinfo	 *hints = NULL;
+	struct timespec	  ts;
+	uint64_t	  now;
+	size_t		  i, m = 0, left;
+	int		  rc = 0, stuck = 0;
+
+	for (i = 0; i < n; i++)
+		reqs[i].error = literal(&reqs[i]) ? 0 : EAI_AGAIN;
+	for (i = 0; i < n; i++)
+		if (reqs[i].error != 0)
+			m++;
+	if (m == 0)
+		return 0;
+	if ((cbs = calloc(m, sizeof(*cbs))) == NULL ||
+	    (list = calloc(m, sizeof(*list))) == NULL ||
+	    (hints = calloc(m, sizeof(*hints))) == NULL) {
+		rc = -1;
+		goto done;
+	}
+	for (i = 0, m = 0; i < n; i++) {
+		if (reqs[i].error == 0)
+			continue;
+		hints[m].ai_family = reqs[i].family;
+		hints[m].ai_socktype = SOCK_DGRAM;
+		cbs[m].ar_name = reqs[i].name;
+		cbs[m].ar_request = &hints[m];
+		list[m] = &cbs[m];
+		m++;
+	}
+	if (getaddrinfo_a(GAI_NOWAIT, list, (int)m, NULL) != 0) {
+		rc = -1;
+		goto done;
+	}
+	for (;;) {
+		for (i = 0, left = 0; i < m; i++)
+			if (list[i] != NULL && gai_error(list[i]) ==
+			    EAI_INPROGRESS)
+				left++;
+		if (left == 0 || (now = mono_us()) >= deadline_us)
+			break;
+		ts.tv_sec = (time_t)((deadline_us - now) / 1000000);
+		ts.tv_nsec = (long)((deadline_us - now) % 1000000) * 1000;
+		if (gai_suspend((const struct gaicb *const *)list, (int)m,
+		    &ts) == EAI_AGAIN)
+			break;
+	}
+	for (i = 0; i < m; i++)
+		if (gai_error(&cbs[i]) == EAI_INPROGRESS &&
+		    gai_cancel(&cbs[i]) != EAI_CANCELED)
+			stuck = 1;
+	for (i = 0, m = 0; i < n; i++)
+		if (reqs[i].error != 0)
+			take(&reqs[i], &cbs[m++]);
+	/*
+	 * A lookup that could not be cancelled still writes into its
+	 * control block: leave them all to the run's exit.
+	 */
+	if (stuck)
+		return 0;
+done:
+	free(hints);
+	free(list);
+	free(cbs);
+	return rc;
+}

@@ -1,0 +1,816 @@
+/*
+ * tcp.c: the tcp collector.  Connect time to host:port (a TCP "ping"),
+ * or an echo test over one persistent connection per target.
+ *
+ *   { name = "web"; collector = "tcp"; targets = [ "192.0.2.1" ];
+ *     port = 443; mode = "connect"; count = 5; }
+ *   { name = "echo"; collector = "tcp"; targets = [ "192.0.2.1" ];
+ *     port = 7; mode = "echo"; count = 100; probe_interval = 0.2; }
+ *
+ * Every target runs on its own schedule in one poll() loop: attempt or
+ * probe k goes at start + k * probe_interval and has its own timeout, so a
+ * dead target never changes another target's figures.
+ *
+ * Echo probes are messages of `size` bytes: a header (magic "QOSE",
+ * sequence, length, send time), then filler.  The peer echoes every byte;
+ * a test responder can drop whole probes because the header says where
+ * each one ends.
+ */
+#define _GNU_SOURCE
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "latstats.h"
+#include "log.h"
+#include "resolve.h"
+
+#define ECHO_MAGIC	0x514f5345U	/* "QOSE" */
+#define ECHO_HDR	24
+
+enum { MODE_CONNECT, MODE_ECHO };
+enum { FAM_ANY, FAM_V4, FAM_V6 };
+
+struct tcp_conf {
+	char		**targets;
+	size_t		  ntargets;
+	long long	  port;
+	int		  mode;
+	long long	  count;
+	double		  interval;
+	double		  timeout;
+	long long	  size;
+	long long	  dscp;
+	char		 *source;
+	int		  family;
+};
+
+struct ttarget {
+	const char		*name;
+	struct sockaddr_storage	 sa;
+	socklen_t		 salen;
+	char			 addr[INET6_ADDRSTRLEN];
+	const char		*fail;		/* result when not measured */
+	int			 fd;
+	int			 done;
+	unsigned int		 k;		/* next attempt or probe */
+	uint64_t		 t0;		/* schedule origin */
+	uint64_t		 op_us;		/* connect started */
+	int64_t			 first_ns;	/* real time of the first try */
+	double			 connect_ms;	/* echo: < 0 not connected */
+	uint64_t		*tx;		/* per attempt/probe, 0 unsent */
+	double			*rtt;		/* < 0 no answer */
+	unsigned long		 sent, received;
+	unsigned long		 refused, unreach, timeouts, errors;
+	unsigned char		*in;		/* echo: partial reply */
+	size_t			 inlen;
+	unsigned char		*outq;		/* echo: unsent bytes */
+	size_t			 outlen;
+	uint64_t		 last_tx;
+};
+
+static const char *const tcp_settings[] = {
+	"targets", "port", "mode", "count", "probe_interval", "probe_timeout",
+	"size", "dscp", "source", "family", NULL
+};
+static const char *const tcp_modes[] = { "connect", "echo", NULL };
+static const char *const tcp_families[] = { "any", "ipv4", "ipv6", NULL };
+
+/*
+ * Figures are rounded to 1e-4 (0.1 us for milliseconds): the clocks
+ * resolve 1 us, and a short number is cheaper to write and to parse.
+ */
+static double
+r4(double v)
+{
+	return round(v * 1e4) / 1e4;
+}
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int64_t
+real_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+tcp_release(void *state)
+{
+	struct tcp_conf	*c = state;
+	size_t		 i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->ntargets; i++)
+		free(c->targets[i]);
+	free(c->targets);
+	free(c->source);
+	free(c);
+}
+
+static int
+tcp_configure(const config_setting_t *job, void **state, char *err,
+    size_t errlen)
+{
+	struct tcp_conf		 *c;
+	const config_setting_t	 *s;
+	const char		**list = NULL, *src = NULL;
+	struct in6_addr		  a6;
+	size_t			  n = 0, i;
+	int			  r, fam = FAM_ANY, mode = MODE_CONNECT;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->count = 5;
+	c->interval = 0.2;
+	c->timeout = 1.0;
+	c->size = 64;
+	if ((r = qosd_cfg_strings(job, "targets", &list, &n, err,
+	    errlen)) == -1)
+		goto fail;
+	if (r == 0) {
+		qosd_cfg_error(job, err, errlen, "targets: missing: give the "
+		    "hosts to connect to, e.g. targets = [ \"192.0.2.1\" ]");
+		goto fail;
+	}
+	s = config_setting_get_member(job, "targets");
+	for (i = 0; i < n; i++)
+		if (strpbrk(list[i], " \t\r\n") != NULL ||
+		    strlen(list[i]) > 253) {
+			qosd_cfg_error(s, err, errlen, "\"%s\" is not a host "
+			    "name or address", list[i]);
+			goto fail;
+		}
+	if ((r = qosd_cfg_int(job, "port", 1, 65535, &c->port, err,
+	    errlen)) == -1)
+		goto fail;
+	if (r == 0) {
+		qosd_cfg_error(job, err, errlen, "port: missing: give the TCP "
+		    "port to connect to, e.g. port = 7");
+		goto fail;
+	}
+	if (qosd_cfg_enum(job, "mode", tcp_modes, &mode, err, errlen) == -1 ||
+	    qosd_cfg_int(job, "count", 1, 10000, &c->count, err,
+	    errlen) == -1 ||
+	    qosd_cfg_float(job, "probe_interval", 0.001, 3600, &c->interval,
+	    err, errlen) == -1 ||
+	    qosd_cfg_float(job, "probe_timeout", 0.001, 3600, &c->timeout,
+	    err, errlen) == -1 ||
+	    qosd_cfg_int(job, "size", ECHO_HDR, 65536, &c->size, err,
+	    errlen) == -1 ||
+	    qosd_cfg_int(job, "dscp", 0, 63, &c->dscp, err, errlen) == -1 ||
+	    qosd_cfg_enum(job, "family", tcp_families, &fam, err,
+	    errlen) == -1 ||
+	    qosd_cfg_string(job, "source", 0, &src, err, errlen) == -1)
+		goto fail;
+	c->mode = mode;
+	c->family = fam;
+	if (src != NULL) {
+		s = config_setting_get_member(job, "source");
+		if (inet_pton(AF_INET, src, &a6) == 1)
+			r = FAM_V4;
+		else if (inet_pton(AF_INET6, src, &a6) == 1)
+			r = FAM_V6;
+		else {
+			qosd_cfg_error(s, err, errlen, "\"%s\" is not an IPv4 "
+			    "or IPv6 address", src);
+			goto fail;
+		}
+		if (c->family != FAM_ANY && c->family != r) {
+			qosd_cfg_error(s, err, errlen, "\"%s\" is not of the "
+			    "family \"%s\"", src, tcp_families[c->family]);
+			goto fail;
+		}
+		c->family = r;
+	}
+	if ((c->targets = calloc(n, sizeof(char *))) == NULL ||
+	    (src != NULL && (c->source = strdup(src)) == NULL))
+		goto nomem;
+	for (i = 0; i < n; i++) {
+		if ((c->targets[i] = strdup(list[i])) == NULL)
+			goto nomem;
+		c->ntargets++;
+	}
+	free(list);
+	*state = c;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	free(list);
+	tcp_release(c);
+	return -1;
+}
+
+/* Resolve every target, all at once, until deadline_us. */
+static void
+resolve(const struct tcp_conf *c, struct ttarget *t, size_t nt,
+    uint64_t deadline_us, const char *job)
+{
+	struct resolve_req	*q;
+	size_t			 i;
+	int			 af;
+
+	af = c->family == FAM_V4 ? AF_INET : c->family == FAM_V6 ?
+	    AF_INET6 : AF_UNSPEC;
+	if ((q = calloc(nt, sizeof(*q))) == NULL) {
+		log_warnx("tcp[%s]: out of memory", job);
+		for (i = 0; i < nt; i++) {
+			t[i].fail = "error";
+			t[i].done = 1;
+		}
+		return;
+	}
+	for (i = 0; i < nt; i++) {
+		q[i].name = t[i].name;
+		q[i].family = af;
+	}
+	resolve_all(q, nt, deadline_us);
+	for (i = 0; i < nt; i++) {
+		if (q[i].error != 0) {
+			log_debug("tcp[%s]: \"%s\": %s", job, t[i].name,
+			    gai_strerror(q[i].error));
+			t[i].fail = "dns_error";
+			t[i].done = 1;
+			continue;
+		}
+		t[i].sa = q[i].sa;
+		t[i].salen = q[i].salen;
+		if (t[i].sa.ss_family == AF_INET) {
+			((struct sockaddr_in *)&t[i].sa)->sin_port =
+			    htons((uint16_t)c->port);
+			inet_ntop(AF_INET,
+			    &((struct sockaddr_in *)&t[i].sa)->sin_addr,
+			    t[i].addr, sizeof(t[i].addr));
+		} else {
+			((struct sockaddr_in6 *)&t[i].sa)->sin6_port =
+			    htons((uint16_t)c->port);
+			inet_ntop(AF_INET6,
+			    &((struct sockaddr_in6 *)&t[i].sa)->sin6_addr,
+			    t[i].addr, sizeof(t[i].addr));
+		}
+	}
+	free(q);
+}
+
+/* Start a non-blocking connect; the socket, or -1 with errno. */
+static int
+start_connect(const struct tcp_conf *c, struct ttarget *t)
+{
+	struct sockaddr_storage	ss;
+	int			fd, v, one = 1, af = t->sa.ss_family;
+
+	if ((fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	v = (int)c->dscp << 2;
+	if (v != 0 && (af == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_TOS,
+	    &v, sizeof(v)) : setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &v,
+	    sizeof(v))) == -1)
+		goto fail;
+	if (c->source != NULL) {
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = (sa_family_t)af;
+		if (af == AF_INET)
+			inet_pton(AF_INET, c->source,
+			    &((struct sockaddr_in *)&ss)->sin_addr);
+		else
+			inet_pton(AF_INET6, c->source,
+			    &((struct sockaddr_in6 *)&ss)->sin6_addr);
+		if (bind(fd, (struct sockaddr *)&ss, af == AF_INET ?
+		    sizeof(struct sockaddr_in) :
+		    sizeof(struct sockaddr_in6)) == -1)
+			goto fail;
+	}
+	if (connect(fd, (struct sockaddr *)&t->sa, t->salen) == -1 &&
+	    errno != EINPROGRESS)
+		goto fail;
+	return fd;
+fail:
+	v = errno;
+	close(fd);
+	errno = v;
+	return -1;
+}
+
+static void
+count_error(struct ttarget *t, int e, const char *job)
+{
+	switch (e) {
+	case ECONNREFUSED:
+		t->refused++;
+		break;
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+		t->unreach++;
+		break;
+	case ETIMEDOUT:
+		t->timeouts++;
+		break;
+	default:
+		log_debug("tcp[%s]: %s: %s", job, t->addr, strerror(e));
+		t->errors++;
+	}
+}
+
+static void
+close_fd(struct ttarget *t)
+{
+	if (t->fd != -1)
+		close(t->fd);
+	t->fd = -1;
+}
+
+/* Connect mode: attempt k is due; start it. */
+static void
+connect_attempt(const struct tcp_conf *c, struct ttarget *t, uint64_t now,
+    const char *job)
+{
+	if (t->first_ns == 0)
+		t->first_ns = real_ns();
+	t->sent++;
+	t->op_us = now;
+	t->tx[t->k] = now;
+	if ((t->fd = start_connect(c, t)) == -1) {
+		count_error(t, errno, job);
+		t->k++;
+	}
+}
+
+/* The connection is up or failed (POLLOUT or POLLERR). */
+static int
+connect_result(struct ttarget *t)
+{
+	int		e = 0;
+	socklen_t	len = sizeof(e);
+
+	if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
+		e = errno;
+	return e;
+}
+
+static void
+echo_send(const struct tcp_conf *c, struct ttarget *t, uint64_t now,
+    const char *job)
+{
+	unsigned char	*m;
+	uint32_t	 w;
+	uint64_t	 ns = now * 1000;
+	ssize_t		 n;
+	size_t		 len = (size_t)c->size;
+
+	if (t->outlen > 0) {
+		/* The previous probe is still queued: this one waits. */
+		return;
+	}
+	m = t->outq;
+	memset(m, 0, len);
+	w = htonl(ECHO_MAGIC);
+	memcpy(m, &w, 4);
+	w = htonl(t->k);
+	memcpy(m + 4, &w, 4);
+	w = htonl((uint32_t)len);
+	memcpy(m + 8, &w, 4);
+	memcpy(m + 16, &ns, 8);
+	t->tx[t->k] = now;
+	t->last_tx = now;
+	t->sent++;
+	t->k++;
+	n = send(t->fd, m, len, MSG_NOSIGNAL);
+	if (n == -1) {
+		if (errno != EAGAIN) {
+			count_error(t, errno, job);
+			close_fd(t);
+			t->done = 1;
+			return;
+		}
+		n = 0;
+	}
+	if ((size_t)n < len) {
+		memmove(m, m + n, len - (size_t)n);
+		t->outlen = len - (size_t)n;
+	}
+}
+
+static void
+echo_flush(struct ttarget *t, const char *job)
+{
+	ssize_t	n;
+
+	if (t->outlen == 0)
+		return;
+	if ((n = send(t->fd, t->outq, t->outlen, MSG_NOSIGNAL)) == -1) {
+		if (errno == EAGAIN)
+			return;
+		count_error(t, errno, job);
+		close_fd(t);
+		t->done = 1;
+		return;
+	}
+	memmove(t->outq, t->outq + n, t->outlen - (size_t)n);
+	t->outlen -= (size_t)n;
+}
+
+static void
+echo_read(const struct tcp_conf *c, struct ttarget *t, const char *job)
+{
+	size_t		 len = (size_t)c->size;
+	uint64_t	 now, to = (uint64_t)(c->timeout * 1e6);
+	uint32_t	 w, seq;
+	ssize_t		 n;
+
+	for (;;) {
+		n = recv(t->fd, t->in + t->inlen, len - t->inlen, 0);
+		if (n == 0 || (n == -1 && errno != EAGAIN)) {
+			if (n == 0)
+				log_debug("tcp[%s]: %s closed the connection",
+				    job, t->addr);
+			else
+				count_error(t, errno, job);
+			close_fd(t);
+			t->done = 1;
+			return;
+		}
+		if (n == -1)
+			return;
+		t->inlen += (size_t)n;
+		if (t->inlen < len)
+			continue;
+		now = mono_us();
+		t->inlen = 0;
+		memcpy(&w, t->in, 4);
+		if (ntohl(w) != ECHO_MAGIC)
+			continue;
+		memcpy(&w, t->in + 4, 4);
+		seq = ntohl(w);
+		if (seq >= c->count || t->tx[seq] == 0 || t->rtt[seq] >= 0 ||
+		    now - t->tx[seq] > to)
+			continue;
+		t->rtt[seq] = (double)(now - t->tx[seq]) / 1000.0;
+		t->received++;
+	}
+}
+
+/* One step of target t at time now; returns when it next needs a look. */
+static uint64_t
+step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
+    const char *job)
+{
+	uint64_t	ivl = (uint64_t)(c->interval * 1e6);
+	uint64_t	to = (uint64_t)(c->timeout * 1e6), due;
+	int		e;
+
+	if (t->done)
+		return UINT64_MAX;
+	if (c->mode == MODE_CONNECT) {
+		if (t->fd != -1 && rev != 0) {
+			if ((e = connect_result(t)) == 0) {
+				t->rtt[t->k] = (double)(mono_us() - t->op_us) /
+				    1000.0;
+				t->received++;
+			} else
+				count_error(t, e, job);
+			close_fd(t);
+			t->k++;
+		} else if (t->fd != -1 && now >= t->op_us + to) {
+			t->timeouts++;
+			close_fd(t);
+			t->k++;
+		}
+		if (t->fd != -1)
+			return t->op_us + to;
+		if (t->k >= c->count) {
+			t->done = 1;
+			return UINT64_MAX;
+		}
+		due = t->t0 + t->k * ivl;
+		if (due > now)
+			return due;
+		connect_attempt(c, t, now, job);
+		return now;
+	}
+
+	/* Echo: connect once, then probes on the schedule. */
+	if (t->connect_ms < 0) {
+		if (t->fd == -1) {
+			t->first_ns = real_ns();
+			t->op_us = now;
+			if ((t->fd = start_connect(c, t)) == -1) {
+				count_error(t, errno, job);
+				t->done = 1;
+				return UINT64_MAX;
+			}
+			return now + to;
+		}
+		if (rev != 0) {
+			if ((e = connect_result(t)) != 0) {
+				count_error(t, e, job);
+				close_fd(t);
+				t->done = 1;
+				return UINT64_MAX;
+			}
+			now = mono_us();
+			t->connect_ms = (double)(now - t->op_us) / 1000.0;
+			t->t0 = now;
+			rev = 0;
+		} else if (now >= t->op_us + to) {
+			t->timeouts++;
+			close_fd(t);
+			t->done = 1;
+			return UINT64_MAX;
+		} else
+			return t->op_us + to;
+	}
+	if (rev & POLLOUT)
+		echo_flush(t, job);
+	if (t->fd != -1 && (rev & (POLLIN | POLLHUP | POLLERR)))
+		echo_read(c, t, job);
+	if (t->fd == -1)
+		return UINT64_MAX;
+	while (t->k < c->count && t->t0 + t->k * ivl <= now && t->outlen == 0)
+		echo_send(c, t, now, job);
+	if (t->fd == -1)
+		return UINT64_MAX;
+	if (t->k < c->count)
+		return t->t0 + t->k * ivl;
+	if (t->received == t->sent || now >= t->last_tx + to) {
+		close_fd(t);
+		t->done = 1;
+		return UINT64_MAX;
+	}
+	return t->last_tx + to;
+}
+
+static void
+engine(const struct tcp_conf *c, struct ttarget *t, size_t nt,
+    uint64_t stop, const char *job)
+{
+	struct pollfd	*pfd;
+	size_t		*idx, i, n;
+	uint64_t	 now, wake, w;
+	int		 ms, left;
+
+	if ((pfd = calloc(nt, sizeof(*pfd))) == NULL ||
+	    (idx = calloc(nt, sizeof(*idx))) == NULL) {
+		free(pfd);
+		log_warnx("tcp[%s]: out of memory", job);
+		return;
+	}
+	now = mono_us();
+	for (i = 0; i < nt; i++)
+		t[i].t0 = now;
+	for (;;) {
+		now = mono_us();
+		wake = UINT64_MAX;
+		left = 0;
+		for (i = 0; i < nt; i++) {
+			if ((w = step(c, &t[i], now, 0, job)) < wake)
+				wake = w;
+			left |= !t[i].done;
+		}
+		if (!left || now >= stop)
+			break;
+		n = 0;
+		for (i = 0; i < nt; i++) {
+			if (t[i].fd == -1)
+				continue;
+			pfd[n].fd = t[i].fd;
+			pfd[n].events = POLLIN;
+			if (t[i].outlen > 0 || (c->mode == MODE_CONNECT ||
+			    t[i].connect_ms < 0))
+				pfd[n].events |= POLLOUT;
+			pfd[n].revents = 0;
+			idx[n++] = i;
+		}
+		if (wake > stop)
+			wake = stop;
+		ms = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
+		if (poll(pfd, (nfds_t)n, ms) == -1 && errno != EINTR)
+			break;
+		now = mono_us();
+		for (i = 0; i < n; i++)
+			if (pfd[i].revents != 0)
+				step(c, &t[idx[i]], now, pfd[i].revents, job);
+	}
+	free(idx);
+	free(pfd);
+}
+
+static const char *
+result_of(const struct ttarget *t)
+{
+	if (t->fail != NULL)
+		return t->fail;
+	if (t->received > 0)
+		return "ok";
+	if (t->refused > 0)
+		return "refused";
+	if (t->unreach > 0)
+		return "unreachable";
+	if (t->errors > 0)
+		return "error";
+	return "timeout";
+}
+
+static void
+emit_connect(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
+    double *rtt, const char *port)
+{
+	struct latstats	st;
+	size_t		n = 0;
+	long long	k;
+
+	for (k = 0; k < c->count; k++)
+		if (t->rtt[k] >= 0)
+			rtt[n++] = t->rtt[k];
+	latstats_compute(&st, rtt, n, t->sent, NULL);
+	qosd_point_begin(out, "tcp");
+	qosd_point_tag(out, "target", t->name);
+	qosd_point_tag(out, "port", port);
+	qosd_point_tag(out, "mode", "connect");
+	if (t->fail == NULL) {
+		qosd_point_tag(out, "address", t->addr);
+		qosd_point_int(out, "sent", (int64_t)st.sent);
+		qosd_point_int(out, "received", (int64_t)st.received);
+		qosd_point_float(out, "loss_pct", r4(st.loss_pct));
+	}
+	if (st.received > 0) {
+		qosd_point_float(out, "connect_ms", r4(st.avg));
+		qosd_point_float(out, "connect_min_ms", r4(st.min));
+		qosd_point_float(out, "connect_max_ms", r4(st.max));
+	}
+	if (st.has_jitter)
+		qosd_point_float(out, "jitter_ms", r4(st.jitter));
+	qosd_point_str(out, "result", result_of(t));
+	if (t->first_ns != 0)
+		qosd_point_time(out, t->first_ns);
+	qosd_point_end(out);
+}
+
+static void
+emit_echo(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
+    double *rtt, double *tmp, const char *port)
+{
+	struct latstats	st;
+	size_t		n = 0;
+	long long	k;
+
+	for (k = 0; k < c->count; k++)
+		if (t->rtt[k] >= 0)
+			rtt[n++] = t->rtt[k];
+	latstats_compute(&st, rtt, n, t->sent, tmp);
+	qosd_point_begin(out, "tcp");
+	qosd_point_tag(out, "target", t->name);
+	qosd_point_tag(out, "port", port);
+	qosd_point_tag(out, "mode", "echo");
+	if (t->fail == NULL)
+		qosd_point_tag(out, "address", t->addr);
+	if (t->connect_ms >= 0) {
+		qosd_point_float(out, "connect_ms", r4(t->connect_ms));
+		qosd_point_int(out, "sent", (int64_t)st.sent);
+		qosd_point_int(out, "received", (int64_t)st.received);
+		qosd_point_float(out, "loss_pct", r4(st.loss_pct));
+	}
+	if (st.received > 0) {
+		qosd_point_float(out, "rtt_min_ms", r4(st.min));
+		qosd_point_float(out, "rtt_avg_ms", r4(st.avg));
+		qosd_point_float(out, "rtt_max_ms", r4(st.max));
+		qosd_point_float(out, "rtt_mdev_ms", r4(st.mdev));
+	}
+	if (st.has_jitter)
+		qosd_point_float(out, "jitter_ms", r4(st.jitter));
+	if (st.has_pct) {
+		qosd_point_float(out, "rtt_p50_ms", r4(st.p50));
+		qosd_point_float(out, "rtt_p95_ms", r4(st.p95));
+		qosd_point_float(out, "rtt_p99_ms", r4(st.p99));
+	}
+	if (st.has_mos) {
+		qosd_point_float(out, "r_factor", r4(st.r_factor));
+		qosd_point_float(out, "mos", r4(st.mos));
+	}
+	qosd_point_str(out, "result", result_of(t));
+	if (t->first_ns != 0)
+		qosd_point_time(out, t->first_ns);
+	qosd_point_end(out);
+}
+
+/*
+ * Every target holds a socket at once: raise the soft limit on open files
+ * toward the hard one when the targets need more than it allows.
+ */
+static void
+raise_nofile(size_t nt, const char *job)
+{
+	struct rlimit	rl;
+	rlim_t		want = (rlim_t)nt + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
+		log_warnx("tcp[%s]: %zu targets, but only %llu open files "
+		    "allowed: some will read result=error", job, nt,
+		    (unsigned long long)rl.rlim_cur);
+}
+
+static int
+tcp_run(void *state, struct qosd_out *out)
+{
+	const struct tcp_conf	*c = state;
+	const char		*job = qosd_out_job(out);
+	struct ttarget		*t;
+	uint64_t		*tx = NULL, stop, margin, sched, dns;
+	double			*rtt = NULL, *tmp = NULL;
+	unsigned char		*bufs = NULL;
+	char			 port[8];
+	size_t			 nt = c->ntargets, i, k, cnt;
+	int			 rc = 0;
+
+	cnt = (size_t)c->count;
+	raise_nofile(nt, job);
+	if ((t = calloc(nt, sizeof(*t))) == NULL ||
+	    (tx = calloc(nt * cnt, sizeof(*tx))) == NULL ||
+	    (rtt = calloc(nt * cnt + 2 * cnt, sizeof(*rtt))) == NULL ||
+	    (c->mode == MODE_ECHO && (bufs = malloc(nt * 2 *
+	    (size_t)c->size)) == NULL)) {
+		log_warnx("tcp[%s]: out of memory", job);
+		rc = -1;
+		goto done;
+	}
+	tmp = rtt + nt * cnt + cnt;
+	for (i = 0; i < nt; i++) {
+		t[i].name = c->targets[i];
+		t[i].fd = -1;
+		t[i].connect_ms = -1;
+		t[i].tx = tx + i * cnt;
+		t[i].rtt = rtt + i * cnt;
+		for (k = 0; k < cnt; k++)
+			t[i].rtt[k] = -1;
+		if (bufs != NULL) {
+			t[i].in = bufs + i * 2 * (size_t)c->size;
+			t[i].outq = t[i].in + c->size;
+		}
+	}
+	margin = 100000 + 20 * (uint64_t)nt;
+	stop = qosd_out_deadline_us(out);
+	stop = stop > mono_us() + margin ? stop - margin : mono_us();
+	/* Names get what the schedule leaves, at least a second. */
+	sched = (uint64_t)(((double)c->count * c->interval + 2 * c->timeout) *
+	    1e6);
+	dns = stop > mono_us() + sched + 1000000 ? stop - sched :
+	    mono_us() + 1000000;
+	resolve(c, t, nt, dns, job);
+	engine(c, t, nt, stop, job);
+	snprintf(port, sizeof(port), "%lld", c->port);
+	for (i = 0; i < nt; i++) {
+		close_fd(&t[i]);
+		if (c->mode == MODE_CONNECT)
+			emit_connect(c, &t[i], out, rtt + nt * cnt, port);
+		else
+			emit_echo(c, &t[i], out, rtt + nt * cnt, tmp, port);
+	}
+done:
+	free(bufs);
+	free(rtt);
+	free(tx);
+	free(t);
+	return rc;
+}
+
+const struct qosd_collector qosd_collector = {
+	.abi = QOSD_COLLECTOR_ABI,
+	.name = "tcp",
+	.settings = tcp_settings,
+	.configure = tcp_configure,
+	.run = tcp_run,
+	.release = tcp_release,
+};
