@@ -33,7 +33,7 @@ SANFLAGS ?=
 
 # Debian packages: what the build needs, and what the tests run against.
 BUILD_PKGS := gcc make pkg-config libconfig-dev libcurl4-openssl-dev \
-	liboping-dev libiperf-dev libsystemd-dev libjansson-dev check \
+	libiperf-dev libsystemd-dev libjansson-dev check \
 	zlib1g-dev
 TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
 	openssl \

@@ -116,6 +116,13 @@ int	qosd_cfg_string(const config_setting_t *g, const char *name,
 int	qosd_cfg_enum(const config_setting_t *g, const char *name,
 	    const char *const *choices, int *v, char *err, size_t errlen);
 /*
+ * A DSCP code point, the same `dscp` setting in every collector: an
+ * integer from 0 to 63, or a name (cs0 to cs7, af11 to af43, ef, va, le;
+ * any case).  The traffic class byte is *v << 2.
+ */
+int	qosd_cfg_dscp(const config_setting_t *g, const char *name, int *v,
+	    char *err, size_t errlen);
+/*
  * A byte size: an integer, or a string with a K, M, G or T suffix (powers
  * of 1024) such as "512M", within [min, max].
  */

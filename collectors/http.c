@@ -27,6 +27,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "collector.h"
 
 enum http_kind { KIND_GET, KIND_DOWNLOAD, KIND_UPLOAD, KIND_N };
@@ -89,19 +90,6 @@ static const char *const http_settings[] = {
 	"upload_method", "headers", "request_timeout", "max_redirects",
 	"expect_status", "ca_file", "tls_verify", "max_bytes", "proxy",
 	"family", "dscp", "low_speed_limit", "low_speed_time", NULL
-};
-
-static const struct {
-	const char	*name;
-	int		 value;
-} dscp_names[] = {
-	{ "cs0", 0 }, { "cs1", 8 }, { "cs2", 16 }, { "cs3", 24 },
-	{ "cs4", 32 }, { "cs5", 40 }, { "cs6", 48 }, { "cs7", 56 },
-	{ "af11", 10 }, { "af12", 12 }, { "af13", 14 },
-	{ "af21", 18 }, { "af22", 20 }, { "af23", 22 },
-	{ "af31", 26 }, { "af32", 28 }, { "af33", 30 },
-	{ "af41", 34 }, { "af42", 36 }, { "af43", 38 },
-	{ "ef", 46 }, { "va", 44 }, { "le", 1 },
 };
 
 static void
@@ -314,39 +302,6 @@ parse_expect(struct http_state *st, const config_setting_t *job, char *err,
 	}
 }
 
-/* dscp: a number from 0 to 63 or a name such as "ef" or "af41". */
-static int
-parse_dscp(struct http_state *st, const config_setting_t *job, char *err,
-    size_t errlen)
-{
-	const config_setting_t	*s;
-	const char		*str;
-	size_t			 i;
-
-	if ((s = config_setting_get_member(job, "dscp")) == NULL)
-		return 0;
-	if (config_setting_type(s) == CONFIG_TYPE_INT) {
-		if (config_setting_get_int(s) < 0 ||
-		    config_setting_get_int(s) > 63)
-			return qosd_cfg_error(s, err, errlen, "expected a "
-			    "DSCP from 0 to 63, got %d",
-			    config_setting_get_int(s));
-		st->dscp = config_setting_get_int(s);
-		return 1;
-	}
-	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		str = config_setting_get_string(s);
-		for (i = 0; i < sizeof(dscp_names) / sizeof(dscp_names[0]);
-		    i++)
-			if (strcasecmp(str, dscp_names[i].name) == 0) {
-				st->dscp = dscp_names[i].value;
-				return 1;
-			}
-	}
-	return qosd_cfg_error(s, err, errlen, "expected a DSCP from 0 to 63 "
-	    "or a name (cs0-cs7, af11-af43, ef, va, le)");
-}
-
 static int
 copy_string(const config_setting_t *job, const char *name, int absolute,
     char **dst, char *err, size_t errlen)
@@ -414,7 +369,7 @@ http_configure(const config_setting_t *job, void **state, char *err,
 	    copy_string(job, "proxy", 0, &st->proxy, err, errlen) == -1 ||
 	    qosd_cfg_enum(job, "family", families, &st->family, err,
 	    errlen) == -1 ||
-	    parse_dscp(st, job, err, errlen) == -1)
+	    qosd_cfg_dscp(job, "dscp", &st->dscp, err, errlen) == -1)
 		goto fail;
 	ll = st->max_redirects;
 	if (qosd_cfg_int(job, "max_redirects", 0, 50, &ll, err, errlen) == -1)
@@ -435,24 +390,6 @@ http_configure(const config_setting_t *job, void **state, char *err,
 fail:
 	http_release(st);
 	return -1;
-}
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int64_t
-real_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* The body is counted and thrown away; past max_bytes the transfer ends. */
@@ -805,10 +742,10 @@ measure(const struct http_state *st, int kind, struct qosd_out *out)
 	curl_off_t		 total = 0, up = 0;
 	long			 status = 0, redirects = 0, oserr = 0;
 	long			 timeout_ms;
-	int64_t			 ns = real_ns();
+	int64_t			 ns = clock_real_ns();
 
 	deadline = qosd_out_deadline_us(out);
-	now = mono_us();
+	now = clock_mono_us();
 	timeout_ms = (long)(st->timeout * 1000.0 + 0.5);
 	if (deadline != 0) {
 		left = deadline > now + DEADLINE_MARGIN_US ?
@@ -894,7 +831,7 @@ http_run(void *state, struct qosd_out *out)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		for (k = 0; k < KIND_N; k++)
 			if (st->url[k] != NULL)
-				emit_failure(out, st, k, real_ns(), "error",
+				emit_failure(out, st, k, clock_real_ns(), "error",
 				    "curl_global_init failed");
 		return -1;
 	}

@@ -36,6 +36,7 @@
 #include <iperf_api.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "collector.h"
 
 #define DEF_PORT	5201
@@ -144,28 +145,6 @@ static const char *const results[] = {
 };
 
 /* DSCP names (RFC 2474, 2597, 3246) and their code points. */
-static const struct {
-	const char	*name;
-	int		 value;
-} dscp_names[] = {
-	{ "cs0", 0 }, { "cs1", 8 }, { "cs2", 16 }, { "cs3", 24 },
-	{ "cs4", 32 }, { "cs5", 40 }, { "cs6", 48 }, { "cs7", 56 },
-	{ "af11", 10 }, { "af12", 12 }, { "af13", 14 },
-	{ "af21", 18 }, { "af22", 20 }, { "af23", 22 },
-	{ "af31", 26 }, { "af32", 28 }, { "af33", 30 },
-	{ "af41", 34 }, { "af42", 36 }, { "af43", 38 },
-	{ "ef", 46 }, { "va", 44 }, { "le", 1 }
-};
-
-static uint64_t
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static void
 iperf_release(void *state)
 {
@@ -231,35 +210,6 @@ bad:
 	return qosd_cfg_error(s, err, errlen, "expected bits per second from "
 	    "0 (unlimited) to %g, as a number or a string with a K, M or G "
 	    "suffix (powers of 1000) such as \"50M\"", MAX_RATE);
-}
-
-/* dscp: a code point 0 to 63, or its name ("ef", "af41", "cs1", ...). */
-static int
-cfg_dscp(const config_setting_t *job, int *v, char *err, size_t errlen)
-{
-	const config_setting_t	*s;
-	const char		*str;
-	long long		 n;
-	size_t			 i;
-	int			 r;
-
-	if ((s = config_setting_get_member(job, "dscp")) == NULL)
-		return 0;
-	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
-		str = config_setting_get_string(s);
-		for (i = 0; i < sizeof(dscp_names) / sizeof(dscp_names[0]);
-		    i++)
-			if (strcasecmp(str, dscp_names[i].name) == 0) {
-				*v = dscp_names[i].value;
-				return 1;
-			}
-		return qosd_cfg_error(s, err, errlen, "unknown DSCP name "
-		    "\"%s\": give a code point from 0 to 63 or a name such as "
-		    "\"ef\", \"af41\" or \"cs1\"", str);
-	}
-	if ((r = qosd_cfg_int(job, "dscp", 0, 63, &n, err, errlen)) == 1)
-		*v = (int)n;
-	return r;
 }
 
 static int
@@ -371,7 +321,7 @@ iperf_configure(const config_setting_t *job, void **state, char *err,
 	/* 0: TCP's 128K, UDP's the control connection's MSS (iperf3's). */
 	st->blksize = (int)blk;
 	if (cfg_address(job, "bind", &st->bind, err, errlen) == -1 ||
-	    cfg_dscp(job, &st->dscp, err, errlen) == -1 ||
+	    qosd_cfg_dscp(job, "dscp", &st->dscp, err, errlen) == -1 ||
 	    qosd_cfg_float(job, "connect_timeout", 0.1, 60, &ct, err,
 	    errlen) == -1)
 		goto fail;
@@ -691,7 +641,7 @@ run_test(const struct iperf_state *st, int reverse, uint64_t limit_us,
 	struct inbuf		 in = { NULL, 0, 0 };
 	struct pollfd		 pfd;
 	enum iperf_res		 res = RES_ERROR;
-	uint64_t		 now, start = now_us();
+	uint64_t		 now, start = clock_mono_us();
 	pid_t			 pid;
 	int			 fds[2], n, rc;
 
@@ -713,7 +663,7 @@ run_test(const struct iperf_state *st, int reverse, uint64_t limit_us,
 	pfd.fd = fds[0];
 	pfd.events = POLLIN;
 	for (;;) {
-		if ((now = now_us()) >= limit_us) {
+		if ((now = clock_mono_us()) >= limit_us) {
 			kill(pid, SIGKILL);
 			reap(pid);
 			snprintf(msg, msglen, "no result after %.1f s: the "
@@ -799,7 +749,7 @@ measure(const struct iperf_state *st, int reverse, uint64_t limit_us,
 	test_us = min_us + (uint64_t)st->connect_ms * 1000 + SLACK_US +
 	    min_us / 10;
 	for (attempt = 0;; attempt++) {
-		now = now_us();
+		now = clock_mono_us();
 		if (now + min_us > limit_us) {
 			snprintf(msg, msglen, "not started: %.1f s left before "
 			    "the run's timeout, the test takes %d s",
@@ -813,7 +763,7 @@ measure(const struct iperf_state *st, int reverse, uint64_t limit_us,
 			return res;
 		backoff = (BACKOFF_US << attempt) / 2 +
 		    rnd(seed) % (BACKOFF_US << attempt);
-		if (now_us() + backoff + min_us > limit_us)
+		if (clock_mono_us() + backoff + min_us > limit_us)
 			return res;
 		sleep_us(backoff);
 	}

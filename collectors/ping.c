@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "collector.h"
 #include "latstats.h"
 #include "log.h"
@@ -72,7 +73,7 @@ struct ping_conf {
 	double		  timeout;	/* seconds each probe waits */
 	long long	  ttl;
 	long long	  size;		/* ICMP payload bytes */
-	long long	  dscp;
+	int		  dscp;
 	char		 *source;	/* numeric address or NULL */
 	char		 *device;	/* interface name or NULL */
 	int		  family;	/* FAM_* */
@@ -140,24 +141,6 @@ r4(double v)
 	return round(v * 1e4) / 1e4;
 }
 
-static uint64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int64_t
-real_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 ping_release(void *state)
 {
@@ -219,7 +202,7 @@ ping_configure(const config_setting_t *job, void **state, char *err,
 	    qosd_cfg_int(job, "ttl", 1, 255, &c->ttl, err, errlen) == -1 ||
 	    qosd_cfg_int(job, "size", PING_HDR, 65000, &c->size, err,
 	    errlen) == -1 ||
-	    qosd_cfg_int(job, "dscp", 0, 63, &c->dscp, err, errlen) == -1 ||
+	    qosd_cfg_dscp(job, "dscp", &c->dscp, err, errlen) == -1 ||
 	    qosd_cfg_enum(job, "family", ping_families, &fam, err,
 	    errlen) == -1 ||
 	    qosd_cfg_bool(job, "samples", &c->samples, err, errlen) == -1 ||
@@ -436,9 +419,9 @@ send_probe(struct ping_run *r, size_t ti, unsigned int k)
 	if (!t->fi)	/* the kernel sums ICMPv6, and DGRAM sockets IPv4 */
 		h->checksum = in_cksum(r->pkt, r->pktlen);
 	t->sent++;
-	p->tx_ns = real_ns();
+	p->tx_ns = clock_real_ns();
 	for (tries = 0; tries < 100; tries++) {
-		p->tx_us = mono_us();
+		p->tx_us = clock_mono_us();
 		n = sendto(r->fd[t->fi], r->pkt, r->pktlen, 0,
 		    (struct sockaddr *)&t->sa, t->salen);
 		if (n != -1)
@@ -626,8 +609,8 @@ drain(struct ping_run *r, int fi)
 		n = recvmmsg(r->fd[fi], msgs, PING_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
-		now_us = mono_us();
-		now_ns = real_ns();
+		now_us = clock_mono_us();
+		now_ns = clock_real_ns();
 		for (i = 0; i < n; i++) {
 			ttl = -1;
 			rx_us = now_us;
@@ -794,9 +777,9 @@ engine(struct ping_run *r, uint64_t stop_us)
 
 	ivl = (uint64_t)(c->interval * 1e6);
 	to = (uint64_t)(c->timeout * 1e6);
-	start = mono_us();
+	start = clock_mono_us();
 	for (;;) {
-		now = mono_us();
+		now = clock_mono_us();
 		/* Send what is due, draining replies as we go. */
 		while (k < c->count && start + k * ivl <= now && now < stop_us) {
 			if (r->t[ti].fi != -1 && r->fd[r->t[ti].fi] != -1) {
@@ -809,12 +792,12 @@ engine(struct ping_run *r, uint64_t stop_us)
 			if (++ti == r->nt) {
 				ti = 0;
 				k++;
-				now = mono_us();
+				now = clock_mono_us();
 			}
 		}
 		drain_all(r);
 		emit_ready(r);
-		now = mono_us();
+		now = clock_mono_us();
 		if (now >= stop_us)
 			break;
 		if (k >= c->count && (r->outstanding == 0 ||
@@ -857,8 +840,8 @@ ping_run(void *state, struct qosd_out *out)
 	r.nt = c->ntargets;
 	r.fd[0] = r.fd[1] = -1;
 	r.ident = (uint16_t)getpid();
-	r.cookie = (uint64_t)real_ns() ^ ((uint64_t)getpid() << 32) ^
-	    mono_us();
+	r.cookie = (uint64_t)clock_real_ns() ^ ((uint64_t)getpid() << 32) ^
+	    clock_mono_us();
 	r.pktlen = 8 + (size_t)c->size;
 	np = r.nt * (size_t)c->count;
 	if ((r.t = calloc(r.nt, sizeof(*r.t))) == NULL ||
@@ -889,12 +872,12 @@ ping_run(void *state, struct qosd_out *out)
 	/* Leave time to write the points before the daemon's deadline. */
 	margin = 100000 + 20 * (uint64_t)r.nt;
 	stop = qosd_out_deadline_us(out);
-	stop = stop > mono_us() + margin ? stop - margin : mono_us();
+	stop = stop > clock_mono_us() + margin ? stop - margin : clock_mono_us();
 	/* Names get what the probes' schedule leaves, at least a second. */
 	sched = (uint64_t)(((double)(c->count - 1) * c->interval +
 	    c->timeout) * 1e6);
-	dns = stop > mono_us() + sched + 1000000 ? stop - sched :
-	    mono_us() + 1000000;
+	dns = stop > clock_mono_us() + sched + 1000000 ? stop - sched :
+	    clock_mono_us() + 1000000;
 	for (i = 0; i < r.nt; i++)
 		r.t[i].fi = -1;
 	resolve(&r, dns);
@@ -924,7 +907,7 @@ ping_run(void *state, struct qosd_out *out)
 
 	if (r.fd[0] != -1 || r.fd[1] != -1) {
 		engine(&r, stop);
-		if (mono_us() >= stop)
+		if (clock_mono_us() >= stop)
 			log_warnx("ping[%s]: the run's timeout came before "
 			    "the last probe's: raise the job's timeout above "
 			    "(count - 1) * ping_interval + ping_timeout",

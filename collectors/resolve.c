@@ -12,16 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "resolve.h"
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* A literal address of an allowed family: no lookup needed. */
 static int
@@ -107,7 +99,7 @@ resolve_all(struct resolve_req *reqs, size_t n, uint64_t deadline_us)
 			if (list[i] != NULL && gai_error(list[i]) ==
 			    EAI_INPROGRESS)
 				left++;
-		if (left == 0 || (now = mono_us()) >= deadline_us)
+		if (left == 0 || (now = clock_mono_us()) >= deadline_us)
 			break;
 		ts.tv_sec = (time_t)((deadline_us - now) / 1000000);
 		ts.tv_nsec = (long)((deadline_us - now) % 1000000) * 1000;

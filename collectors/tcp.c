@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "collector.h"
 #include "latstats.h"
 #include "log.h"
@@ -55,7 +56,7 @@ struct tcp_conf {
 	double		  interval;
 	double		  timeout;
 	long long	  size;
-	long long	  dscp;
+	int		  dscp;
 	char		 *source;
 	int		  family;
 };
@@ -99,24 +100,6 @@ static double
 r4(double v)
 {
 	return round(v * 1e4) / 1e4;
-}
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int64_t
-real_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void
@@ -186,7 +169,7 @@ tcp_configure(const config_setting_t *job, void **state, char *err,
 	    err, errlen) == -1 ||
 	    qosd_cfg_int(job, "size", ECHO_HDR, 65536, &c->size, err,
 	    errlen) == -1 ||
-	    qosd_cfg_int(job, "dscp", 0, 63, &c->dscp, err, errlen) == -1 ||
+	    qosd_cfg_dscp(job, "dscp", &c->dscp, err, errlen) == -1 ||
 	    qosd_cfg_enum(job, "family", tcp_families, &fam, err,
 	    errlen) == -1 ||
 	    qosd_cfg_string(job, "source", 0, &src, err, errlen) == -1)
@@ -356,7 +339,7 @@ connect_attempt(const struct tcp_conf *c, struct ttarget *t, uint64_t now,
     const char *job)
 {
 	if (t->first_ns == 0)
-		t->first_ns = real_ns();
+		t->first_ns = clock_real_ns();
 	t->sent++;
 	t->op_us = now;
 	t->tx[t->k] = now;
@@ -465,7 +448,7 @@ echo_read(const struct tcp_conf *c, struct ttarget *t, const char *job)
 		t->inlen += (size_t)n;
 		if (t->inlen < len)
 			continue;
-		now = mono_us();
+		now = clock_mono_us();
 		t->inlen = 0;
 		memcpy(&w, t->in, 4);
 		if (ntohl(w) != ECHO_MAGIC)
@@ -494,7 +477,7 @@ step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
 	if (c->mode == MODE_CONNECT) {
 		if (t->fd != -1 && rev != 0) {
 			if ((e = connect_result(t)) == 0) {
-				t->rtt[t->k] = (double)(mono_us() - t->op_us) /
+				t->rtt[t->k] = (double)(clock_mono_us() - t->op_us) /
 				    1000.0;
 				t->received++;
 			} else
@@ -522,7 +505,7 @@ step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
 	/* Echo: connect once, then probes on the schedule. */
 	if (t->connect_ms < 0) {
 		if (t->fd == -1) {
-			t->first_ns = real_ns();
+			t->first_ns = clock_real_ns();
 			t->op_us = now;
 			if ((t->fd = start_connect(c, t)) == -1) {
 				count_error(t, errno, job);
@@ -538,7 +521,7 @@ step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
 				t->done = 1;
 				return UINT64_MAX;
 			}
-			now = mono_us();
+			now = clock_mono_us();
 			t->connect_ms = (double)(now - t->op_us) / 1000.0;
 			t->t0 = now;
 			rev = 0;
@@ -585,11 +568,11 @@ engine(const struct tcp_conf *c, struct ttarget *t, size_t nt,
 		log_warnx("tcp[%s]: out of memory", job);
 		return;
 	}
-	now = mono_us();
+	now = clock_mono_us();
 	for (i = 0; i < nt; i++)
 		t[i].t0 = now;
 	for (;;) {
-		now = mono_us();
+		now = clock_mono_us();
 		wake = UINT64_MAX;
 		left = 0;
 		for (i = 0; i < nt; i++) {
@@ -616,7 +599,7 @@ engine(const struct tcp_conf *c, struct ttarget *t, size_t nt,
 		ms = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
 		if (poll(pfd, (nfds_t)n, ms) == -1 && errno != EINTR)
 			break;
-		now = mono_us();
+		now = clock_mono_us();
 		for (i = 0; i < n; i++)
 			if (pfd[i].revents != 0)
 				step(c, &t[idx[i]], now, pfd[i].revents, job);
@@ -782,12 +765,12 @@ tcp_run(void *state, struct qosd_out *out)
 	}
 	margin = 100000 + 20 * (uint64_t)nt;
 	stop = qosd_out_deadline_us(out);
-	stop = stop > mono_us() + margin ? stop - margin : mono_us();
+	stop = stop > clock_mono_us() + margin ? stop - margin : clock_mono_us();
 	/* Names get what the schedule leaves, at least a second. */
 	sched = (uint64_t)(((double)c->count * c->interval + 2 * c->timeout) *
 	    1e6);
-	dns = stop > mono_us() + sched + 1000000 ? stop - sched :
-	    mono_us() + 1000000;
+	dns = stop > clock_mono_us() + sched + 1000000 ? stop - sched :
+	    clock_mono_us() + 1000000;
 	resolve(c, t, nt, dns, job);
 	engine(c, t, nt, stop, job);
 	snprintf(port, sizeof(port), "%lld", c->port);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libconfig.h>
 
@@ -276,6 +277,49 @@ qosd_cfg_string(const config_setting_t *g, const char *name,
 		    "a non-empty string", 0, err, errlen);
 	*v = str;
 	return 1;
+}
+
+/* The DiffServ code points with names (RFC 2474, 2597, 3246, 5865, 8622). */
+static const struct {
+	const char	*name;
+	int		 value;
+} dscp_names[] = {
+	{ "cs0", 0 }, { "cs1", 8 }, { "cs2", 16 }, { "cs3", 24 },
+	{ "cs4", 32 }, { "cs5", 40 }, { "cs6", 48 }, { "cs7", 56 },
+	{ "af11", 10 }, { "af12", 12 }, { "af13", 14 },
+	{ "af21", 18 }, { "af22", 20 }, { "af23", 22 },
+	{ "af31", 26 }, { "af32", 28 }, { "af33", 30 },
+	{ "af41", 34 }, { "af42", 36 }, { "af43", 38 },
+	{ "ef", 46 }, { "va", 44 }, { "le", 1 },
+};
+
+int
+qosd_cfg_dscp(const config_setting_t *g, const char *name, int *v,
+    char *err, size_t errlen)
+{
+	const config_setting_t	*s;
+	const char		*str;
+	long long		 n;
+	size_t			 i;
+	int			 r;
+
+	if ((s = config_setting_get_member(g, name)) == NULL)
+		return 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		str = config_setting_get_string(s);
+		for (i = 0; i < sizeof(dscp_names) / sizeof(dscp_names[0]);
+		    i++)
+			if (strcasecmp(str, dscp_names[i].name) == 0) {
+				*v = dscp_names[i].value;
+				return 1;
+			}
+		return qosd_cfg_error(s, err, errlen, "unknown DSCP name "
+		    "\"%s\": give a code point from 0 to 63 or a name: cs0 to "
+		    "cs7, af11 to af43, ef, va or le", str);
+	}
+	if ((r = qosd_cfg_int(g, name, 0, 63, &n, err, errlen)) == 1)
+		*v = (int)n;
+	return r;
 }
 
 int

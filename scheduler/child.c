@@ -42,6 +42,7 @@
 
 #include "buf.h"
 #include "child.h"
+#include "clock.h"
 #include "collector.h"
 #include "log.h"
 #include "lp.h"
@@ -119,15 +120,6 @@ static struct watch	*watches;
 static struct spawner	*spawners;	/* the first is the current one */
 static uint64_t		 next_id = 1;
 static sd_event		*spawn_ev;
-
-static uint64_t
-now_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 size_t
 child_count(void)
@@ -310,10 +302,10 @@ child_on_timer(sd_event_source *s, uint64_t usec, void *arg)
 	}
 	if (!c->timed_out) {
 		log_debug("%s: run timed out after %.1f s: terminated",
-		    c->job, (double)(now_us() - c->start_us) / 1e6);
+		    c->job, (double)(clock_mono_us() - c->start_us) / 1e6);
 		c->timed_out = 1;
 		child_signal(c, SIGTERM);
-		sd_event_source_set_time(s, now_us() + c->grace_us);
+		sd_event_source_set_time(s, clock_mono_us() + c->grace_us);
 		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	} else {
 		log_debug("%s: run still alive %.1f s after SIGTERM: killed",
@@ -327,13 +319,13 @@ static void
 child_exited(struct child *c, int wstatus, uint64_t maxrss_bytes)
 {
 	c->wstatus = wstatus;
-	c->res.duration_us = now_us() - c->start_us;
+	c->res.duration_us = clock_mono_us() - c->start_us;
 	c->res.maxrss_bytes = maxrss_bytes;
 	/* A grandchild left behind dies with the group. */
 	child_signal(c, SIGKILL);
 	c->exited = 1;
 	if (c->fd != -1) {
-		sd_event_source_set_time(c->timer, now_us() + DRAIN_US);
+		sd_event_source_set_time(c->timer, clock_mono_us() + DRAIN_US);
 		sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 	}
 	child_maybe_finish(c);
@@ -629,7 +621,7 @@ spawner_main(int sock)
 				continue;
 			memset(&m, 0, sizeof(m));
 			m.id = rq.id;
-			m.start_us = now_us();
+			m.start_us = clock_mono_us();
 			if ((m.pid = fork()) == 0) {
 				close(sock);
 				close(sfd);
@@ -873,7 +865,7 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	struct msghdr		 mh;
 	struct cmsghdr		*cm;
 	int			 fds[2] = { -1, -1 }, r;
-	uint64_t		 start = now_us();
+	uint64_t		 start = clock_mono_us();
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    asprintf(&c->job, "%s[%s]", spec->plugin->name, spec->job) == -1)

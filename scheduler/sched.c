@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "child.h"
+#include "clock.h"
 #include "collector.h"
 #include "complain.h"
 #include "config.h"
@@ -102,33 +103,6 @@ struct sched {
 	int		 once_failed;
 };
 
-static uint64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static uint64_t
-real_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int64_t
-real_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* FNV-1a: a stable hash, the same on every machine and every release. */
 static uint64_t
 phase_hash(const char *agent, const char *job)
@@ -151,7 +125,7 @@ phase_hash(const char *agent, const char *job)
 static uint64_t
 first_deadline(const struct sched *s, const struct cfg_job *j)
 {
-	uint64_t	 now_r = real_us(), now_m = mono_us();
+	uint64_t	 now_r = clock_real_us(), now_m = clock_mono_us();
 	uint64_t	 off = 0, t;
 
 	if (j->splay_us > 0)
@@ -196,7 +170,7 @@ emit(struct sched *s, struct lp_point *p)
 		lp_point_tag(p, s->cfg->agent_tags[i].key,
 		    s->cfg->agent_tags[i].value, 0, err, sizeof(err));
 	if (!p->has_time)
-		lp_point_set_time(p, real_ns());
+		lp_point_set_time(p, clock_real_ns());
 	buf_reset(&s->line);
 	if (lp_encode(p, &s->line, err, sizeof(err)) == -1) {
 		log_warnx("point \"%s\" dropped: %s", p->measurement, err);
@@ -285,7 +259,7 @@ reject:
 	r->rejected++;
 	s->n.rejected++;
 	if (r->rejected == 1)
-		r->complain = complain_fail(&r->job->rejects, mono_us());
+		r->complain = complain_fail(&r->job->rejects, clock_mono_us());
 	if (r->complain && r->rejected <= REJECT_LOGS)
 		log_warnx("%s[%s]: line rejected: %s: \"%.*s\"", r->collector,
 		    r->job->name, err, (int)(len > 120 ? 120 : len), line);
@@ -335,8 +309,8 @@ run_start(struct job *j, uint64_t due)
 	r = run_new(j);
 	r->due = due;
 	log_debug("%s[%s]: asked, lag %llu us", r->collector, j->name,
-	    (unsigned long long)(mono_us() - due));
-	if (mono_us() - due < j->conf->interval_us)
+	    (unsigned long long)(clock_mono_us() - due));
+	if (clock_mono_us() - due < j->conf->interval_us)
 		complain_ok(&j->skips);
 	memset(&spec, 0, sizeof(spec));
 	spec.plugin = j->conf->plugin;
@@ -442,7 +416,7 @@ run_report(struct run *r, const struct child_result *cr)
 			    r->collector, j->name, n);
 		return;
 	}
-	if (!complain_fail(&j->fails, mono_us()))
+	if (!complain_fail(&j->fails, clock_mono_us()))
 		return;
 	switch (cr->status) {
 	case CHILD_FAILED:
@@ -576,7 +550,7 @@ job_skip(struct job *j, const char *why)
 	struct sched	*s = j->s;
 
 	s->n.skipped++;
-	if (complain_fail(&j->skips, mono_us()))
+	if (complain_fail(&j->skips, clock_mono_us()))
 		log_warnx("%s[%s]: run skipped: %s (%lu skipped since the last "
 		    "run that started on time)", j->conf->collector, j->name,
 		    why, j->skips.failures);
@@ -604,7 +578,7 @@ static int
 job_on_timer(sd_event_source *src, uint64_t usec, void *arg)
 {
 	struct job	*j = arg;
-	uint64_t	 due = j->deadline, now = mono_us();
+	uint64_t	 due = j->deadline, now = clock_mono_us();
 	uint64_t	 next = due + j->conf->interval_us;
 
 	(void)src;
@@ -635,7 +609,7 @@ job_new(struct sched *s, const struct cfg_job *c)
 	j->conf = c;
 	j->next = s->jobs;
 	s->jobs = j;
-	job_arm(j, s->opts->once ? mono_us() : first_deadline(s, c));
+	job_arm(j, s->opts->once ? clock_mono_us() : first_deadline(s, c));
 	return j;
 }
 
@@ -773,7 +747,7 @@ self_metrics(struct sched *s)
 	lp_point_set_measurement(p, "qosd", err, sizeof(err));
 #define F_INT(k, v) lp_point_field_int(p, k, (int64_t)(v), err, sizeof(err))
 	lp_point_field_float(p, "uptime_s",
-	    (double)(mono_us() - s->start_mono) / 1e6, err, sizeof(err));
+	    (double)(clock_mono_us() - s->start_mono) / 1e6, err, sizeof(err));
 	F_INT("jobs", njobs);
 	F_INT("runs_ok", s->n.ok);
 	F_INT("runs_failed", s->n.failed);
@@ -824,7 +798,7 @@ self_on_timer(sd_event_source *src, uint64_t usec, void *arg)
 		return 0;
 	do
 		s->self_deadline += iv;
-	while (s->self_deadline <= mono_us());
+	while (s->self_deadline <= clock_mono_us());
 	sd_event_source_set_time(src, s->self_deadline);
 	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
 	return 0;
@@ -838,8 +812,8 @@ self_arm(struct sched *s)
 	s->self_timer = sd_event_source_disable_unref(s->self_timer);
 	if (iv == 0 || s->opts->once)
 		return;
-	now_r = real_us();
-	now_m = mono_us();
+	now_r = clock_real_us();
+	now_m = clock_mono_us();
 	s->self_deadline = now_m + (iv - now_r % iv);
 	if (sd_event_add_time(s->ev, &s->self_timer, CLOCK_MONOTONIC,
 	    s->self_deadline, 1000, self_on_timer, s) < 0)
@@ -865,7 +839,7 @@ sched_reload(struct sched *s)
 
 	log_notice("reloading %s", s->opts->config_file);
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)mono_us());
+	    (unsigned long long)clock_mono_us());
 	if ((ncfg = cfg_load(s->opts->config_file, err, sizeof(err))) ==
 	    NULL) {
 		log_warnx("reload failed, the running configuration stays: %s",
@@ -971,7 +945,7 @@ sched_stop(struct sched *s, const char *why)
 	s->self_timer = sd_event_source_disable_unref(s->self_timer);
 	if (child_count() > 0)
 		sd_event_add_time(s->ev, &s->stop_timer, CLOCK_MONOTONIC,
-		    mono_us() + s->cfg->stop_grace_us, 1000, stop_on_timer, s);
+		    clock_mono_us() + s->cfg->stop_grace_us, 1000, stop_on_timer, s);
 	sched_maybe_exit(s);
 }
 
@@ -1006,7 +980,7 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	memset(&s, 0, sizeof(s));
 	s.cfg = cfg;
 	s.opts = opts;
-	s.start_mono = mono_us();
+	s.start_mono = clock_mono_us();
 	lp_point_init(&s.pt);
 	buf_init(&s.line, LP_MAX_LINE + 1024);
 	lagstats_reset(&s.lag);

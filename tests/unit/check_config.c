@@ -231,6 +231,31 @@ START_TEST(test_cfgval_bool_string_enum)
 }
 END_TEST
 
+START_TEST(test_cfgval_dscp_takes_code_points_and_names)
+{
+	config_setting_t	*root;
+	int			 v = -1;
+
+	root = parse("a = 46;\nb = \"AF41\";\nc = \"le\";\nd = 64;\n"
+	    "e = \"af44\";\nf = 1.5;\n");
+	ck_assert_int_eq(qosd_cfg_dscp(root, "a", &v, err, sizeof(err)), 1);
+	ck_assert_int_eq(v, 46);
+	ck_assert_int_eq(qosd_cfg_dscp(root, "b", &v, err, sizeof(err)), 1);
+	ck_assert_int_eq(v, 34);
+	ck_assert_int_eq(qosd_cfg_dscp(root, "c", &v, err, sizeof(err)), 1);
+	ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(qosd_cfg_dscp(root, "zz", &v, err, sizeof(err)), 0);
+	ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(qosd_cfg_dscp(root, "d", &v, err, sizeof(err)), -1);
+	assert_err(4, "d: expected an integer from 0 to 63, got 64");
+	ck_assert_int_eq(qosd_cfg_dscp(root, "e", &v, err, sizeof(err)), -1);
+	assert_err(5, "e: unknown DSCP name \"af44\": give a code point "
+	    "from 0 to 63 or a name: cs0 to cs7, af11 to af43, ef, va or le");
+	ck_assert_int_eq(qosd_cfg_dscp(root, "f", &v, err, sizeof(err)), -1);
+	ck_assert_int_eq(v, 1);
+}
+END_TEST
+
 static const struct {
 	const char	*text;
 	int		 ok;
@@ -560,6 +585,7 @@ config_suite(void)
 	tcase_add_test(tc, test_cfgval_int_reads_int64_and_absent);
 	tcase_add_test(tc, test_cfgval_float_accepts_integers);
 	tcase_add_test(tc, test_cfgval_bool_string_enum);
+	tcase_add_test(tc, test_cfgval_dscp_takes_code_points_and_names);
 	tcase_add_loop_test(tc, test_cfgval_size_parses_suffixes, 0,
 	    (int)(sizeof(sizes) / sizeof(sizes[0])));
 	tcase_add_test(tc, test_cfgval_strings_takes_one_or_many);

@@ -389,7 +389,7 @@ run_into(struct iperf_state *st, uint64_t in_us, char *buf, size_t len)
 
 	ck_assert_int_eq(pipe(fds), 0);
 	ck_assert_ptr_nonnull(out = point_out_new(fds[1], "bw",
-	    now_us() + in_us));
+	    clock_mono_us() + in_us));
 	ck_assert_int_eq(qosd_collector.run(st, out), 0);
 	point_out_free(out);
 	close(fds[1]);
