@@ -473,6 +473,8 @@ run_exec(const struct spawn_req *rq, int wfd)
 	if ((out = point_out_new(wfd, rq->job, rq->deadline_us)) == NULL)
 		_exit(127);
 	rc = rq->plugin->run(rq->state, out);
+	if (point_out_flush(out) == -1)
+		rc = -1;
 	_exit(rc == 0 ? 0 : 1);
 }
 

@@ -1,7 +1,10 @@
 /*
  * point.c: the point API exported to collectors (collector.h).  It runs in
- * the forked child: each qosd_point_end() encodes one line and writes it
- * whole to the pipe the parent reads.
+ * the forked child: each qosd_point_end() encodes one line into a batch
+ * that goes to the pipe the parent reads when it holds FLUSH_BYTES, when
+ * its oldest line is FLUSH_US old, and when the run ends.  Batching saves
+ * the parent a wakeup per point (10,000 ping targets are 10,000 points);
+ * the age bound keeps what a run killed at its timeout loses small.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -12,13 +15,19 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "collector.h"
 #include "log.h"
 #include "lp.h"
 #include "point.h"
 
+#define FLUSH_BYTES	16384
+#define FLUSH_US	20000
+
 struct qosd_out {
 	int		 fd;
+	struct buf	 batch;		/* whole lines not yet written */
+	uint64_t	 batch_since;	/* when its first line came */
 	char		*job;
 	uint64_t	 deadline_us;
 	struct lp_point	 p;
@@ -43,6 +52,7 @@ point_out_new(int fd, const char *job, uint64_t deadline_us)
 	o->deadline_us = deadline_us;
 	lp_point_init(&o->p);
 	buf_init(&o->line, LP_MAX_LINE);
+	buf_init(&o->batch, FLUSH_BYTES + LP_MAX_LINE);
 	return o;
 }
 
@@ -57,8 +67,10 @@ point_out_free(struct qosd_out *o)
 {
 	if (o == NULL)
 		return;
+	point_out_flush(o);
 	lp_point_cleanup(&o->p);
 	buf_cleanup(&o->line);
+	buf_cleanup(&o->batch);
 	free(o->job);
 	free(o);
 }
@@ -209,9 +221,22 @@ write_all(int fd, const char *p, size_t len)
 }
 
 int
+point_out_flush(struct qosd_out *o)
+{
+	if (o->batch.len == 0)
+		return 0;
+	if (write_all(o->fd, o->batch.data, o->batch.len) == -1) {
+		log_warn("%s: write to the daemon", o->job);
+		buf_reset(&o->batch);
+		return -1;
+	}
+	buf_reset(&o->batch);
+	return 0;
+}
+
+int
 qosd_point_end(struct qosd_out *o)
 {
-	struct timespec	 ts;
 	char		 err[256];
 
 	if (point_check_open(o) == -1)
@@ -219,21 +244,21 @@ qosd_point_end(struct qosd_out *o)
 	o->open = 0;
 	if (o->bad)
 		return -1;
-	if (!o->p.has_time) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		lp_point_set_time(&o->p, (int64_t)ts.tv_sec * 1000000000 +
-		    ts.tv_nsec);
-	}
+	if (!o->p.has_time)
+		lp_point_set_time(&o->p, clock_real_ns());
 	buf_reset(&o->line);
 	if (lp_encode(&o->p, &o->line, err, sizeof(err)) == -1) {
 		log_warnx("%s: point dropped: %s", o->job, err);
 		return -1;
 	}
-	if (write_all(o->fd, o->line.data, o->line.len) == -1) {
-		log_warn("%s: write to the daemon", o->job);
-		return -1;
-	}
+	if (o->batch.len == 0)
+		o->batch_since = clock_mono_us();
+	if (buf_add(&o->batch, o->line.data, o->line.len) == -1)
+		fatal("%s: batch", o->job);
 	o->count++;
+	if (o->batch.len >= FLUSH_BYTES ||
+	    clock_mono_us() - o->batch_since >= FLUSH_US)
+		return point_out_flush(o);
 	return 0;
 }
 
@@ -242,6 +267,7 @@ qosd_out_exec(struct qosd_out *o, char *const argv[], char *const envp[])
 {
 	extern char	**environ;
 
+	point_out_flush(o);
 	if (o->fd != STDOUT_FILENO &&
 	    dup2(o->fd, STDOUT_FILENO) == -1) {
 		log_warn("%s: dup2", o->job);

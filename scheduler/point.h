@@ -14,9 +14,11 @@ struct qosd_out;
  * at deadline_us (CLOCK_MONOTONIC).  NULL on allocation failure.
  */
 struct qosd_out *point_out_new(int fd, const char *job, uint64_t deadline_us);
+/* Write the batch to the daemon now.  0, or -1 after logging why. */
+int	point_out_flush(struct qosd_out *);
 /* The number of points written so far. */
 unsigned long point_out_count(const struct qosd_out *);
-/* Free it; NULL is fine. */
+/* Write what is batched, then free it; NULL is fine. */
 void	point_out_free(struct qosd_out *);
 
 #endif /* SCHEDULER_POINT_H */

@@ -917,12 +917,16 @@ sched_maybe_exit(struct sched *s)
 static int
 stop_on_timer(sd_event_source *src, uint64_t usec, void *arg)
 {
+	struct sched	*s = arg;
+
 	(void)src;
 	(void)usec;
-	(void)arg;
-	log_warnx("%zu runs still going after the stop grace: killed",
-	    child_count());
-	child_kill_all();
+	if (child_count() > 0) {
+		log_warnx("%zu runs still going after the stop grace: killed",
+		    child_count());
+		child_kill_all();
+	}
+	sched_maybe_exit(s);
 	return 0;
 }
 
