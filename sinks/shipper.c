@@ -787,20 +787,25 @@ shipper_start(const struct shipper_conf *c, const char *name,
     const char *spooldir, int *rfd)
 {
 	pid_t		 pid;
-	sigset_t	 none;
+	sigset_t	 all, old;
 	int		 sig, nfd, p[2];
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("sink %s: pipe", name);
 		return -1;
 	}
+	/* No handler of the parent's may run in the child before reset. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
 	if ((pid = fork()) == -1) {
 		log_warn("sink %s: cannot fork the shipper", name);
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(p[0]);
 		close(p[1]);
 		return -1;
 	}
 	if (pid > 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(p[1]);
 		*rfd = p[0];
 		return pid;
@@ -808,8 +813,8 @@ shipper_start(const struct shipper_conf *c, const char *name,
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	if (getppid() == 1)
 		_exit(0);
