@@ -240,6 +240,9 @@ struct shipper {
 	char		**wurls;	/* write URLs */
 	size_t		 cur;		/* the URL in use */
 	size_t		 round_fail;	/* failures since a URL last worked */
+	unsigned int	 rounds;	/* of failures over all URLs */
+	int		 progress;	/* some of this batch is done */
+	double		 pause;		/* s, to wait with the batch let go */
 	struct buf	 resp;
 	double		 retry_after;
 	struct buf	 gz;
@@ -406,6 +409,8 @@ http_post(void *arg, const char *body, size_t len, double *retry_after)
 	switch (v) {
 	case INFLUX_OK:
 		sh->round_fail = 0;
+		sh->rounds = 0;
+		sh->progress = 1;
 		if (complain_ok(&sh->cp) > 0)
 			log_notice("sink %s: delivering to %s again",
 			    sh->name, url);
@@ -445,6 +450,7 @@ http_reject(void *arg, const char *line, size_t len)
 {
 	struct shipper	*sh = arg;
 
+	sh->progress = 1;
 	if (buf_add(&sh->rej, line, len) == -1)
 		log_warnx("sink %s: too many refused lines to keep: one "
 		    "dropped", sh->name);
@@ -461,31 +467,42 @@ sleep_s(double s)
 		;
 }
 
+/*
+ * Back off.  While nothing of the batch is done, let it go (unlock its
+ * segments, so the cap may drop the oldest during an outage) and wait in
+ * ship(); else wait here, holding it.
+ */
 static int
 http_wait(void *arg, enum influx_verdict v, unsigned int attempt,
     double retry_after)
 {
 	struct shipper	*sh = arg;
 	double		 d;
-	unsigned int	 rounds;
+	unsigned int	 r;
 
-	/* Fail over at once while another URL is untried. */
+	(void)attempt;
 	sh->msg.retries++;
+	/* Fail over at once while another URL is untried. */
 	if (sh->round_fail % sh->c->nurls != 0)
 		return 0;
-	report(sh);
+	r = sh->rounds++;
 	if (v == INFLUX_WAIT && retry_after >= 0) {
 		d = retry_after < RETRY_AFTER_MAX ? retry_after :
 		    RETRY_AFTER_MAX;
-		sleep_s(d > 0 ? d : 0.1);
-		return 0;
+		if (d <= 0)
+			d = 0.1;
+	} else {
+		d = BACKOFF_MIN * (double)(1U << (r < 20 ? r : 20));
+		if (d > sh->c->backoff_max)
+			d = sh->c->backoff_max;
+		/* Equal jitter: half fixed, half random. */
+		d = d / 2 + d / 2 * ((double)random() / (double)RAND_MAX);
 	}
-	rounds = attempt / (unsigned int)sh->c->nurls;
-	d = BACKOFF_MIN * (double)(1U << (rounds < 20 ? rounds : 20));
-	if (d > sh->c->backoff_max)
-		d = sh->c->backoff_max;
-	/* Equal jitter: half fixed, half random. */
-	d = d / 2 + d / 2 * ((double)random() / (double)RAND_MAX);
+	if (!sh->progress) {
+		sh->pause = d;
+		return -1;
+	}
+	report(sh);
 	sleep_s(d);
 	return 0;
 }
@@ -701,8 +718,16 @@ ship(struct shipper *sh)
 
 	memset(&t, 0, sizeof(t));
 	buf_reset(&sh->rej);
-	influx_deliver(&http_ops, sh, sh->batch.data, sh->batch.len,
-	    sh->c->batch_size, sh->c->batch_bytes, &t);
+	sh->progress = 0;
+	if (influx_deliver(&http_ops, sh, sh->batch.data, sh->batch.len,
+	    sh->c->batch_size, sh->c->batch_bytes, &t) == -1) {
+		/* Nothing of it went: let it go while waiting. */
+		for (i = 0; i < sh->nsegs; i++)
+			close(sh->segs[i].fd);
+		report(sh);
+		sleep_s(sh->pause);
+		return;
+	}
 	if (t.rejected > 0)
 		keep_rejected(sh, t.rejected);
 	for (i = 0; i < sh->nsegs; i++) {
