@@ -178,7 +178,7 @@ START_TEST(test_spool_cap_drops_the_oldest_and_counts_its_lines)
 	sp = spool_open(tmp, "t", 70, 1, err, sizeof(err));
 	ck_assert_ptr_nonnull(sp);
 	for (i = 0; i < 3; i++) {
-		char	seg[64];
+		char	seg[128];
 
 		snprintf(seg, sizeof(seg), "%d v=1\n%d v=2\n%d v=3\n%d v=4\n"
 		    "%d v=5\n", i, i, i, i, i);
