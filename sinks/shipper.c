@@ -229,6 +229,15 @@ struct seg {
 	int		 fd;
 };
 
+/* Ready segments, locked, and their lines (compressed once, if asked). */
+struct batch {
+	struct seg	 segs[MAX_SEGMENTS];
+	size_t		 nsegs;
+	struct buf	 lines;
+	struct buf	 gz;
+	int		 gz_ok;
+};
+
 struct shipper {
 	const struct shipper_conf *c;
 	const char	*name;
@@ -238,19 +247,20 @@ struct shipper {
 	struct curl_slist *hdrs;
 	char		 errbuf[CURL_ERROR_SIZE];
 	char		**wurls;	/* write URLs */
-	size_t		 cur;		/* the URL in use */
+	size_t		 cur_url;	/* the URL in use */
+	CURLM		*multi;
 	size_t		 round_fail;	/* failures since a URL last worked */
 	unsigned int	 rounds;	/* of failures over all URLs */
 	int		 progress;	/* some of this batch is done */
 	double		 pause;		/* s, to wait with the batch let go */
 	struct buf	 resp;
 	double		 retry_after;
-	struct buf	 gz;
-	struct buf	 batch;		/* the segments' lines */
+	struct buf	 gz;		/* a part of a batch, compressed */
+	struct batch	 bt[2];
+	struct batch	*cur;		/* being delivered */
+	struct batch	*next;		/* read ahead while InfluxDB works */
 	struct buf	 rej;		/* refused lines of this batch */
 	char		 rej_why[256];
-	struct seg	 segs[MAX_SEGMENTS];
-	size_t		 nsegs;
 	struct shipper_msg msg;		/* not yet sent */
 	struct complain	 cp;
 	char		 last[232];	/* the latest error, for logs */
@@ -371,11 +381,47 @@ resp_text(struct shipper *sh)
 	return sh->resp.data != NULL ? sh->resp.data : "";
 }
 
+static void	read_ahead(struct shipper *);
+
+/*
+ * curl_easy_perform(), but through the multi interface so that the next
+ * batch is read and compressed while InfluxDB works on this one.
+ */
+static CURLcode
+perform(struct shipper *sh)
+{
+	CURLMsg		*m;
+	CURLcode	 cc = CURLE_FAILED_INIT;
+	int		 running = 1, ahead = 0, left;
+
+	if (curl_multi_add_handle(sh->multi, sh->curl) != CURLM_OK)
+		return curl_easy_perform(sh->curl);
+	while (running) {
+		if (curl_multi_perform(sh->multi, &running) != CURLM_OK)
+			break;
+		if (!running)
+			break;
+		if (!ahead) {
+			ahead = 1;
+			read_ahead(sh);
+			continue;
+		}
+		if (curl_multi_poll(sh->multi, NULL, 0, 1000, NULL) !=
+		    CURLM_OK)
+			break;
+	}
+	while ((m = curl_multi_info_read(sh->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE && m->easy_handle == sh->curl)
+			cc = m->data.result;
+	curl_multi_remove_handle(sh->multi, sh->curl);
+	return cc;
+}
+
 static enum influx_verdict
 http_post(void *arg, const char *body, size_t len, double *retry_after)
 {
 	struct shipper		*sh = arg;
-	const char		*url = sh->c->urls[sh->cur];
+	const char		*url = sh->c->urls[sh->cur_url];
 	enum influx_verdict	 v;
 	CURLcode		 cc;
 	long			 status = 0;
@@ -383,17 +429,22 @@ http_post(void *arg, const char *body, size_t len, double *retry_after)
 	buf_reset(&sh->resp);
 	sh->retry_after = -1;
 	sh->errbuf[0] = '\0';
-	if (sh->c->gzip) {
+	if (sh->c->gzip && sh->cur->gz_ok && body == sh->cur->lines.data &&
+	    len == sh->cur->lines.len) {
+		/* The whole batch, compressed while reading ahead. */
+		body = sh->cur->gz.data;
+		len = sh->cur->gz.len;
+	} else if (sh->c->gzip) {
 		if (gzip_into(&sh->gz, body, len) == -1)
 			fatalx("sink %s: gzip failed", sh->name);
 		body = sh->gz.data;
 		len = sh->gz.len;
 	}
-	curl_easy_setopt(sh->curl, CURLOPT_URL, sh->wurls[sh->cur]);
+	curl_easy_setopt(sh->curl, CURLOPT_URL, sh->wurls[sh->cur_url]);
 	curl_easy_setopt(sh->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(sh->curl, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)len);
-	cc = curl_easy_perform(sh->curl);
+	cc = perform(sh);
 	if (cc != CURLE_OK) {
 		set_error(sh, "%s: %s", url, sh->errbuf[0] ? sh->errbuf :
 		    curl_easy_strerror(cc));
@@ -431,7 +482,7 @@ http_post(void *arg, const char *body, size_t len, double *retry_after)
 			    "password_file, or token_file) and their "
 			    "permission to write");
 		sh->round_fail++;
-		sh->cur = (sh->cur + 1) % sh->c->nurls;
+		sh->cur_url = (sh->cur_url + 1) % sh->c->nurls;
 		break;
 	case INFLUX_WAIT:
 	case INFLUX_RETRY:
@@ -439,7 +490,7 @@ http_post(void *arg, const char *body, size_t len, double *retry_after)
 			log_warning("sink %s: %s: will retry", sh->name,
 			    sh->last);
 		sh->round_fail++;
-		sh->cur = (sh->cur + 1) % sh->c->nurls;
+		sh->cur_url = (sh->cur_url + 1) % sh->c->nurls;
 		break;
 	}
 	return v;
@@ -533,7 +584,8 @@ http_init(struct shipper *sh)
 	size_t		 i;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
-	    (sh->curl = curl_easy_init()) == NULL)
+	    (sh->curl = curl_easy_init()) == NULL ||
+	    (sh->multi = curl_multi_init()) == NULL)
 		fatalx("sink %s: cannot set up libcurl", sh->name);
 	if ((sh->wurls = calloc(c->nurls, sizeof(*sh->wurls))) == NULL)
 		fatal("shipper");
@@ -622,7 +674,7 @@ keep_rejected(struct shipper *sh, uint64_t nrej)
 		free(p);
 		total = rejected_usage(sh, old);
 	}
-	p = join(sh->rejected, sh->segs[0].name);
+	p = join(sh->rejected, sh->cur->segs[0].name);
 	fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	while (fd != -1 && off < sh->rej.len) {
 		if ((w = write(fd, sh->rej.data + off,
@@ -635,23 +687,39 @@ keep_rejected(struct shipper *sh, uint64_t nrej)
 	if (fd != -1 && off == sh->rej.len)
 		log_warnx("sink %s: influxdb refused %llu lines of segment "
 		    "\"%s\", kept in \"%s\": %s", sh->name,
-		    (unsigned long long)nrej, sh->segs[0].name, p,
+		    (unsigned long long)nrej, sh->cur->segs[0].name, p,
 		    sh->rej_why);
 	else
 		log_warnx("sink %s: influxdb refused %llu lines of segment "
 		    "\"%s\", not kept: %s: %s", sh->name,
-		    (unsigned long long)nrej, sh->segs[0].name,
+		    (unsigned long long)nrej, sh->cur->segs[0].name,
 		    strerror(errno), sh->rej_why);
 	if (fd != -1)
 		close(fd);
 	free(p);
 }
 
-/* Lock and read the oldest ready segments, up to a batch. */
-static int
-gather(struct shipper *sh)
+/* Let a batch go: unlock its segments. */
+static void
+batch_release(struct batch *b)
 {
-	char		 after[SPOOL_NAME_MAX], *p, chunk[65536];
+	size_t	i;
+
+	for (i = 0; i < b->nsegs; i++)
+		close(b->segs[i].fd);
+	b->nsegs = 0;
+	b->gz_ok = 0;
+	buf_reset(&b->lines);
+}
+
+/*
+ * Lock and read the oldest ready segments after the name after (NULL:
+ * from the oldest), up to a batch.  The number of segments.
+ */
+static size_t
+gather(struct shipper *sh, struct batch *b, const char *after)
+{
+	char		 last[SPOOL_NAME_MAX], *p, chunk[65536];
 	struct flock	 fl;
 	struct stat	 st;
 	struct seg	*s;
@@ -659,18 +727,19 @@ gather(struct shipper *sh)
 	ssize_t		 n;
 	int		 r;
 
-	sh->nsegs = 0;
-	buf_reset(&sh->batch);
-	after[0] = '\0';
-	while (sh->nsegs < MAX_SEGMENTS) {
-		s = &sh->segs[sh->nsegs];
-		r = spool_oldest(sh->ready, after[0] ? after : NULL, s->name);
+	batch_release(b);
+	last[0] = '\0';
+	if (after != NULL)
+		memcpy(last, after, sizeof(last));
+	while (b->nsegs < MAX_SEGMENTS) {
+		s = &b->segs[b->nsegs];
+		r = spool_oldest(sh->ready, last[0] ? last : NULL, s->name);
 		if (r == -1)
 			log_warn("sink %s: cannot read \"%s\"", sh->name,
 			    sh->ready);
 		if (r != 1)
 			break;
-		snprintf(after, sizeof(after), "%s", s->name);
+		memcpy(last, s->name, sizeof(last));
 		p = join(sh->ready, s->name);
 		s->fd = open(p, O_RDWR | O_CLOEXEC);
 		free(p);
@@ -687,59 +756,85 @@ gather(struct shipper *sh)
 			close(s->fd);
 			continue;
 		}
-		if (sh->nsegs > 0 && sh->batch.len + (size_t)st.st_size >
+		if (b->nsegs > 0 && b->lines.len + (size_t)st.st_size >
 		    sh->c->batch_bytes) {
 			close(s->fd);
 			break;
 		}
-		start = sh->batch.len;
+		start = b->lines.len;
 		while ((n = read(s->fd, chunk, sizeof(chunk))) > 0)
-			if (buf_add(&sh->batch, chunk, (size_t)n) == -1)
+			if (buf_add(&b->lines, chunk, (size_t)n) == -1)
 				fatal("sink %s: segment \"%s\"", sh->name,
 				    s->name);
 		/* A torn last line (fsync off and a crash) is not sent. */
-		while (sh->batch.len > start &&
-		    sh->batch.data[sh->batch.len - 1] != '\n')
-			sh->batch.len--;
-		sh->nsegs++;
-		if (spool_count_lines(sh->batch.data, sh->batch.len) >=
+		while (b->lines.len > start &&
+		    b->lines.data[b->lines.len - 1] != '\n')
+			b->lines.len--;
+		b->nsegs++;
+		if (spool_count_lines(b->lines.data, b->lines.len) >=
 		    sh->c->batch_size)
 			break;
 	}
-	return (int)sh->nsegs;
+	return b->nsegs;
+}
+
+/*
+ * While InfluxDB works on a request: read and compress the batch after
+ * the current one, so that it is ready to go when the answer comes.
+ */
+static void
+read_ahead(struct shipper *sh)
+{
+	struct batch	*c = sh->cur, *b = sh->next;
+
+	if (c->nsegs == 0 || b->nsegs > 0)
+		return;
+	if (gather(sh, b, c->segs[c->nsegs - 1].name) > 0 && sh->c->gzip &&
+	    spool_count_lines(b->lines.data, b->lines.len) <=
+	    sh->c->batch_size && gzip_into(&b->gz, b->lines.data,
+	    b->lines.len) == 0)
+		b->gz_ok = 1;
 }
 
 static void
 ship(struct shipper *sh)
 {
 	struct influx_tally	 t;
+	struct batch		*b, *tmp;
 	char			*p;
 	size_t			 i;
 
+	if (sh->next->nsegs > 0) {
+		tmp = sh->cur;
+		sh->cur = sh->next;
+		sh->next = tmp;
+	} else if (gather(sh, sh->cur, NULL) == 0)
+		return;
+	b = sh->cur;
 	memset(&t, 0, sizeof(t));
 	buf_reset(&sh->rej);
 	sh->progress = 0;
-	if (influx_deliver(&http_ops, sh, sh->batch.data, sh->batch.len,
+	if (influx_deliver(&http_ops, sh, b->lines.data, b->lines.len,
 	    sh->c->batch_size, sh->c->batch_bytes, &t) == -1) {
-		/* Nothing of it went: let it go while waiting. */
-		for (i = 0; i < sh->nsegs; i++)
-			close(sh->segs[i].fd);
+		/* Nothing of it went: let it and the next go while waiting. */
+		batch_release(b);
+		batch_release(sh->next);
 		report(sh);
 		sleep_s(sh->pause);
 		return;
 	}
 	if (t.rejected > 0)
 		keep_rejected(sh, t.rejected);
-	for (i = 0; i < sh->nsegs; i++) {
-		p = join(sh->ready, sh->segs[i].name);
+	for (i = 0; i < b->nsegs; i++) {
+		p = join(sh->ready, b->segs[i].name);
 		if (unlink(p) == -1)
 			log_warn("sink %s: cannot remove \"%s\"", sh->name, p);
 		free(p);
-		close(sh->segs[i].fd);
 	}
 	log_debug("sink %s: %zu segments, %llu lines delivered in %llu "
-	    "requests", sh->name, sh->nsegs, (unsigned long long)t.sent,
+	    "requests", sh->name, b->nsegs, (unsigned long long)t.sent,
 	    (unsigned long long)t.requests);
+	batch_release(b);
 	sh->msg.sent += t.sent;
 	sh->msg.rejected += t.rejected;
 	report(sh);
@@ -772,6 +867,7 @@ shipper_main(const struct shipper_conf *c, const char *name,
 	struct pollfd	 pfd;
 	char		 evbuf[4096];
 	struct rlimit	 rl = { 0, 0 };
+	int		 i;
 
 	memset(&sh, 0, sizeof(sh));
 	sh.c = c;
@@ -780,7 +876,12 @@ shipper_main(const struct shipper_conf *c, const char *name,
 	sh.rejected = join(spooldir, SPOOL_REJECTED);
 	buf_init(&sh.resp, RESP_MAX);
 	buf_init(&sh.gz, 0);
-	buf_init(&sh.batch, (size_t)1 << 31);
+	for (i = 0; i < 2; i++) {
+		buf_init(&sh.bt[i].lines, (size_t)1 << 31);
+		buf_init(&sh.bt[i].gz, 0);
+	}
+	sh.cur = &sh.bt[0];
+	sh.next = &sh.bt[1];
 	buf_init(&sh.rej, (size_t)(c->rejected_max < ((uint64_t)1 << 30) ?
 	    c->rejected_max + 1 : (uint64_t)1 << 30));
 	setrlimit(RLIMIT_CORE, &rl);
@@ -797,7 +898,7 @@ shipper_main(const struct shipper_conf *c, const char *name,
 	for (;;) {
 		if (getppid() == 1)
 			_exit(0);
-		if (gather(&sh) > 0) {
+		if (sh.next->nsegs > 0 || gather(&sh, sh.cur, NULL) > 0) {
 			ship(&sh);
 			continue;
 		}
