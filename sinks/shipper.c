@@ -224,6 +224,20 @@ influx_deliver(const struct influx_ops *ops, void *arg, const char *data,
 
 /* The shipper process. */
 
+/*
+ * SIGTERM (the sink stopped, or the daemon gone): finish the request
+ * under way and its bookkeeping, then exit, so that a segment InfluxDB
+ * took is not sent again by the next shipper.
+ */
+static volatile sig_atomic_t stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
 struct seg {
 	char		 name[SPOOL_NAME_MAX];
 	int		 fd;
@@ -261,6 +275,7 @@ struct shipper {
 	struct batch	*next;		/* read ahead while InfluxDB works */
 	struct buf	 rej;		/* refused lines of this batch */
 	char		 rej_why[256];
+	unsigned long	 rej_lost;	/* refused lines beyond rejected_max */
 	struct shipper_msg msg;		/* not yet sent */
 	struct complain	 cp;
 	char		 last[232];	/* the latest error, for logs */
@@ -503,8 +518,7 @@ http_reject(void *arg, const char *line, size_t len)
 
 	sh->progress = 1;
 	if (buf_add(&sh->rej, line, len) == -1)
-		log_warnx("sink %s: too many refused lines to keep: one "
-		    "dropped", sh->name);
+		sh->rej_lost++;
 }
 
 static void
@@ -514,7 +528,7 @@ sleep_s(double s)
 
 	ts.tv_sec = (time_t)s;
 	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	while (!stopping && nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
 
@@ -533,6 +547,10 @@ http_wait(void *arg, enum influx_verdict v, unsigned int attempt,
 
 	(void)attempt;
 	sh->msg.retries++;
+	if (stopping) {
+		sh->pause = 0;
+		return -1;
+	}
 	/* Fail over at once while another URL is untried. */
 	if (sh->round_fail % sh->c->nurls != 0)
 		return 0;
@@ -686,8 +704,9 @@ keep_rejected(struct shipper *sh, uint64_t nrej)
 	}
 	if (fd != -1 && off == sh->rej.len)
 		log_warnx("sink %s: influxdb refused %llu lines of segment "
-		    "\"%s\", kept in \"%s\": %s", sh->name,
+		    "\"%s\", kept in \"%s\"%s: %s", sh->name,
 		    (unsigned long long)nrej, sh->cur->segs[0].name, p,
+		    sh->rej_lost > 0 ? " (those within rejected_max)" : "",
 		    sh->rej_why);
 	else
 		log_warnx("sink %s: influxdb refused %llu lines of segment "
@@ -749,8 +768,12 @@ gather(struct shipper *sh, struct batch *b, const char *after)
 		fl.l_type = F_WRLCK;
 		fl.l_whence = SEEK_SET;
 		while ((r = fcntl(s->fd, F_SETLKW, &fl)) == -1 &&
-		    errno == EINTR)
+		    errno == EINTR && !stopping)
 			;
+		if (r == -1 && stopping) {
+			close(s->fd);
+			break;
+		}
 		if (r == -1 || fstat(s->fd, &st) == -1 || st.st_nlink == 0) {
 			/* Gone: dropped by the cap, or sent already. */
 			close(s->fd);
@@ -811,8 +834,13 @@ ship(struct shipper *sh)
 	} else if (gather(sh, sh->cur, NULL) == 0)
 		return;
 	b = sh->cur;
+	if (stopping) {
+		batch_release(b);
+		return;
+	}
 	memset(&t, 0, sizeof(t));
 	buf_reset(&sh->rej);
+	sh->rej_lost = 0;
 	sh->progress = 0;
 	if (influx_deliver(&http_ops, sh, b->lines.data, b->lines.len,
 	    sh->c->batch_size, sh->c->batch_bytes, &t) == -1) {
@@ -896,7 +924,7 @@ shipper_main(const struct shipper_conf *c, const char *name,
 		pfd.fd = -1;
 	}
 	for (;;) {
-		if (getppid() == 1)
+		if (stopping || getppid() == 1)
 			_exit(0);
 		if (sh.next->nsegs > 0 || gather(&sh, sh.cur, NULL) > 0) {
 			ship(&sh);
@@ -914,6 +942,7 @@ shipper_start(const struct shipper_conf *c, const char *name,
 {
 	pid_t		 pid;
 	sigset_t	 all, old;
+	struct sigaction sa;
 	int		 sig, nfd, p[2];
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
@@ -939,6 +968,10 @@ shipper_start(const struct shipper_conf *c, const char *name,
 	for (sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);

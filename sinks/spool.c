@@ -391,7 +391,11 @@ spool_seal(struct spool *sp)
 	}
 	from = path_join(sp->dir, sp->seg);
 	to = path_join(sp->ready, sp->seg);
-	if (rename(from, to) == -1) {
+	/*
+	 * ENOENT: a new instance of the sink (a reload) found the segment
+	 * open and queued it already (and it may be delivered by now).
+	 */
+	if (rename(from, to) == -1 && errno != ENOENT) {
 		log_warn("sink %s: cannot move \"%s\" into ready/", sp->name,
 		    from);
 		rc = -1;

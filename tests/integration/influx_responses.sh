@@ -196,3 +196,54 @@ scenario fo ok "" "url = [ \"http://127.0.0.1:$dead\", @URL@ ]; database = \"qos
 cmp -s "$D/stored.lp" "$D/seg" || fail "failover: not delivered"
 [ "$ELAPSED" -lt 5 ] || fail "failover: took ${ELAPSED}s"
 ok "failover to the second URL"
+
+# A reload that changes the sink: the new instance takes over the spool
+# (the old one's open segment included) and nothing is lost or repeated
+# in the logs as an error.
+D="$T/reload"
+mkdir -p "$D"
+"$FAKE" -d "$D" -D ok 2>"$D/fake.log" &
+track_pid $!
+wait_for 5 test -s "$D/port" || fail "reload: fake_influx did not start"
+PORT=$(cat "$D/port")
+cat >"$D/gen.sh" <<'GEN'
+#!/bin/sh
+[ -e "$1" ] && exit 0
+n=$(cat "$2" 2>/dev/null || echo 0)
+for i in 1 2 3; do n=$((n + 1)); echo "work seq=${n}i 1600000000$(printf '%09d' $n)"; done
+echo "$n" >"$2"
+GEN
+chmod +x "$D/gen.sh"
+conf() {
+	cat >"$D/qosd.conf" <<CONF
+daemon: { state_dir = "$D/state"; self_interval = 0; };
+sinks = (
+	{ type = "influxdb"; name = "influx"; url = "http://127.0.0.1:$PORT";
+	  database = "qos"; flush_interval = $1; },
+	{ type = "file"; name = "copy"; path = "$D/copy.lp"; }
+);
+jobs = ( { name = "w"; collector = "exec"; interval = 0.2; timeout = 0.1;
+	splay = 0; command = [ "$D/gen.sh", "$D/stop", "$D/n" ]; } );
+CONF
+}
+conf 5
+"$QOSD" -v --config "$D/qosd.conf" >"$D/qosd.log" 2>&1 &
+qpid=$!
+track_pid "$qpid"
+sleep 2
+conf 0.3
+kill -HUP "$qpid"
+sleep 1.5
+conf 4
+kill -HUP "$qpid"
+sleep 1
+touch "$D/stop"
+conf 0.2
+kill -HUP "$qpid"
+w() { grep -c '^work[ ,]' "$1" 2>/dev/null || echo 0; }
+wait_for 20 sh -c "[ \"\$(grep -c '^work[ ,]' '$D/stored.lp')\" = \"\$(grep -c '^work[ ,]' '$D/copy.lp')\" ]" ||
+	fail "reload: produced $(w "$D/copy.lp"), delivered $(w "$D/stored.lp")"
+[ "$(grep -c 'configuration reloaded' "$D/qosd.log")" = 3 ] || fail "reload: not reloaded 3 times"
+grep -E 'cannot|torn|shipper (was killed|exited)' "$D/qosd.log" && fail "reload: errors in the log"
+[ "$(sort -u "$D/stored.lp" | grep -c '^work')" = "$(w "$D/copy.lp")" ] || fail "reload: duplicates or strays"
+ok "reload changing the sink 3 times: all $(w "$D/copy.lp") lines delivered once, no error logged"
