@@ -67,6 +67,8 @@ start_qosd() {
 stop_qosd() {
 	kill -TERM "$QPID"
 	wait_for 20 sh -c "! kill -0 $QPID 2>/dev/null" || fail "qosd did not stop"
+	! grep -qiE 'AddressSanitizer|LeakSanitizer|runtime error' "$T"/qosd-*.log ||
+		fail "sanitizer report: $(grep -m3 -iE 'Sanitizer|runtime error' "$T"/qosd-*.log)"
 }
 # Points produced: the workload's and the daemon's per-run qosd_job ones
 # (the final self-metrics at exit are spooled, not shipped, so left out).

@@ -58,6 +58,8 @@ CONF
 	kill -TERM "$qpid"
 	wait_for 10 sh -c "! kill -0 $qpid 2>/dev/null" || fail "$name: qosd did not stop"
 	kill -TERM "$fpid"
+	! grep -qiE 'AddressSanitizer|LeakSanitizer|runtime error' "$D/qosd.log" ||
+		fail "$name: sanitizer report: $(grep -m3 -iE 'Sanitizer|runtime error' "$D/qosd.log")"
 }
 
 # field NAME: the final qosd_sink figure of the influx sink.
