@@ -277,7 +277,7 @@ influx_configure(const config_setting_t *s, void **state, char *err,
 	    "token_file", "token_credential", NULL };
 	struct influx_conf	*ic;
 	struct shipper_conf	*c;
-	const char		**urls = NULL, *sd = STATEDIR;
+	const char		**urls = NULL, *sd = STATEDIR, *host;
 	const config_setting_t	*d;
 	long long		 api = 1, bs = 5000;
 	double			 ct = 5, to = 30, bo = 60;
@@ -311,6 +311,14 @@ influx_configure(const config_setting_t *s, void **state, char *err,
 		    strncmp(urls[i], "https://", 8) != 0) {
 			qosd_cfg_error(mem(s, "url"), err, errlen, "\"%s\" is "
 			    "not an http:// or https:// URL", urls[i]);
+			goto bad;
+		}
+		host = strstr(urls[i], "://") + 3;
+		if (memchr(host, '@', strcspn(host, "/")) != NULL) {
+			qosd_cfg_error(mem(s, "url"), err, errlen, "a URL with "
+			    "credentials in it would be logged: give them as "
+			    "username and password_file (api 1) or token_file "
+			    "(api 2)");
 			goto bad;
 		}
 		if (strchr(urls[i], '?') != NULL) {

@@ -115,6 +115,8 @@ START_TEST(test_influx_refuses_bad_settings_with_file_line_setting)
 	    ":4: sinks.influx.url: \"ftp://h\" is not an http:// or https://");
 	expect_error("url = \"http://h/write?db=x\"; database = \"qos\";",
 	    0644, "without a query");
+	expect_error("url = \"http://u:pw@h:8086\"; database = \"q\";",
+	    0644, "sinks.influx.url: a URL with credentials in it");
 	expect_error("url = \"http://h\";", 0644, "database: missing");
 	expect_error("url = \"http://h\"; database = \"q\"; org = \"o\";",
 	    0644, "sinks.influx.org: is for api = 2");
