@@ -5,10 +5,12 @@
 #include <string.h>
 
 #include "file.h"
+#include "influxdb.h"
 #include "sink.h"
 
 static const struct sink_type *const types[] = {
 	&sink_file_type,
+	&sink_influxdb_type,
 };
 
 const struct sink_type *
@@ -25,5 +27,5 @@ sink_type_find(const char *name)
 const char *
 sink_type_names(void)
 {
-	return "file";
+	return "file, influxdb";
 }
