@@ -53,6 +53,7 @@ endif
 CPPFLAGS_ALL := -D_POSIX_C_SOURCE=200809L -Ischeduler -Icollectors -Isinks \
 	-DQOSD_VERSION='"$(VERSION)"' -DPLUGINDIR='"$(PLUGINDIR)"' \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DSTATEDIR='"$(STATEDIR)"' \
+	-DSHIPPER_SO='"$(LIBDIR)/qosd/shipper.so"' \
 	$(call pc,--cflags,libconfig libsystemd libcurl jansson)
 CFLAGS_ALL := -std=c11 $(OPT) $(WARN) -fstack-protector-strong -fPIC \
 	-MMD -MP $(SANFLAGS) $(CFLAGS)
@@ -68,9 +69,16 @@ LIBS_exec  :=
 # Libraries a sink needs in the daemon or its shipper.
 SINK_LIBS  := $(call pc,--libs,libcurl zlib)
 
-DAEMON_SRCS := $(sort $(wildcard scheduler/*.c) $(wildcard sinks/*.c))
+# sinks/shipper.c is not the daemon's: it is shipper.so, loaded only by a
+# sink's shipper process (libcurl and zlib stay out of the daemon).
+DAEMON_SRCS := $(sort $(wildcard scheduler/*.c) \
+	$(filter-out sinks/shipper.c,$(wildcard sinks/*.c)))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
-LIB_OBJS    := $(filter-out $(BUILD)/scheduler/main.o,$(DAEMON_OBJS))
+SHIPPER_OBJS := $(BUILD)/sinks/shipper.o $(BUILD)/sinks/spool.o \
+	$(BUILD)/scheduler/buf.o $(BUILD)/scheduler/complain.o
+# Tests and tools link the shipper's logic too.
+LIB_OBJS    := $(filter-out $(BUILD)/scheduler/main.o,$(DAEMON_OBJS)) \
+	$(BUILD)/sinks/shipper.o
 # Helpers linked into some plugins (below), not plugins themselves.
 COLL_HELPERS := latstats resolve
 COLLECTORS  := $(filter-out $(COLL_HELPERS),\
@@ -93,7 +101,7 @@ DYNLIST     := scheduler/qosd.dynlist
 .PHONY: all check check-unit check-integration sanitize fuzz bench install \
 	clean deps headers style tests demo deb
 
-all: $(BUILD)/qosd $(PLUGINS)
+all: $(BUILD)/qosd $(PLUGINS) $(BUILD)/sinks/shipper.so
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -101,7 +109,10 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/qosd: $(DAEMON_OBJS) $(DYNLIST)
 	$(CC) -pie $(LDFLAGS_ALL) -Wl,--dynamic-list=$(DYNLIST) -o $@ \
-		$(DAEMON_OBJS) $(DAEMON_LIBS) $(SINK_LIBS)
+		$(DAEMON_OBJS) $(DAEMON_LIBS)
+
+$(BUILD)/sinks/shipper.so: $(SHIPPER_OBJS)
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $(SHIPPER_OBJS) $(SINK_LIBS) -lm
 
 $(BUILD)/collectors/%.so: $(BUILD)/collectors/%.o
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(LIBS_$*)
@@ -192,6 +203,7 @@ install: all
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
 	install -m 755 $(BUILD)/qosd $(DESTDIR)$(SBINDIR)/qosd
 	install -m 644 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
+	install -m 644 $(BUILD)/sinks/shipper.so $(DESTDIR)$(LIBDIR)/qosd/
 	install -m 640 etc/qosd.conf $(DESTDIR)$(SYSCONFDIR)/qosd/qosd.conf
 	install -m 644 docs/metrics.md docs/grafana.md docs/migration.md \
 		$(DESTDIR)$(DOCDIR)/

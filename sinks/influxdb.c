@@ -31,6 +31,7 @@
 #include "log.h"
 #include "lp.h"
 #include "shipper.h"
+#include "shipstart.h"
 #include "sink.h"
 #include "spool.h"
 

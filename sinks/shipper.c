@@ -37,7 +37,7 @@
 #include "shipper.h"
 #include "spool.h"
 
-#define MSG_FD		3
+#define MSG_FD		SHIPPER_MSG_FD
 #define MAX_SEGMENTS	256		/* coalesced into one batch */
 #define RESP_MAX	4096		/* response body kept for logs */
 #define POLL_MS		1000		/* ready/ rescan without inotify */
@@ -887,16 +887,21 @@ drop_caps(const char *name)
 		log_warn("sink %s: shipper: dropping capabilities", name);
 }
 
-static void __attribute__((noreturn))
-shipper_main(const struct shipper_conf *c, const char *name,
+void
+qosd_shipper_main(const struct shipper_conf *c, const char *name,
     const char *spooldir)
 {
 	struct shipper	 sh;
 	struct pollfd	 pfd;
+	struct sigaction sa;
 	char		 evbuf[4096];
 	struct rlimit	 rl = { 0, 0 };
 	int		 i;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
 	memset(&sh, 0, sizeof(sh));
 	sh.c = c;
 	sh.name = name;
@@ -934,62 +939,4 @@ shipper_main(const struct shipper_conf *c, const char *name,
 			while (read(pfd.fd, evbuf, sizeof(evbuf)) > 0)
 				;
 	}
-}
-
-pid_t
-shipper_start(const struct shipper_conf *c, const char *name,
-    const char *spooldir, int *rfd)
-{
-	pid_t		 pid;
-	sigset_t	 all, old;
-	struct sigaction sa;
-	int		 sig, nfd, p[2];
-
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		log_warn("sink %s: pipe", name);
-		return -1;
-	}
-	/* No handler of the parent's may run in the child before reset. */
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	if ((pid = fork()) == -1) {
-		log_warn("sink %s: cannot fork the shipper", name);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid > 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		close(p[1]);
-		*rfd = p[0];
-		return pid;
-	}
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	if (getppid() == 1)
-		_exit(0);
-	if (p[1] != MSG_FD && dup3(p[1], MSG_FD, O_CLOEXEC) == -1)
-		_exit(127);
-	if ((nfd = open("/dev/null", O_RDWR)) == -1)
-		_exit(127);
-	dup2(nfd, STDIN_FILENO);
-	dup2(nfd, STDOUT_FILENO);
-	close(nfd);
-	close_range(MSG_FD + 1, ~0U, 0);
-	shipper_main(c, name, spooldir);
-}
-
-void
-shipper_wipe(void *p, size_t len)
-{
-	explicit_bzero(p, len);
 }

@@ -104,13 +104,14 @@ struct shipper_msg {
 };
 
 /*
- * Fork the shipper for the spool in spooldir; *rfd is set to the read
- * end (close-on-exec, blocking) of the pipe of its messages.  name is the
- * sink's.  The pid, or -1 after logging why.
+ * The shipper process's main loop, the one symbol shipper.so exports for
+ * shipper_start() (shipstart.h), which calls it in the forked process with
+ * MSG_FD set up.  Never returns.
  */
-pid_t	shipper_start(const struct shipper_conf *, const char *name,
-	    const char *spooldir, int *rfd);
-/* Overwrite len bytes at p (a secret) in a way the compiler keeps. */
-void	shipper_wipe(void *p, size_t len);
+void	qosd_shipper_main(const struct shipper_conf *, const char *name,
+	    const char *spooldir) __attribute__((noreturn));
+
+/* The fd, in the shipper process, of the pipe of its messages. */
+#define SHIPPER_MSG_FD	3
 
 #endif /* SINKS_SHIPPER_H */

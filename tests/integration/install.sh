@@ -8,7 +8,8 @@ command -v readelf >/dev/null || skip "readelf missing (binutils)"
 # 1. DESTDIR staging with the Debian layout.
 make -s -C "$TOP" install BUILD="$BUILD" DESTDIR="$T/stage" PREFIX=/usr >/dev/null ||
 	fail "make install DESTDIR failed"
-for f in usr/sbin/qosd usr/lib/qosd/collectors/exec.so etc/qosd/qosd.conf \
+for f in usr/sbin/qosd usr/lib/qosd/collectors/exec.so usr/lib/qosd/shipper.so \
+    etc/qosd/qosd.conf \
     usr/share/man/man5/qosd.conf.5 usr/share/man/man8/qosd.8 \
     usr/share/doc/qosd/metrics.md; do
 	[ -f "$T/stage/$f" ] || fail "not installed: /$f"
@@ -40,3 +41,10 @@ readelf -d "$bin" | grep -q 'BIND_NOW' || fail "RELRO not full (no BIND_NOW)"
 readelf -s "$bin" | grep -q '__stack_chk_fail' || fail "no stack protector"
 case "$BUILD" in *san*) ;; *) readelf -s "$bin" | grep -q '_chk@' || fail "no FORTIFY_SOURCE" ;; esac
 ok "PIE, full RELRO, stack protector, FORTIFY"
+
+# The daemon maps no collector's or shipper's libraries: they are loaded
+# by the processes that use them.
+if readelf -d "$bin" | grep -E 'NEEDED.*(libcurl|libiperf|libz\.|libjansson)'; then
+	fail "the daemon links a library only runs or shippers need"
+fi
+ok "daemon links $(readelf -d "$bin" | grep -c NEEDED) libraries, none of curl, iperf, zlib, jansson"
