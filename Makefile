@@ -192,6 +192,11 @@ $(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c scheduler/lp.c scheduler/buf.c
 	clang -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -Ischeduler \
 		-fsanitize=fuzzer,address,undefined -o $@ $^
 
+# The main job on real local servers, about a minute, then a table.
+demo: deps
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) tests/tools/demo
+
 bench: deps
 	@tests/tools/install-deps $(BENCH_PKGS)
 	@$(MAKE) --no-print-directory tests
