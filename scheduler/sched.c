@@ -57,6 +57,7 @@ struct run {
 	size_t		 ntags;
 	uint64_t	 due;		/* the deadline it ran for */
 	uint64_t	 lag_us;	/* fork time - due */
+	int		 waited;	/* for its group or a free slot */
 	unsigned long	 points;
 	unsigned long	 rejected;
 	int		 complain;	/* report this run's rejects */
@@ -80,7 +81,7 @@ struct job {
 
 struct counters {
 	uint64_t	 ok, failed, timeout, crashed, overflow, skipped;
-	uint64_t	 rejected, spawn_errors;
+	uint64_t	 rejected, spawn_errors, waited;
 };
 
 struct sched {
@@ -292,13 +293,17 @@ run_started(void *arg, uint64_t start_us)
 	struct run	*r = arg;
 
 	r->lag_us = start_us > r->due ? start_us - r->due : 0;
-	lagstats_add(&r->job->s->lag, r->lag_us);
+	/* The scheduler's precision; a wait for a group is counted apart. */
+	if (r->waited)
+		r->job->s->n.waited++;
+	else
+		lagstats_add(&r->job->s->lag, r->lag_us);
 	log_debug("%s[%s]: started, lag %llu us", r->collector, r->job->name,
 	    (unsigned long long)r->lag_us);
 }
 
 static void
-run_start(struct job *j, uint64_t due)
+run_start(struct job *j, uint64_t due, int waited)
 {
 	static const struct child_cb	 cb = { run_started, run_line,
 					    run_done };
@@ -308,6 +313,7 @@ run_start(struct job *j, uint64_t due)
 
 	r = run_new(j);
 	r->due = due;
+	r->waited = waited;
 	log_debug("%s[%s]: asked, lag %llu us", r->collector, j->name,
 	    (unsigned long long)(clock_mono_us() - due));
 	if (clock_mono_us() - due < j->conf->interval_us)
@@ -516,7 +522,7 @@ pending_drain(struct sched *s)
 			break;
 		if (can_start(s, j)) {
 			pending_remove(s, j);
-			run_start(j, j->due);
+			run_start(j, j->due, 1);
 		}
 	}
 }
@@ -569,7 +575,7 @@ job_due(struct job *j, uint64_t due)
 		job_skip(j, "the previous run is still waiting for its turn");
 		j->due = due;
 	} else if (can_start(s, j))
-		run_start(j, due);
+		run_start(j, due, 0);
 	else
 		pending_add(s, j, due);
 }
@@ -755,6 +761,7 @@ self_metrics(struct sched *s)
 	F_INT("runs_crashed", s->n.crashed);
 	F_INT("runs_overflow", s->n.overflow);
 	F_INT("runs_skipped", s->n.skipped);
+	F_INT("runs_waited", s->n.waited);
 	F_INT("runs_not_started", s->n.spawn_errors);
 	F_INT("lines_rejected", s->n.rejected);
 	F_INT("children_running", child_count());
