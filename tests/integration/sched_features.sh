@@ -9,7 +9,7 @@ out="$T/out.lp" log="$T/qosd.log" conf="$T/qosd.conf"
 span='s=$(date +%s%3N); sleep 0.4; e=$(date +%s%3N); echo span,g=$0 s=${s}i,e=${e}i'
 cat >"$conf" <<CONF
 agent: { id = "feat"; };
-daemon: { self_interval = 0; max_children = 2; };
+daemon: { self_interval = 1; max_children = 2; };
 defaults: { interval = 1; timeout = 0.9; splay = 0; };
 sinks = ( { type = "file"; path = "$out"; } );
 jobs = (
@@ -35,6 +35,11 @@ grep '^span,.*g=x' "$out" | sed -E 's/.*s=([0-9]+)i,e=([0-9]+)i.*/\1 \2/' | sort
 awk 'NR > 1 && $1 < pe { print "overlap: " ps "-" pe " and " $1 "-" $2; bad = 1 } { ps = $1; pe = $2 } END { exit bad }' "$T/x" ||
 	fail "exclusive group runs overlapped"
 ok "exclusive group: $(wc -l <"$T/x") runs, none overlapping"
+# Waiting for the group is counted, and kept out of the lag percentiles.
+grep -q '^qosd,.*runs_waited=[1-9]' "$out" || fail "no runs_waited in the self-metrics"
+grep -q '^qosd_job,.*job=x[12] .*lag_us=[0-9]\{5,\}i' "$out" || fail "a waiting run's lag_us is not its wait"
+p99=$(grep '^qosd,' "$out" | sed -n 's/.*lag_p99_us=\([0-9]*\)i.*/\1/p' | sort -n | tail -1)
+[ -n "$p99" ] && [ "$p99" -lt 300000 ] || fail "lag_p99_us $p99 counts the waits"
 
 # The cap: at no instant more than 2 runs (of all jobs) were alive.
 grep '^span,' "$out" | sed -E 's/.*s=([0-9]+)i,e=([0-9]+)i.*/\1 1\n\2 -1/' | sort -n -k1,1 -k2,2 |
