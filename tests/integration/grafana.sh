@@ -24,7 +24,8 @@ track_pid "$qpid"
 sleep 26
 kill -TERM "$qpid"
 wait "$qpid" || fail "qosd exit $?: $(tail -3 "$d/qosd.log")"
-wait_for 10 test "$(influx_points '"qosd_sink"')" -gt 0 || fail "nothing reached InfluxDB: $(tail -5 "$d/qosd.log")"
+sink_points() { [ "$(influx_points '"qosd_sink"')" -gt 0 ]; }
+wait_for 10 sink_points || fail "nothing reached InfluxDB: $(tail -5 "$d/qosd.log")"
 
 panels=0 queries=0
 np=$(jq '.panels | length' "$dash")

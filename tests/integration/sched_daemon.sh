@@ -49,7 +49,8 @@ expect "garbage" '^qosd_job,.*job=garbage.*rejected=1i'
 expect "self-metrics" '^qosd,agent=it-agent,site=lab .*runs_crashed=[1-9]'
 expect "sink self-metrics" '^qosd_sink,agent=it-agent,sink=file,site=lab,type=file sent='
 kill -0 "$qpid" || fail "daemon died: $(tail "$log")"
-wait_for 20 test "$(count_lines '^good,' "$out")" -ge 4 || fail "good lines of garbage job lost"
+good_lines() { [ "$(count_lines '^good,' "$out")" -ge 4 ]; }
+wait_for 20 good_lines || fail "good lines of garbage job lost"
 grep -q 'line rejected: .*"this is not line protocol"' "$log" || fail "no log line for the rejected line"
 # Repeating failures are reported once, not once a run.
 [ "$(count_lines 'exec\[crash\]: run crashed' "$log")" -eq 1 ] || fail "crash reports not rate-limited: $(grep -c crash "$log")"
