@@ -15,6 +15,8 @@
 #include "clock.h"
 #include "resolve.h"
 
+#define POLL_US	2000	/* how often finished lookups are looked for */
+
 /* A literal address of an allowed family: no lookup needed. */
 static int
 literal(struct resolve_req *r)
@@ -44,14 +46,18 @@ take(struct resolve_req *r, struct gaicb *cb)
 	struct addrinfo	*ai;
 	int		 e = gai_error(cb);
 
+	/* Still running: its resolver thread owns ar_result. */
+	if (e == EAI_INPROGRESS) {
+		r->error = EAI_AGAIN;
+		return;
+	}
 	if (e == 0 && (ai = cb->ar_result) != NULL &&
 	    ai->ai_addrlen <= sizeof(r->sa)) {
 		memcpy(&r->sa, ai->ai_addr, ai->ai_addrlen);
 		r->salen = ai->ai_addrlen;
 		r->error = 0;
 	} else
-		r->error = e == 0 ? EAI_NONAME : e == EAI_INPROGRESS ?
-		    EAI_AGAIN : e;
+		r->error = e == 0 ? EAI_NONAME : e;
 	if (cb->ar_result != NULL)
 		freeaddrinfo(cb->ar_result);
 	cb->ar_result = NULL;
@@ -94,18 +100,21 @@ resolve_all(struct resolve_req *reqs, size_t n, uint64_t deadline_us)
 		rc = -1;
 		goto done;
 	}
+	/*
+	 * Polled, not gai_suspend(): glibc 2.36's resolver threads walk the
+	 * wait list gai_suspend() keeps on its caller's stack even after it
+	 * returned at its timeout (seen here as a crash in __gai_notify).
+	 */
 	for (;;) {
 		for (i = 0, left = 0; i < m; i++)
-			if (list[i] != NULL && gai_error(list[i]) ==
-			    EAI_INPROGRESS)
+			if (gai_error(list[i]) == EAI_INPROGRESS)
 				left++;
 		if (left == 0 || (now = clock_mono_us()) >= deadline_us)
 			break;
-		ts.tv_sec = (time_t)((deadline_us - now) / 1000000);
-		ts.tv_nsec = (long)((deadline_us - now) % 1000000) * 1000;
-		if (gai_suspend((const struct gaicb *const *)list, (int)m,
-		    &ts) == EAI_AGAIN)
-			break;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(deadline_us - now < POLL_US ?
+		    deadline_us - now : POLL_US) * 1000;
+		nanosleep(&ts, NULL);
 	}
 	for (i = 0; i < m; i++)
 		if (gai_error(&cbs[i]) == EAI_INPROGRESS &&

@@ -442,11 +442,18 @@ run_exec(const struct spawn_req *rq, int wfd)
 	struct rlimit	 rl = { 0, 0 };
 	struct qosd_out	*out;
 	sigset_t	 none;
-	int		 fd, sig, rc;
+	int		 fd, rc;
 
 	setpgid(0, 0);
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
+	/*
+	 * What the spawner ignores, a run gets back; other handlers (a
+	 * sanitizer's) stay.
+	 */
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
