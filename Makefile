@@ -236,8 +236,11 @@ headers:
 		$(WARN) -x c -fsyntax-only - || exit 1; done; echo headers ok
 
 style:
-	@! grep -nE '.{81,}' $(DAEMON_SRCS) collectors/*.c collectors/*.h \
-		scheduler/*.h sinks/*.h || { echo 'lines over 80 columns'; exit 1; }
+	@bad=$$(for f in $(DAEMON_SRCS) sinks/shipper.c collectors/*.c \
+	    scheduler/*.h collectors/*.h sinks/*.h; do expand -t8 $$f | \
+	    awk -v f=$$f 'length > 80 { print f ":" NR }'; done); \
+	if [ -n "$$bad" ]; then echo "over 80 columns:"; echo "$$bad"; \
+	    exit 1; fi; echo "style ok"
 
 clean:
 	rm -rf build build-san

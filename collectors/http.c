@@ -541,7 +541,8 @@ status_expected(const struct http_state *st, int kind, long status)
 	size_t	i;
 
 	if (st->nexpect == 0)
-		return status >= 200 && status <= (kind == KIND_GET ? 399 : 299);
+		return status >= 200 &&
+		    status <= (kind == KIND_GET ? 399 : 299);
 	for (i = 0; i < st->nexpect; i++)
 		if (status >= st->expect[i].lo && status <= st->expect[i].hi)
 			return 1;
@@ -736,7 +737,8 @@ measure(const struct http_state *st, int kind, struct qosd_out *out)
 	struct curl_slist	*hdrs = NULL;
 	CURL			*c = NULL;
 	CURLcode		 rc;
-	char			 errbuf[CURL_ERROR_SIZE], msg[CURL_ERROR_SIZE + 64];
+	char			 errbuf[CURL_ERROR_SIZE];
+	char			 msg[CURL_ERROR_SIZE + 64];
 	const char		*result;
 	uint64_t		 now, deadline, left;
 	curl_off_t		 total = 0, up = 0;
@@ -831,8 +833,8 @@ http_run(void *state, struct qosd_out *out)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		for (k = 0; k < KIND_N; k++)
 			if (st->url[k] != NULL)
-				emit_failure(out, st, k, clock_real_ns(), "error",
-				    "curl_global_init failed");
+				emit_failure(out, st, k, clock_real_ns(),
+				    "error", "curl_global_init failed");
 		return -1;
 	}
 	pattern_init();

@@ -88,7 +88,7 @@ struct ping_payload {
 };
 
 struct probe {
-	uint64_t	tx_us;		/* CLOCK_MONOTONIC send time, 0 unsent */
+	uint64_t	tx_us;		/* monotonic send time, 0 unsent */
 	int64_t		tx_ns;		/* CLOCK_REALTIME send time */
 	double		rtt_ms;		/* < 0: no reply (yet) */
 };
@@ -781,7 +781,8 @@ engine(struct ping_run *r, uint64_t stop_us)
 	for (;;) {
 		now = clock_mono_us();
 		/* Send what is due, draining replies as we go. */
-		while (k < c->count && start + k * ivl <= now && now < stop_us) {
+		while (k < c->count && start + k * ivl <= now &&
+		    now < stop_us) {
 			if (r->t[ti].fi != -1 && r->fd[r->t[ti].fi] != -1) {
 				send_probe(r, ti, k);
 				if (++sends % PING_DRAIN == 0) {
@@ -830,7 +831,7 @@ ping_run(void *state, struct qosd_out *out)
 	struct probe		*probes = NULL;
 	struct ping_payload	*pl;
 	double			*rtt = NULL, *tmp = NULL;
-	uint64_t		 stop, margin, sched, dns;
+	uint64_t		 stop, margin, sched, dns, now;
 	size_t			 i, k, np;
 	int			 fi, need[2] = { 0, 0 }, rc = 0, eperm = 0;
 
@@ -872,7 +873,8 @@ ping_run(void *state, struct qosd_out *out)
 	/* Leave time to write the points before the daemon's deadline. */
 	margin = 100000 + 20 * (uint64_t)r.nt;
 	stop = qosd_out_deadline_us(out);
-	stop = stop > clock_mono_us() + margin ? stop - margin : clock_mono_us();
+	now = clock_mono_us();
+	stop = stop > now + margin ? stop - margin : now;
 	/* Names get what the probes' schedule leaves, at least a second. */
 	sched = (uint64_t)(((double)(c->count - 1) * c->interval +
 	    c->timeout) * 1e6);

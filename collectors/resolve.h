@@ -13,7 +13,7 @@
 
 struct resolve_req {
 	const char		*name;		/* in: borrowed */
-	int			 family;	/* in: AF_INET, AF_INET6, AF_UNSPEC */
+	int			 family;	/* in: AF_INET, AF_INET6, ... */
 	struct sockaddr_storage	 sa;		/* out, port 0 */
 	socklen_t		 salen;
 	int			 error;		/* out: 0, or an EAI_* code */

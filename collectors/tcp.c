@@ -74,7 +74,7 @@ struct ttarget {
 	uint64_t		 op_us;		/* connect started */
 	int64_t			 first_ns;	/* real time of the first try */
 	double			 connect_ms;	/* echo: < 0 not connected */
-	uint64_t		*tx;		/* per attempt/probe, 0 unsent */
+	uint64_t		*tx;		/* per attempt, 0 unsent */
 	double			*rtt;		/* < 0 no answer */
 	unsigned long		 sent, received;
 	unsigned long		 refused, unreach, timeouts, errors;
@@ -477,8 +477,8 @@ step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
 	if (c->mode == MODE_CONNECT) {
 		if (t->fd != -1 && rev != 0) {
 			if ((e = connect_result(t)) == 0) {
-				t->rtt[t->k] = (double)(clock_mono_us() - t->op_us) /
-				    1000.0;
+				t->rtt[t->k] = (double)(clock_mono_us() -
+				    t->op_us) / 1000.0;
 				t->received++;
 			} else
 				count_error(t, e, job);
@@ -731,7 +731,7 @@ tcp_run(void *state, struct qosd_out *out)
 	const struct tcp_conf	*c = state;
 	const char		*job = qosd_out_job(out);
 	struct ttarget		*t;
-	uint64_t		*tx = NULL, stop, margin, sched, dns;
+	uint64_t		*tx = NULL, stop, margin, sched, dns, now;
 	double			*rtt = NULL, *tmp = NULL;
 	unsigned char		*bufs = NULL;
 	char			 port[8];
@@ -765,7 +765,8 @@ tcp_run(void *state, struct qosd_out *out)
 	}
 	margin = 100000 + 20 * (uint64_t)nt;
 	stop = qosd_out_deadline_us(out);
-	stop = stop > clock_mono_us() + margin ? stop - margin : clock_mono_us();
+	now = clock_mono_us();
+	stop = stop > now + margin ? stop - margin : now;
 	/* Names get what the schedule leaves, at least a second. */
 	sched = (uint64_t)(((double)c->count * c->interval + 2 * c->timeout) *
 	    1e6);

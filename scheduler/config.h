@@ -39,7 +39,7 @@ struct cfg_job {
 };
 
 struct cfg_sink {
-	char		*name;		/* "name" setting, else TYPE or TYPE-N */
+	char		*name;		/* "name", else TYPE or TYPE-N */
 	const struct sink_type *type;
 	void		*state;		/* from type->configure(), owned */
 };

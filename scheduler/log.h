@@ -37,10 +37,13 @@ void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Log at priority pri (a LOG_* value). */
 void	logit(int pri, const char *, ...) __attribute__((format(printf, 2, 3)));
 /* Same as logit() with a va_list. */
-void	vlog(int pri, const char *, va_list) __attribute__((format(printf, 2, 0)));
+void	vlog(int pri, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
 /* Log at crit with strerror(errno) and exit(1).  Startup errors only. */
-void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
 /* Log at crit and exit(1). */
-void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void	fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
 
 #endif /* SCHEDULER_LOG_H */

@@ -956,7 +956,8 @@ sched_stop(struct sched *s, const char *why)
 	s->self_timer = sd_event_source_disable_unref(s->self_timer);
 	if (child_count() > 0)
 		sd_event_add_time(s->ev, &s->stop_timer, CLOCK_MONOTONIC,
-		    clock_mono_us() + s->cfg->stop_grace_us, 1000, stop_on_timer, s);
+		    clock_mono_us() + s->cfg->stop_grace_us, 1000,
+		    stop_on_timer, s);
 	sched_maybe_exit(s);
 }
 

@@ -138,7 +138,7 @@ influx_write_url(const struct shipper_conf *c, const char *base)
 
 struct lines {
 	const char	*data;
-	size_t		*off;		/* off[i]: start of line i; off[n]: end */
+	size_t		*off;		/* start of line i; off[n]: end */
 	size_t		 n;
 };
 

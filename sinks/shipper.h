@@ -28,7 +28,7 @@ struct shipper_conf {
 	char		*username;	/* v1, or NULL */
 	char		*org;		/* v2 */
 	char		*bucket;	/* v2 */
-	char		*secret;	/* password (v1) or token (v2), or NULL */
+	char		*secret;	/* password (v1), token (v2), NULL */
 	unsigned long	 batch_size;	/* lines per request */
 	uint64_t	 batch_bytes;	/* bytes per request (uncompressed) */
 	int		 gzip;

@@ -23,7 +23,7 @@ pid_t	shipper_start(const struct shipper_conf *, const char *name,
 	    const char *spooldir, int *rfd);
 /* Overwrite len bytes at p (a secret) in a way the compiler keeps. */
 void	shipper_wipe(void *p, size_t len);
-/* The shipper.so this binary loads: beside it in a build tree, else installed. */
+/* The shipper.so to load: beside the binary in a build tree, or installed. */
 const char *shipper_so_path(void);
 
 #endif /* SINKS_SHIPSTART_H */
