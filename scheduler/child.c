@@ -119,7 +119,8 @@ static size_t		 nchildren;
 static struct watch	*watches;
 static struct spawner	*spawners;	/* the first is the current one */
 static uint64_t		 next_id = 1;
-static sd_event		*spawn_ev;
+static void		(*lost_cb)(void *);
+static void		*lost_arg;
 
 size_t
 child_count(void)
@@ -751,8 +752,8 @@ spawner_lost(struct spawner *sp)
 	log_warnx("spawner %ld is gone: its %zu runs count as killed",
 	    (long)sp->pid, sp->runs);
 	sp->retiring = 1;
-	if (current && child_spawner_start(spawn_ev) == 0)
-		log_notice("a new spawner took over");
+	if (current && lost_cb != NULL)
+		lost_cb(lost_arg);
 	for (c = children; c != NULL; c = next) {
 		next = c->next;
 		if (c->sp != sp || c->exited)
@@ -814,7 +815,6 @@ child_spawner_start(sd_event *ev)
 	}
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		fatal("spawner");
-	spawn_ev = ev;
 	fflush(NULL);
 	if ((sp->pid = fork()) == -1) {
 		log_warn("spawner: fork");
@@ -840,13 +840,42 @@ child_spawner_start(sd_event *ev)
 		old->retiring = 1;
 	sp->next = spawners;
 	spawners = sp;
-	/* Retire the idle ones now; busy ones when their runs are done. */
-	for (old = sp->next; old != NULL; old = sp->next) {
-		if (old->runs > 0)
-			break;
-		spawner_free(old);
-	}
 	return 0;
+}
+
+void
+child_spawner_commit(void)
+{
+	struct spawner	*sp, *next;
+
+	/* Idle ones go now, busy ones when their runs are done. */
+	for (sp = spawners != NULL ? spawners->next : NULL; sp != NULL;
+	    sp = next) {
+		next = sp->next;
+		if (sp->runs == 0)
+			spawner_free(sp);
+	}
+}
+
+void
+child_spawner_abandon(void)
+{
+	struct spawner	*sp = spawners;
+
+	if (sp == NULL)
+		return;
+	if (sp->next != NULL)
+		sp->next->retiring = 0;
+	sp->retiring = 1;
+	if (sp->runs == 0)
+		spawner_free(sp);
+}
+
+void
+child_on_spawner_lost(void (*cb)(void *), void *arg)
+{
+	lost_cb = cb;
+	lost_arg = arg;
 }
 
 void
@@ -877,7 +906,7 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	uint64_t		 start = clock_mono_us();
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    asprintf(&c->job, "%s[%s]", spec->plugin->name, spec->job) == -1)
+	    asprintf(&c->job, "%s[%s]", spec->collector, spec->job) == -1)
 		fatal("child_start");
 	c->id = next_id++;
 	c->fd = -1;

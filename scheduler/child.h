@@ -49,6 +49,7 @@ struct child_result {
 struct child_spec {
 	const struct qosd_collector *plugin;
 	void		*state;		/* the job's configured state */
+	const char	*collector;	/* its name, for logs */
 	const char	*job;		/* for logs */
 	uint64_t	 timeout_us;
 	uint64_t	 grace_us;	/* SIGTERM to SIGKILL */
@@ -73,8 +74,20 @@ int	child_init(sd_event *ev);
  * is loaded, before anything secret is read.  0, or -1 after logging why.
  */
 int	child_spawner_start(sd_event *ev);
+/*
+ * After child_spawner_start(): keep the new spawner, let the previous
+ * ones go once their runs are done (commit); or drop the new one and make
+ * the previous one current again (abandon: a reload that failed later).
+ */
+void	child_spawner_commit(void);
+void	child_spawner_abandon(void);
 /* Stop every spawner once its runs are done (at exit). */
 void	child_spawner_stop(void);
+/*
+ * Call cb(arg) if the current spawner dies: a new one cannot be forked
+ * from a daemon that has let go of its plugins.
+ */
+void	child_on_spawner_lost(void (*cb)(void *), void *arg);
 /*
  * Start a run of spec.  spec->plugin and spec->state must be objects that
  * existed when the current spawner was forked (the spawner uses its own

@@ -530,8 +530,9 @@ load_sinks(struct loader *ld, const config_setting_t *root)
 static void
 job_cleanup(struct cfg_job *j)
 {
-	if (j->plugin != NULL && j->plugin->release != NULL &&
-	    j->state != NULL)
+	/* A forgotten plugin may be unloaded (cfg_forget_plugins()). */
+	if (!j->forgotten && j->state != NULL && j->plugin != NULL &&
+	    j->plugin->release != NULL)
 		j->plugin->release(j->state);
 	j->state = NULL;
 	free(j->name);
@@ -802,6 +803,22 @@ cfg_free(struct cfg *cfg)
 	tags_free(cfg->agent_tags, cfg->nagent_tags);
 	free(cfg->state_dir);
 	free(cfg);
+}
+
+void
+cfg_forget_plugins(struct cfg *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->njobs; i++) {
+		struct cfg_job *j = &cfg->jobs[i];
+
+		if (!j->forgotten && j->state != NULL &&
+		    j->plugin->release != NULL)
+			j->plugin->release(j->state);
+		/* The values stand for the spawner's copies now. */
+		j->forgotten = 1;
+	}
 }
 
 const struct cfg_job *

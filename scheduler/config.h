@@ -36,6 +36,7 @@ struct cfg_job {
 	int		 line;		/* where the job starts in the file */
 	const struct qosd_collector *plugin;	/* borrowed, from plugin.c */
 	void		*state;		/* from plugin->configure(), owned */
+	int		 forgotten;	/* plugin, state: the spawner's */
 };
 
 struct cfg_sink {
@@ -68,6 +69,13 @@ struct cfg {
 struct cfg *cfg_load(const char *path, char *err, size_t errlen);
 /* Release a config, its jobs' and sinks' states.  NULL is fine. */
 void	cfg_free(struct cfg *);
+/*
+ * Release every job's configured state in this process, after a spawner
+ * forked with them has its own copies: plugin and state then stand for
+ * that spawner's objects, never to be used here, and the plugins may be
+ * unloaded (plugin_unload_all()).  cfg_free() is still fine.
+ */
+void	cfg_forget_plugins(struct cfg *);
 /* The job named name, or NULL. */
 const struct cfg_job *cfg_job_find(const struct cfg *, const char *name);
 

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include "file.h"
 #include "lagstats.h"
 #include "log.h"
+#include "plugin.h"
 #include "lp.h"
 #include "sched.h"
 #include "sink.h"
@@ -102,6 +104,7 @@ struct sched {
 	struct buf	 line;		/* scratch for encoding */
 	int		 stopping;
 	int		 once_failed;
+	int		 lost;		/* the spawner died: exit non-zero */
 };
 
 /* FNV-1a: a stable hash, the same on every machine and every release. */
@@ -320,6 +323,7 @@ run_start(struct job *j, uint64_t due, int waited)
 		complain_ok(&j->skips);
 	memset(&spec, 0, sizeof(spec));
 	spec.plugin = j->conf->plugin;
+	spec.collector = j->conf->collector;
 	spec.state = j->conf->state;
 	spec.job = j->name;
 	spec.timeout_us = j->conf->timeout_us;
@@ -829,6 +833,19 @@ self_arm(struct sched *s)
 
 /* Reload and shutdown. */
 
+/*
+ * The spawner has its own copy of the plugins and their job states: the
+ * daemon lets go of them, so that it maps no collector's libraries.
+ */
+static void
+plugins_let_go(struct cfg *cfg)
+{
+	cfg_forget_plugins(cfg);
+	plugin_unload_all();
+	/* What the plugins' libraries allocated goes back to the system. */
+	malloc_trim(0);
+}
+
 static int
 cfg_job_same_timing(const struct cfg_job *a, const struct cfg_job *b)
 {
@@ -849,6 +866,7 @@ sched_reload(struct sched *s)
 	    (unsigned long long)clock_mono_us());
 	if ((ncfg = cfg_load(s->opts->config_file, err, sizeof(err))) ==
 	    NULL) {
+		plugin_unload_all();
 		log_warnx("reload failed, the running configuration stays: %s",
 		    err);
 		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
@@ -857,15 +875,20 @@ sched_reload(struct sched *s)
 	if (child_spawner_start(s->ev) == -1) {
 		log_warnx("reload failed, the running configuration stays");
 		cfg_free(ncfg);
+		plugin_unload_all();
 		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
 		return;
 	}
 	if (sinks_start(s, ncfg, s->sinks, s->nsinks, &nsinks, &nn) == -1) {
 		log_warnx("reload failed, the running configuration stays");
+		child_spawner_abandon();
 		cfg_free(ncfg);
+		plugin_unload_all();
 		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
 		return;
 	}
+	child_spawner_commit();
+	plugins_let_go(ncfg);
 	sinks_stop(s->sinks, s->nsinks);
 	s->sinks = nsinks;
 	s->nsinks = nn;
@@ -900,6 +923,19 @@ sched_reload(struct sched *s)
 	    ncfg->njobs, s->nsinks);
 	sd_notify(0, "READY=1\nSTATUS=running");
 	pending_drain(s);
+}
+
+static void	sched_stop(struct sched *, const char *);
+
+static void
+spawner_lost(void *arg)
+{
+	struct sched	*s = arg;
+
+	log_warnx("the spawner is gone and cannot be replaced without a "
+	    "restart: stopping (systemd restarts qosd)");
+	s->lost = 1;
+	sched_stop(s, "spawner lost");
 }
 
 static void
@@ -1018,6 +1054,8 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	/* Before the sinks read their secrets: runs never see them. */
 	if (child_spawner_start(s.ev) == -1)
 		fatalx("cannot start the spawner");
+	child_on_spawner_lost(spawner_lost, &s);
+	plugins_let_go(cfg);
 	if (sinks_start(&s, cfg, NULL, 0, &s.sinks, &s.nsinks) == -1) {
 		cfg_free(cfg);
 		sd_event_unref(s.ev);
@@ -1043,6 +1081,8 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	}
 	if (opts->once && s.once_failed && rc == EX_OK)
 		rc = 1;
+	if (s.lost)
+		rc = EX_SOFTWARE;
 
 	if (!opts->once)
 		self_metrics(&s);

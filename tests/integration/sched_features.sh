@@ -18,6 +18,8 @@ jobs = (
   { name = "c1"; collector = "exec"; command = [ "/bin/sh", "-c", "$span", "c" ]; },
   { name = "c2"; collector = "exec"; command = [ "/bin/sh", "-c", "$span", "c" ]; },
   { name = "c3"; collector = "exec"; command = [ "/bin/sh", "-c", "$span", "c" ]; },
+  { name = "web"; collector = "http"; interval = 5; timeout = 2;
+    url = "http://127.0.0.1:9/"; },
   { name = "caps"; collector = "exec";
     command = [ "/bin/sh", "-c", "echo caps,eff=\$(awk '/CapEff/ {print \$2}' /proc/self/status) v=1i" ]; }
 );
@@ -27,6 +29,12 @@ CONF
 qpid=$!
 track_pid "$qpid"
 sleep 5.5
+# The daemon maps no collector's libraries (the spawner and runs do).
+if grep -q libcurl "/proc/$qpid/maps"; then fail "the daemon maps libcurl"; fi
+sp=$(pgrep -P "$qpid" -x qosd-spawner | head -1)
+[ -n "$sp" ] && grep -q libcurl "/proc/$sp/maps" || fail "the spawner has no libcurl: an http run could not work"
+grep -q '^http,.*job=web.*result="refused"' "$out" || fail "http run did not work after the daemon let go of its plugin"
+ok "daemon maps no libcurl; the spawner does; http runs work"
 kill -TERM "$qpid"; wait "$qpid" || fail "exit status $?"
 
 # Exclusive group bw: no two x spans overlap.
