@@ -473,6 +473,10 @@ run_exec(const struct spawn_req *rq, int wfd)
 	close_range(CHILD_FD + 1, ~0U, 0);
 
 	setrlimit(RLIMIT_CORE, &rl);
+	/* The daemon may run at a higher priority (Nice=-5); a run does not. */
+	errno = 0;
+	if (getpriority(PRIO_PROCESS, 0) < 0 && errno == 0)
+		setpriority(PRIO_PROCESS, 0, 0);
 	if (drop_caps(rq->plugin->flags & QOSD_COLLECTOR_NET_RAW) == -1)
 		log_warn("%s[%s]: dropping capabilities", rq->plugin->name,
 		    rq->job);

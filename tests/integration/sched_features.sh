@@ -20,12 +20,15 @@ jobs = (
   { name = "c3"; collector = "exec"; command = [ "/bin/sh", "-c", "$span", "c" ]; },
   { name = "web"; collector = "http"; interval = 5; timeout = 2;
     url = "http://127.0.0.1:9/"; },
+  { name = "prio"; collector = "exec";
+    command = [ "/bin/sh", "-c", "echo prio,n=\$(nice) v=1i" ]; },
   { name = "caps"; collector = "exec";
     command = [ "/bin/sh", "-c", "echo caps,eff=\$(awk '/CapEff/ {print \$2}' /proc/self/status) v=1i" ]; }
 );
 CONF
 "$QOSD" --check-config --config "$conf" || fail "config invalid"
-"$QOSD" --config "$conf" 2>"$log" &
+# At Nice=-5 as the systemd unit starts it; runs put themselves back at 0.
+nice -n -5 "$QOSD" --config "$conf" 2>"$log" &
 qpid=$!
 track_pid "$qpid"
 sleep 5.5
@@ -59,6 +62,8 @@ ok "child cap: at most $(cat "$T/max") at once"
 # Capabilities: none in a run (exec runs as root here).
 grep -q '^caps,agent=feat,eff=0000000000000000,job=caps v=1i' "$out" || fail "run kept capabilities: $(grep -m1 '^caps' "$out")"
 ok "runs hold no capabilities"
+grep -q '^prio,agent=feat,job=prio,n=0 v=1i' "$out" || fail "a run kept the daemon's priority: $(grep -m1 '^prio' "$out")"
+ok "runs at nice 0 under a daemon at -5"
 
 # --once: each job once, line protocol on stdout, then exit.
 cat >"$T/once.conf" <<CONF
