@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector.h"
 #include "latstats.h"
 
 static int
@@ -108,4 +109,26 @@ latstats_compute(struct latstats *st, const double *rtt, size_t n,
 	st->r_factor = latstats_r_factor(st->avg, st->jitter, st->loss_pct);
 	st->mos = latstats_mos(st->r_factor);
 	st->has_mos = 1;
+}
+
+void
+latstats_emit(struct qosd_out *out, const struct latstats *st)
+{
+	if (st->received > 0) {
+		qosd_point_float(out, "rtt_min_ms", latstats_round(st->min));
+		qosd_point_float(out, "rtt_avg_ms", latstats_round(st->avg));
+		qosd_point_float(out, "rtt_max_ms", latstats_round(st->max));
+		qosd_point_float(out, "rtt_mdev_ms", latstats_round(st->mdev));
+	}
+	if (st->has_jitter)
+		qosd_point_float(out, "jitter_ms", latstats_round(st->jitter));
+	if (st->has_pct) {
+		qosd_point_float(out, "rtt_p50_ms", latstats_round(st->p50));
+		qosd_point_float(out, "rtt_p95_ms", latstats_round(st->p95));
+		qosd_point_float(out, "rtt_p99_ms", latstats_round(st->p99));
+	}
+	if (st->has_mos) {
+		qosd_point_float(out, "r_factor", latstats_round(st->r_factor));
+		qosd_point_float(out, "mos", latstats_round(st->mos));
+	}
 }

@@ -5,7 +5,10 @@
 #ifndef COLLECTORS_LATSTATS_H
 #define COLLECTORS_LATSTATS_H
 
+#include <math.h>
 #include <stddef.h>
+
+struct qosd_out;
 
 /* Figures over the RTTs of one target's probes, in milliseconds. */
 struct latstats {
@@ -47,5 +50,23 @@ double	latstats_percentile(const double *v, size_t n, double p);
  */
 double	latstats_r_factor(double rtt_ms, double jitter_ms, double loss_pct);
 double	latstats_mos(double r);
+
+/*
+ * The RTT fields of st, the same in every latency measurement (ping and
+ * tcp): rtt_min/avg/max/mdev_ms when a probe was answered, jitter_ms,
+ * rtt_p50/p95/p99_ms and r_factor and mos when computed.  Into the point
+ * being built on out.
+ */
+void	latstats_emit(struct qosd_out *out, const struct latstats *st);
+
+/*
+ * Figures are rounded to 1e-4 (0.1 us for milliseconds): the clocks
+ * resolve 1 us, and a short number is cheaper to write and to parse.
+ */
+static inline double
+latstats_round(double v)
+{
+	return round(v * 1e4) / 1e4;
+}
 
 #endif /* COLLECTORS_LATSTATS_H */

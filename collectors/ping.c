@@ -131,16 +131,6 @@ static const char *const ping_settings[] = {
 };
 static const char *const ping_families[] = { "any", "ipv4", "ipv6", NULL };
 
-/*
- * Figures are rounded to 1e-4 (0.1 us for milliseconds): the clocks
- * resolve 1 us, and a short number is cheaper to write and to parse.
- */
-static double
-r4(double v)
-{
-	return round(v * 1e4) / 1e4;
-}
-
 static void
 ping_release(void *state)
 {
@@ -690,25 +680,9 @@ emit(struct ping_run *r, struct ptarget *t, double *rtt, double *tmp)
 	if (t->fail == NULL) {
 		qosd_point_int(out, "sent", (int64_t)st.sent);
 		qosd_point_int(out, "received", (int64_t)st.received);
-		qosd_point_float(out, "loss_pct", r4(st.loss_pct));
+		qosd_point_float(out, "loss_pct", latstats_round(st.loss_pct));
 	}
-	if (st.received > 0) {
-		qosd_point_float(out, "rtt_min_ms", r4(st.min));
-		qosd_point_float(out, "rtt_avg_ms", r4(st.avg));
-		qosd_point_float(out, "rtt_max_ms", r4(st.max));
-		qosd_point_float(out, "rtt_mdev_ms", r4(st.mdev));
-	}
-	if (st.has_jitter)
-		qosd_point_float(out, "jitter_ms", r4(st.jitter));
-	if (st.has_pct) {
-		qosd_point_float(out, "rtt_p50_ms", r4(st.p50));
-		qosd_point_float(out, "rtt_p95_ms", r4(st.p95));
-		qosd_point_float(out, "rtt_p99_ms", r4(st.p99));
-	}
-	if (st.has_mos) {
-		qosd_point_float(out, "r_factor", r4(st.r_factor));
-		qosd_point_float(out, "mos", r4(st.mos));
-	}
+	latstats_emit(out, &st);
 	if (t->ttl >= 0)
 		qosd_point_int(out, "ttl", t->ttl);
 	qosd_point_str(out, "result", result);
@@ -729,7 +703,7 @@ emit_samples(struct ping_run *r, struct ptarget *t)
 		qosd_point_begin(out, "ping_sample");
 		qosd_point_tag(out, "target", t->name);
 		qosd_point_tag(out, "address", t->addr);
-		qosd_point_float(out, "rtt_ms", r4(t->p[k].rtt_ms));
+		qosd_point_float(out, "rtt_ms", latstats_round(t->p[k].rtt_ms));
 		qosd_point_time(out, t->p[k].tx_ns);
 		qosd_point_end(out);
 	}

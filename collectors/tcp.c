@@ -92,16 +92,6 @@ static const char *const tcp_settings[] = {
 static const char *const tcp_modes[] = { "connect", "echo", NULL };
 static const char *const tcp_families[] = { "any", "ipv4", "ipv6", NULL };
 
-/*
- * Figures are rounded to 1e-4 (0.1 us for milliseconds): the clocks
- * resolve 1 us, and a short number is cheaper to write and to parse.
- */
-static double
-r4(double v)
-{
-	return round(v * 1e4) / 1e4;
-}
-
 static void
 tcp_release(void *state)
 {
@@ -644,15 +634,15 @@ emit_connect(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
 		qosd_point_tag(out, "address", t->addr);
 		qosd_point_int(out, "sent", (int64_t)st.sent);
 		qosd_point_int(out, "received", (int64_t)st.received);
-		qosd_point_float(out, "loss_pct", r4(st.loss_pct));
+		qosd_point_float(out, "loss_pct", latstats_round(st.loss_pct));
 	}
 	if (st.received > 0) {
-		qosd_point_float(out, "connect_ms", r4(st.avg));
-		qosd_point_float(out, "connect_min_ms", r4(st.min));
-		qosd_point_float(out, "connect_max_ms", r4(st.max));
+		qosd_point_float(out, "connect_ms", latstats_round(st.avg));
+		qosd_point_float(out, "connect_min_ms", latstats_round(st.min));
+		qosd_point_float(out, "connect_max_ms", latstats_round(st.max));
 	}
 	if (st.has_jitter)
-		qosd_point_float(out, "jitter_ms", r4(st.jitter));
+		qosd_point_float(out, "jitter_ms", latstats_round(st.jitter));
 	qosd_point_str(out, "result", result_of(t));
 	if (t->first_ns != 0)
 		qosd_point_time(out, t->first_ns);
@@ -678,28 +668,13 @@ emit_echo(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
 	if (t->fail == NULL)
 		qosd_point_tag(out, "address", t->addr);
 	if (t->connect_ms >= 0) {
-		qosd_point_float(out, "connect_ms", r4(t->connect_ms));
+		qosd_point_float(out, "connect_ms",
+		    latstats_round(t->connect_ms));
 		qosd_point_int(out, "sent", (int64_t)st.sent);
 		qosd_point_int(out, "received", (int64_t)st.received);
-		qosd_point_float(out, "loss_pct", r4(st.loss_pct));
+		qosd_point_float(out, "loss_pct", latstats_round(st.loss_pct));
 	}
-	if (st.received > 0) {
-		qosd_point_float(out, "rtt_min_ms", r4(st.min));
-		qosd_point_float(out, "rtt_avg_ms", r4(st.avg));
-		qosd_point_float(out, "rtt_max_ms", r4(st.max));
-		qosd_point_float(out, "rtt_mdev_ms", r4(st.mdev));
-	}
-	if (st.has_jitter)
-		qosd_point_float(out, "jitter_ms", r4(st.jitter));
-	if (st.has_pct) {
-		qosd_point_float(out, "rtt_p50_ms", r4(st.p50));
-		qosd_point_float(out, "rtt_p95_ms", r4(st.p95));
-		qosd_point_float(out, "rtt_p99_ms", r4(st.p99));
-	}
-	if (st.has_mos) {
-		qosd_point_float(out, "r_factor", r4(st.r_factor));
-		qosd_point_float(out, "mos", r4(st.mos));
-	}
+	latstats_emit(out, &st);
 	qosd_point_str(out, "result", result_of(t));
 	if (t->first_ns != 0)
 		qosd_point_time(out, t->first_ns);

@@ -20,8 +20,15 @@ check() {	# measurement field source
 }
 
 # Collectors: track the measurement of the latest qosd_point_begin.
+# latstats.c writes the RTT fields of every latency measurement.
+for f in "$TOP"/collectors/latstats.c; do
+	while IFS= read -r k; do
+		for m in ping tcp; do check "$m" "$k" latstats.c; done
+	done < <(grep -oE 'qosd_point_(float|int|bool|str)\(out, *"[a-z0-9_]+"' "$f" |
+		awk -F'"' '{ print $2 }')
+done
 for f in "$TOP"/collectors/*.c; do
-	[ "$(basename "$f")" = exec.c ] && continue
+	case "$(basename "$f")" in exec.c | latstats.c) continue ;; esac
 	while IFS=$'\t' read -r m k; do
 		check "$m" "$k" "$(basename "$f")"
 	done < <(grep -oE 'qosd_point_(begin|float|int|bool|str)\([a-z_>-]+, *"[a-z0-9_]+"' "$f" |
