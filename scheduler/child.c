@@ -47,6 +47,7 @@
 #include "log.h"
 #include "lp.h"
 #include "point.h"
+#include "proc.h"
 
 #define CHILD_FD	3		/* the pipe's write end in a run */
 #define READ_CHUNK	65536
@@ -408,35 +409,6 @@ child_init(sd_event *ev)
 
 /* A run, in the process the spawner forked. */
 
-/*
- * Keep CAP_NET_RAW in the effective and permitted sets if asked and held,
- * drop everything else; no ambient capabilities.
- */
-static int
-drop_caps(int keep_net_raw)
-{
-	struct __user_cap_header_struct	 hdr;
-	struct __user_cap_data_struct	 data[2];
-	uint32_t			 keep = 0;
-
-	memset(&hdr, 0, sizeof(hdr));
-	memset(data, 0, sizeof(data));
-	hdr.version = _LINUX_CAPABILITY_VERSION_3;
-	if (syscall(SYS_capget, &hdr, data) == -1)
-		return -1;
-	if (keep_net_raw && (data[0].permitted & (1U << CAP_NET_RAW)))
-		keep = 1U << CAP_NET_RAW;
-	if (data[0].permitted == keep && data[1].permitted == 0 &&
-	    data[0].effective == keep)
-		return 0;
-	memset(data, 0, sizeof(data));
-	data[0].effective = data[0].permitted = keep;
-	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
-	    errno != EINVAL)
-		return -1;
-	return syscall(SYS_capset, &hdr, data) == -1 ? -1 : 0;
-}
-
 static void __attribute__((noreturn))
 run_exec(const struct spawn_req *rq, int wfd)
 {
@@ -445,6 +417,8 @@ run_exec(const struct spawn_req *rq, int wfd)
 	sigset_t	 none;
 	int		 fd, rc;
 
+	/* The spawner may be real-time or at Nice=-5; a run never is. */
+	proc_normal();
 	setpgid(0, 0);
 	/*
 	 * What the spawner ignores, a run gets back; other handlers (a
@@ -473,11 +447,8 @@ run_exec(const struct spawn_req *rq, int wfd)
 	close_range(CHILD_FD + 1, ~0U, 0);
 
 	setrlimit(RLIMIT_CORE, &rl);
-	/* The daemon may run at a higher priority (Nice=-5); a run does not. */
-	errno = 0;
-	if (getpriority(PRIO_PROCESS, 0) < 0 && errno == 0)
-		setpriority(PRIO_PROCESS, 0, 0);
-	if (drop_caps(rq->plugin->flags & QOSD_COLLECTOR_NET_RAW) == -1)
+	if (proc_drop_caps(rq->plugin->flags & QOSD_COLLECTOR_NET_RAW) ==
+	    -1)
 		log_warn("%s[%s]: dropping capabilities", rq->plugin->name,
 		    rq->job);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
@@ -543,19 +514,6 @@ spawner_recv(int sock, struct spawn_req *rq, int *fd)
 	return 1;
 }
 
-/* Close every fd from 3 up but a and b. */
-static void
-close_except(int a, int b)
-{
-	int	lo = a < b ? a : b, hi = a < b ? b : a;
-
-	if (lo > 3)
-		close_range(3, (unsigned int)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned int)lo + 1, (unsigned int)hi - 1, 0);
-	close_range((unsigned int)hi + 1, ~0U, 0);
-}
-
 static void __attribute__((noreturn))
 spawner_main(int sock)
 {
@@ -582,8 +540,8 @@ spawner_main(int sock)
 	if ((sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		_exit(1);
 	/* Keep stdio, the socket and the signalfd; the loop's fds go. */
-	close_except(sock, sfd);
-	if (drop_caps(1) == -1)
+	proc_close_except(sock, sfd);
+	if (proc_drop_caps(1) == -1)
 		log_warn("spawner: dropping capabilities");
 	prctl(PR_SET_NAME, "qosd-spawner", 0, 0, 0);
 

@@ -42,7 +42,8 @@ static const char *const top_settings[] = {
 };
 static const char *const agent_settings[] = { "id", "tags", NULL };
 static const char *const daemon_settings[] = {
-	"state_dir", "max_children", "self_interval", "stop_grace", NULL
+	"state_dir", "max_children", "self_interval", "stop_grace", "realtime",
+	NULL
 };
 static const char *const defaults_settings[] = {
 	"interval", "timeout", "splay", "max_output", NULL
@@ -377,6 +378,7 @@ load_daemon(struct loader *ld, const config_setting_t *root)
 	const char		*dir = STATEDIR;
 	long long		 children = 64;
 	double			 self = 60, grace = 5;
+	int			 rt = 1;
 
 	if (get_group(root, "daemon", "state_dir = \"...\"; ...", &g,
 	    ld->err, ld->errlen) == -1)
@@ -391,6 +393,8 @@ load_daemon(struct loader *ld, const config_setting_t *root)
 		    qosd_cfg_float(g, "self_interval", 0, DAY, &self, ld->err,
 		    ld->errlen) == -1 ||
 		    qosd_cfg_float(g, "stop_grace", 0, 3600, &grace, ld->err,
+		    ld->errlen) == -1 ||
+		    qosd_cfg_bool(g, "realtime", &rt, ld->err,
 		    ld->errlen) == -1)
 			return -1;
 		if (dir[0] != '/')
@@ -407,6 +411,7 @@ load_daemon(struct loader *ld, const config_setting_t *root)
 	cfg->max_children = (unsigned int)children;
 	cfg->self_interval_us = to_us(self);
 	cfg->stop_grace_us = to_us(grace);
+	cfg->realtime = rt;
 	return 0;
 }
 

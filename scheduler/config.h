@@ -55,6 +55,7 @@ struct cfg {
 	unsigned int	 max_children;	/* concurrent runs, default 64 */
 	uint64_t	 self_interval_us;	/* 0: no self-metrics */
 	uint64_t	 stop_grace_us;	/* for running children at exit */
+	int		 realtime;	/* SCHED_FIFO 1 for daemon, spawner */
 	struct cfg_job	*jobs;
 	size_t		 njobs;
 	struct cfg_sink	*sinks;

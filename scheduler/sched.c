@@ -34,6 +34,7 @@
 #include "log.h"
 #include "plugin.h"
 #include "lp.h"
+#include "proc.h"
 #include "sched.h"
 #include "sink.h"
 
@@ -852,6 +853,33 @@ cfg_job_same_timing(const struct cfg_job *a, const struct cfg_job *b)
 	return a->interval_us == b->interval_us && a->splay_us == b->splay_us;
 }
 
+/*
+ * daemon.realtime: SCHED_FIFO 1 for the daemon and the spawner forked
+ * after this (proc.h says why); not for --once.
+ */
+static void
+apply_priority(const struct sched *s, int want)
+{
+	if (s->opts->once || want == proc_is_realtime())
+		return;
+	if (!want) {
+		if (proc_fair() == -1)
+			log_warn("leaving real-time scheduling");
+		else
+			log_info("real-time scheduling off (daemon.realtime)");
+		return;
+	}
+	if (proc_realtime() == -1) {
+		errno = errno == 0 ? EPERM : errno;
+		log_notice("real-time scheduling refused (%s): scheduling at "
+		    "nice %d; qosd needs CAP_SYS_NICE or an RLIMIT_RTPRIO of "
+		    "1 (LimitRTPRIO=1 in the unit), or daemon.realtime = false",
+		    strerror(errno), getpriority(PRIO_PROCESS, 0));
+	} else
+		log_info("scheduling at SCHED_FIFO priority 1 "
+		    "(daemon.realtime)");
+}
+
 static void
 sched_reload(struct sched *s)
 {
@@ -872,8 +900,10 @@ sched_reload(struct sched *s)
 		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
 		return;
 	}
+	apply_priority(s, ncfg->realtime);
 	if (child_spawner_start(s->ev) == -1) {
 		log_warnx("reload failed, the running configuration stays");
+		apply_priority(s, ocfg->realtime);
 		cfg_free(ncfg);
 		plugin_unload_all();
 		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
@@ -882,6 +912,7 @@ sched_reload(struct sched *s)
 	if (sinks_start(s, ncfg, s->sinks, s->nsinks, &nsinks, &nn) == -1) {
 		log_warnx("reload failed, the running configuration stays");
 		child_spawner_abandon();
+		apply_priority(s, ocfg->realtime);
 		cfg_free(ncfg);
 		plugin_unload_all();
 		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
@@ -1051,6 +1082,7 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 		fatalx("cannot set up signal handling");
 	sd_event_set_watchdog(s.ev, 1);
 
+	apply_priority(&s, cfg->realtime);
 	/* Before the sinks read their secrets: runs never see them. */
 	if (child_spawner_start(s.ev) == -1)
 		fatalx("cannot start the spawner");

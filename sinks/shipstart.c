@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proc.h"
 #include "shipper.h"
 #include "shipstart.h"
 
@@ -104,6 +105,8 @@ shipper_start(const struct shipper_conf *c, const char *name,
 	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	if (getppid() == 1)
 		_exit(0);
+	/* Shipping is no deadline: not real-time, not at Nice=-5. */
+	proc_normal();
 	if (p[1] != SHIPPER_MSG_FD && dup3(p[1], SHIPPER_MSG_FD,
 	    O_CLOEXEC) == -1)
 		_exit(127);

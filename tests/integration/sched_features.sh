@@ -21,7 +21,7 @@ jobs = (
   { name = "web"; collector = "http"; interval = 5; timeout = 2;
     url = "http://127.0.0.1:9/"; },
   { name = "prio"; collector = "exec";
-    command = [ "/bin/sh", "-c", "echo prio,n=\$(nice) v=1i" ]; },
+    command = [ "/bin/sh", "-c", "echo prio,n=\$(nice),pol=\$(chrt -p \$\$ | awk '/policy/ {print \$NF}'),rtprio=\$(awk '/Max realtime priority/ {print \$4}' /proc/self/limits) v=1i" ]; },
   { name = "caps"; collector = "exec";
     command = [ "/bin/sh", "-c", "echo caps,eff=\$(awk '/CapEff/ {print \$2}' /proc/self/status) v=1i" ]; }
 );
@@ -32,10 +32,19 @@ nice -n -5 "$QOSD" --config "$conf" 2>"$log" &
 qpid=$!
 track_pid "$qpid"
 sleep 5.5
+# daemon.realtime (on by default): the daemon and its spawner at
+# SCHED_FIFO 1 (root may); every run back at SCHED_OTHER (checked below).
+grep -q 'scheduling at SCHED_FIFO priority 1' "$log" || fail "no real-time scheduling: $(cat "$log")"
+chrt -p "$qpid" | grep -q 'SCHED_FIFO' || fail "daemon not SCHED_FIFO: $(chrt -p "$qpid")"
 # The daemon maps no collector's libraries (the spawner and runs do).
 if grep -q libcurl "/proc/$qpid/maps"; then fail "the daemon maps libcurl"; fi
 sp=$(pgrep -P "$qpid" -x qosd-spawner | head -1)
 [ -n "$sp" ] && grep -q libcurl "/proc/$sp/maps" || fail "the spawner has no libcurl: an http run could not work"
+chrt -p "$sp" | grep -q 'SCHED_FIFO' || fail "spawner not SCHED_FIFO: $(chrt -p "$sp")"
+wr=$(pgrep -P "$qpid" -x qosd-writer | head -1)
+[ -n "$wr" ] || fail "no writer process for the file sink"
+chrt -p "$wr" | grep -q 'SCHED_OTHER' || fail "writer not SCHED_OTHER: $(chrt -p "$wr")"
+ok "daemon and spawner SCHED_FIFO 1, the sink's writer SCHED_OTHER"
 grep -q '^http,.*job=web.*result="refused"' "$out" || fail "http run did not work after the daemon let go of its plugin"
 ok "daemon maps no libcurl; the spawner does; http runs work"
 kill -TERM "$qpid"; wait "$qpid" || fail "exit status $?"
@@ -62,8 +71,25 @@ ok "child cap: at most $(cat "$T/max") at once"
 # Capabilities: none in a run (exec runs as root here).
 grep -q '^caps,agent=feat,eff=0000000000000000,job=caps v=1i' "$out" || fail "run kept capabilities: $(grep -m1 '^caps' "$out")"
 ok "runs hold no capabilities"
-grep -q '^prio,agent=feat,job=prio,n=0 v=1i' "$out" || fail "a run kept the daemon's priority: $(grep -m1 '^prio' "$out")"
-ok "runs at nice 0 under a daemon at -5"
+grep -q '^prio,agent=feat,job=prio,n=0,pol=SCHED_OTHER,rtprio=0 v=1i' "$out" || fail "a run kept the daemon's priority: $(grep -m1 '^prio' "$out")"
+ok "runs at nice 0, SCHED_OTHER, RLIMIT_RTPRIO 0 under a daemon at -5 and SCHED_FIFO"
+
+# Where real-time scheduling is refused (no CAP_SYS_NICE, no
+# RLIMIT_RTPRIO), the daemon says so and runs on at its nice value.
+chmod 0711 "$T"
+mkdir -m 0777 "$T/nobody"
+sed -e "s|$out|$T/nobody/out.lp|" -e 's/self_interval = 1;/self_interval = 1; realtime = true;/' "$conf" >"$T/nobody/qosd.conf"
+chmod 0644 "$T/nobody/qosd.conf"
+setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$QOSD" --config "$T/nobody/qosd.conf" 2>"$T/nobody/log" &
+npid=$!
+track_pid "$npid"
+wait_for 10 grep -q '^qosd_job,' "$T/nobody/out.lp" 2>/dev/null || fail "no runs without real-time scheduling: $(cat "$T/nobody/log")"
+grep -q 'real-time scheduling refused (Operation not permitted): scheduling at nice 0' "$T/nobody/log" ||
+	fail "refusal not reported: $(cat "$T/nobody/log")"
+chrt -p "$npid" | grep -q SCHED_OTHER || fail "$(chrt -p "$npid")"
+kill -TERM "$npid"; wait "$npid" || fail "unprivileged daemon exit status $?"
+ok "real-time refused: reported, the daemon runs on at SCHED_OTHER"
 
 # --once: each job once, line protocol on stdout, then exit.
 cat >"$T/once.conf" <<CONF

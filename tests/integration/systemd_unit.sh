@@ -21,3 +21,10 @@ for k in 'Type=notify' 'WatchdogSec=' 'Restart=on-failure' 'ExecReload=/bin/kill
 	grep -qF "$k" "$unit" || fail "unit lacks $k"
 done
 ok "exposure $exp"
+# Real-time for the daemon only: whatever it forks starts at SCHED_OTHER
+# (RestrictRealtime= keeps any of them from coming back).
+if grep -q '^CPUSchedulingPolicy=fifo' "$unit"; then
+	grep -qx 'CPUSchedulingResetOnFork=yes' "$unit" || fail "SCHED_FIFO without CPUSchedulingResetOnFork=yes: runs would measure real-time"
+	grep -qx 'RestrictRealtime=yes' "$unit" || fail "SCHED_FIFO without RestrictRealtime=yes"
+	ok "SCHED_FIFO for the daemon, reset on fork, RestrictRealtime"
+fi
