@@ -1,5 +1,9 @@
 /*
  * file.c: the file sink, line protocol to a path (appended) or stdout.
+ *
+ * A path is written by a writer process (writer.h): a disk that stalls
+ * never stalls the scheduler.  Standard output, for --once and pipelines,
+ * is written directly at the end of each run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,8 +18,11 @@
 #include "log.h"
 #include "lp.h"
 #include "sink.h"
+#include "writer.h"
 
 #define FILE_BUF_MAX	(4 * 1024 * 1024)
+#define QUEUE_MAX	(64 * 1024 * 1024)	/* for a writer behind */
+#define STOP_US		10000000		/* for the writer to finish */
 
 struct file_conf {
 	char	*path;		/* "-" is stdout */
@@ -24,8 +31,8 @@ struct file_conf {
 struct file_sink {
 	char		*name;
 	char		*path;
-	int		 fd;
-	int		 own_fd;
+	int		 fd;		/* stdout */
+	struct writer	*w;		/* or a writer, for a path */
 	struct buf	 out;
 	uint64_t	 written;	/* lines */
 	uint64_t	 dropped;	/* lines */
@@ -79,6 +86,102 @@ file_same(const void *a, const void *b)
 	return strcmp(x->path, y->path) == 0;
 }
 
+/* The target of a writer: the file, opened in the parent. */
+struct file_target {
+	int		 fd;
+	const char	*name;		/* the sink's, the path: the parent's */
+	const char	*path;		/* copies, which the fork keeps */
+	int		 failing;
+};
+
+static void *
+target_open(void *arg, char *err, size_t errlen)
+{
+	struct file_sink	*f = arg;
+	struct file_target	*t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		fatal("file sink");
+	t->name = f->name;
+	t->path = f->path;
+	/* O_NONBLOCK: a FIFO nobody reads is an error, not a hang. */
+	if ((t->fd = open(f->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NONBLOCK, 0640)) == -1 || fcntl(t->fd, F_SETFL, O_APPEND) == -1) {
+		snprintf(err, errlen, "sink %s: cannot open \"%s\": %s%s",
+		    f->name, f->path, strerror(errno), errno == ENXIO ?
+		    " (a FIFO nobody reads)" : "");
+		if (t->fd != -1)
+			close(t->fd);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void
+target_forget(void *arg)
+{
+	struct file_target	*t = arg;
+
+	close(t->fd);
+	free(t);
+}
+
+static int
+target_fd(void *arg)
+{
+	return ((struct file_target *)arg)->fd;
+}
+
+static void
+target_append(void *arg, const char *p, size_t len, unsigned long nlines,
+    struct writer_figs *fg)
+{
+	struct file_target	*t = arg;
+	size_t			 off = 0;
+	ssize_t			 n;
+
+	while (off < len) {
+		n = write(t->fd, p + off, len - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			if (!t->failing)
+				log_warn("sink %s: write to \"%s\" failed, "
+				    "%lu lines lost", t->name, t->path,
+				    nlines);
+			t->failing = 1;
+			fg->dropped += nlines;
+			return;
+		}
+		off += (size_t)n;
+	}
+	if (t->failing)
+		log_notice("sink %s: writing to \"%s\" again", t->name,
+		    t->path);
+	t->failing = 0;
+	fg->lines += nlines;
+}
+
+static void
+target_seal(void *arg, struct writer_figs *fg)
+{
+	(void)arg;
+	(void)fg;
+}
+
+static void
+target_close(void *arg, struct writer_figs *fg)
+{
+	(void)fg;
+	target_forget(arg);
+}
+
+static const struct writer_ops file_ops = {
+	target_open, target_forget, target_fd, target_append, target_seal,
+	target_close
+};
+
 static void *
 file_start(const void *state, const char *name, sd_event *ev, char *err,
     size_t errlen)
@@ -86,24 +189,19 @@ file_start(const void *state, const char *name, sd_event *ev, char *err,
 	const struct file_conf	*fc = state;
 	struct file_sink	*f;
 
-	(void)ev;
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->name = strdup(name)) == NULL ||
 	    (f->path = strdup(fc->path)) == NULL)
 		fatal("file_start");
 	buf_init(&f->out, FILE_BUF_MAX);
-	if (strcmp(fc->path, "-") == 0)
-		f->fd = STDOUT_FILENO;
-	else if ((f->fd = open(fc->path, O_WRONLY | O_APPEND | O_CREAT |
-	    O_CLOEXEC, 0640)) == -1) {
-		snprintf(err, errlen, "sink %s: cannot open \"%s\": %s", name,
-		    fc->path, strerror(errno));
+	f->fd = STDOUT_FILENO;
+	if (strcmp(fc->path, "-") != 0 && (f->w = writer_start(name, ev,
+	    &file_ops, f, QUEUE_MAX, err, errlen)) == NULL) {
 		free(f->path);
 		free(f->name);
 		free(f);
 		return NULL;
-	} else
-		f->own_fd = 1;
+	}
 	return f;
 }
 
@@ -114,6 +212,10 @@ file_flush(void *sink)
 	ssize_t			 n;
 	size_t			 off = 0;
 
+	if (f->w != NULL) {
+		writer_flush(f->w);
+		return;
+	}
 	while (off < f->out.len) {
 		n = write(f->fd, f->out.data + off, f->out.len - off);
 		if (n == -1 && errno == EINTR)
@@ -162,6 +264,8 @@ file_write(void *sink, const char *lines, size_t len)
 {
 	struct file_sink	*f = sink;
 
+	if (f->w != NULL)
+		return writer_write(f->w, lines, len);
 	if (buf_add(&f->out, lines, len) == -1) {
 		file_flush(f);
 		if (buf_add(&f->out, lines, len) == -1) {
@@ -177,10 +281,19 @@ static void
 file_stats(void *sink, struct lp_point *p)
 {
 	struct file_sink	*f = sink;
+	struct writer_figs	 fg;
+	uint64_t		 queued = 0;
 	char			 err[128];
 
+	if (f->w != NULL) {
+		writer_figs(f->w, &fg, &queued);
+		f->written = fg.lines;
+		f->dropped = fg.dropped;
+	}
 	lp_point_field_int(p, "sent", (int64_t)f->written, err, sizeof(err));
 	lp_point_field_int(p, "dropped", (int64_t)f->dropped, err,
+	    sizeof(err));
+	lp_point_field_int(p, "queued_bytes", (int64_t)queued, err,
 	    sizeof(err));
 }
 
@@ -191,9 +304,10 @@ file_stop(void *sink)
 
 	if (f == NULL)
 		return;
-	file_flush(f);
-	if (f->own_fd)
-		close(f->fd);
+	if (f->w != NULL)
+		writer_stop(f->w, STOP_US);
+	else
+		file_flush(f);
 	buf_cleanup(&f->out);
 	free(f->path);
 	free(f->name);

@@ -34,11 +34,14 @@
 #include "shipstart.h"
 #include "sink.h"
 #include "spool.h"
+#include "writer.h"
 
 #define SECRET_MAX	4096
 #define RESTART_MIN	1.0		/* s, the shipper's restart backoff */
 #define RESTART_MAX	60.0
 #define STABLE_US	60000000	/* a shipper up this long was fine */
+#define QUEUE_MAX	(64 * 1024 * 1024)	/* for a writer behind */
+#define STOP_US		10000000		/* for the writer to finish */
 
 enum secret_src { SECRET_NONE, SECRET_INLINE, SECRET_FILE, SECRET_CRED };
 
@@ -58,8 +61,12 @@ struct influx_sink {
 	char		*name;
 	struct shipper_conf sc;
 	char		*spool_dir;
+	uint64_t	 spool_max;
+	int		 do_fsync;
 	uint64_t	 flush_us;
-	struct spool	*sp;
+	struct writer	*w;		/* appends to the spool, seals */
+	unsigned long	 open_lines;	/* since the last seal */
+	uint64_t	 open_bytes;
 	sd_event	*ev;
 	sd_event_source	*timer;
 	sd_event_source	*io;
@@ -644,9 +651,70 @@ shipper_spawn(struct influx_sink *f)
 static void
 seal(struct influx_sink *f)
 {
-	if (spool_open_bytes(f->sp) > 0)
-		spool_seal(f->sp);
+	if (f->open_bytes > 0)
+		writer_seal(f->w);
+	f->open_lines = 0;
+	f->open_bytes = 0;
 }
+
+/* The spool, in its writer process (writer.h). */
+
+static void *
+spool_target_open(void *arg, char *err, size_t errlen)
+{
+	struct influx_sink	*f = arg;
+	struct spool		*sp;
+	char			 tmp[512];
+
+	if ((sp = spool_open(f->spool_dir, f->name, f->spool_max,
+	    f->do_fsync, tmp, sizeof(tmp))) == NULL)
+		snprintf(err, errlen, "sink %s: spool: %s", f->name, tmp);
+	return sp;
+}
+
+static void
+spool_target_forget(void *t)
+{
+	spool_forget(t);
+}
+
+static int
+spool_target_fd(void *t)
+{
+	return spool_fd(t);
+}
+
+static void
+spool_target_append(void *t, const char *p, size_t len, unsigned long n,
+    struct writer_figs *fg)
+{
+	if (spool_append(t, p, len, n) == 0)
+		fg->lines += n;
+	fg->dropped = spool_dropped(t);
+}
+
+static void
+spool_target_seal(void *t, struct writer_figs *fg)
+{
+	unsigned long	segs;
+
+	spool_seal(t);
+	spool_usage(t, &fg->bytes, &segs);
+	fg->segments = segs;
+	fg->dropped = spool_dropped(t);
+}
+
+static void
+spool_target_close(void *t, struct writer_figs *fg)
+{
+	spool_target_seal(t, fg);
+	spool_close(t);
+}
+
+static const struct writer_ops spool_ops = {
+	spool_target_open, spool_target_forget, spool_target_fd,
+	spool_target_append, spool_target_seal, spool_target_close
+};
 
 static int
 on_flush_timer(sd_event_source *src, uint64_t usec, void *arg)
@@ -688,15 +756,11 @@ influx_start(const void *state, const char *name, sd_event *ev, char *err,
 			fatal("influxdb");
 		snprintf(f->spool_dir, n, "%s/spool/%s", ic->state_dir, name);
 	}
-	if ((f->sp = spool_open(f->spool_dir, name, ic->spool_max,
-	    ic->do_fsync, err, errlen)) == NULL) {
-		/* spool_open()'s reason lacks the sink. */
-		char	tmp[512];
-
-		snprintf(tmp, sizeof(tmp), "%s", err);
-		snprintf(err, errlen, "sink %s: spool: %s", name, tmp);
+	f->spool_max = ic->spool_max;
+	f->do_fsync = ic->do_fsync;
+	if ((f->w = writer_start(name, ev, &spool_ops, f, QUEUE_MAX, err,
+	    errlen)) == NULL)
 		goto bad;
-	}
 	f->flush_us = (uint64_t)(ic->flush_interval * 1e6);
 	if (f->flush_us > 0 && sd_event_add_time_relative(ev, &f->timer,
 	    CLOCK_MONOTONIC, f->flush_us, 0, on_flush_timer, f) < 0) {
@@ -719,11 +783,13 @@ influx_write(void *sink, const char *lines, size_t len)
 	struct influx_sink	*f = sink;
 	unsigned long		 n = spool_count_lines(lines, len);
 
-	if (spool_append(f->sp, lines, len, n) == -1)
+	if (writer_write(f->w, lines, len) == -1)
 		return -1;
 	f->spooled += n;
-	if (spool_open_lines(f->sp) >= f->sc.batch_size ||
-	    spool_open_bytes(f->sp) >= f->sc.batch_bytes)
+	f->open_lines += n;
+	f->open_bytes += len;
+	if (f->open_lines >= f->sc.batch_size ||
+	    f->open_bytes >= f->sc.batch_bytes)
 		seal(f);
 	return 0;
 }
@@ -735,25 +801,29 @@ influx_flush(void *sink)
 
 	if (f->flush_us == 0)
 		seal(f);
+	writer_flush(f->w);
 }
 
 static void
 influx_stats(void *sink, struct lp_point *p)
 {
 	struct influx_sink	*f = sink;
-	uint64_t		 bytes;
-	unsigned long		 segs;
+	struct writer_figs	 fg;
+	uint64_t		 queued;
 	char			 err[128];
 
-	spool_usage(f->sp, &bytes, &segs);
+	writer_figs(f->w, &fg, &queued);
 	lp_point_field_int(p, "sent", (int64_t)f->sent, err, sizeof(err));
-	lp_point_field_int(p, "dropped", (int64_t)spool_dropped(f->sp), err,
+	lp_point_field_int(p, "dropped", (int64_t)fg.dropped, err,
 	    sizeof(err));
 	lp_point_field_int(p, "spooled", (int64_t)f->spooled, err,
 	    sizeof(err));
-	lp_point_field_int(p, "spooled_bytes", (int64_t)bytes, err,
+	lp_point_field_int(p, "spooled_bytes", (int64_t)fg.bytes, err,
 	    sizeof(err));
-	lp_point_field_int(p, "segments", (int64_t)segs, err, sizeof(err));
+	lp_point_field_int(p, "segments", (int64_t)fg.segments, err,
+	    sizeof(err));
+	lp_point_field_int(p, "queued_bytes", (int64_t)queued, err,
+	    sizeof(err));
 	lp_point_field_int(p, "retries", (int64_t)f->retries, err,
 	    sizeof(err));
 	lp_point_field_int(p, "rejected", (int64_t)f->rejected, err,
@@ -781,7 +851,7 @@ influx_stop(void *sink)
 	f->io = sd_event_source_disable_unref(f->io);
 	if (f->rfd != -1)
 		close(f->rfd);
-	spool_close(f->sp);
+	writer_stop(f->w, STOP_US);
 	sd_event_unref(f->ev);
 	sc_cleanup(&f->sc);
 	free(f->spool_dir);

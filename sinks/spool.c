@@ -462,6 +462,23 @@ spool_usage(struct spool *sp, uint64_t *bytes, unsigned long *ready)
 	sp->ready_est = total - sp->bytes;
 }
 
+int
+spool_fd(const struct spool *sp)
+{
+	return sp->fd;
+}
+
+void
+spool_forget(struct spool *sp)
+{
+	if (sp == NULL)
+		return;
+	if (sp->fd != -1)
+		close(sp->fd);
+	sp->fd = -1;
+	spool_close(sp);
+}
+
 void
 spool_close(struct spool *sp)
 {

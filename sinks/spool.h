@@ -52,6 +52,10 @@ uint64_t spool_dropped(const struct spool *);
 void	spool_usage(struct spool *, uint64_t *bytes, unsigned long *ready);
 /* Seal what is open and free the spool.  NULL is fine. */
 void	spool_close(struct spool *);
+/* The open segment's descriptor, or -1. */
+int	spool_fd(const struct spool *);
+/* Free the spool without sealing (its writer process has its copy). */
+void	spool_forget(struct spool *);
 
 /*
  * Helpers the shipper shares.  spool_oldest(): the name of the oldest

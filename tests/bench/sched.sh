@@ -6,7 +6,7 @@ secs=${BENCH_SECONDS:-60}
 out="$T/out.lp"
 {
 	echo 'agent: { id = "bench"; };'
-	echo 'daemon: { self_interval = 10; max_children = 200; };'
+	echo "daemon: { self_interval = 10; max_children = 200; realtime = ${BENCH_REALTIME:-true}; };"
 	echo 'defaults: { interval = 1; timeout = 0.9; splay = 1; };'
 	echo "sinks = ( { type = \"file\"; path = \"$out\"; } );"
 	echo 'jobs = ('
@@ -16,14 +16,24 @@ out="$T/out.lp"
 	done
 	echo ');'
 } >"$T/bench.conf"
-# As the systemd unit runs it: Nice=-5 (runs put themselves back at 0).
-nice -n -5 "$QOSD" --plugin-dir "$BUILD/tests/plugins" --config "$T/bench.conf" 2>"$T/log" &
+# As the systemd unit runs it: SCHED_FIFO 1 with reset-on-fork, Nice=-5
+# (the spawner and runs start at SCHED_OTHER, nice 0).
+${BENCH_WRAP:-chrt --reset-on-fork -f 1 nice -n -5} "$QOSD" --plugin-dir "$BUILD/tests/plugins" --config "$T/bench.conf" 2>"$T/log" &
 pid=$!
 track_pid "$pid"
 sleep 12		# one self interval to settle after start
 c0=$(cpu_s "$pid"); t0=$(date +%s.%N)
 n0=$(grep -c '^qosd_job,' "$out")
+# The peer: cyclictest, the machine's own timer wake-up latency in the same
+# window, at the daemon's priority (a VM's stalls show in both).
+cyc=""
+if command -v cyclictest >/dev/null; then
+	cyclictest -m -p 1 -i 1000 -t 1 -q -D "$secs" >"$T/cyc" 2>&1 &
+	cyc=$!
+	track_pid "$cyc"
+fi
 sleep "$secs"
+[ -n "$cyc" ] && wait "$cyc"
 c1=$(cpu_s "$pid"); t1=$(date +%s.%N)
 n1=$(grep -c '^qosd_job,' "$out")
 rss=$(rss_kb "$pid")
@@ -36,7 +46,8 @@ cpu=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.1f", 
 per=$(awk -v a="$c0" -v b="$c1" -v n="$runs" 'BEGIN { printf "%.1f", 1e6 * (b - a) / n }')
 dur=$(grep '^qosd_job,' "$out" | tail -n "$runs" | sed -E 's/.*duration_ms=([0-9.e+-]+).*/\1/' | awk '{ s += $1 } END { printf "%.2f", s / NR }')
 row "sched: 1000 jobs @1s, lag p99 (us)" "$p99" "-" "-" "<= 1000" "$(verdict_le "$p99" 1000)"
-row "sched: 1000 jobs @1s, lag max (us)" "$pmax" "-" "-" "<= 5000" "$(verdict_le "$pmax" 5000)"
+cmax=$(sed -n 's/.*Max: *\([0-9]*\).*/\1/p' "$T/cyc" 2>/dev/null)
+row "sched: 1000 jobs @1s, lag max vs cyclictest (us)" "$pmax" "${cmax:--}" "$(ratio "$pmax" "${cmax:-0}")" "<= 5000" "$(verdict_le "$pmax" 5000)"
 row "sched: runs completed in ${secs}s" "$runs" "$((secs * 1000))" "$(ratio "$runs" $((secs * 1000)))" "-" "-"
 row "sched: parent CPU (%)" "$cpu" "-" "-" "-" "-"
 row "sched: parent CPU per run (us)" "$per" "-" "-" "-" "-"
