@@ -909,6 +909,10 @@ sched_reload(struct sched *s)
 		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
 		return;
 	}
+	/* A new sink may take over an old one's spool: nothing in flight. */
+	for (i = 0; i < s->nsinks; i++)
+		if (s->sinks[i].type->sync != NULL)
+			s->sinks[i].type->sync(s->sinks[i].rt);
 	if (sinks_start(s, ncfg, s->sinks, s->nsinks, &nsinks, &nn) == -1) {
 		log_warnx("reload failed, the running configuration stays");
 		child_spawner_abandon();

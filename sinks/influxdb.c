@@ -805,6 +805,14 @@ influx_flush(void *sink)
 }
 
 static void
+influx_sync(void *sink)
+{
+	struct influx_sink	*f = sink;
+
+	writer_sync(f->w, STOP_US);
+}
+
+static void
 influx_stats(void *sink, struct lp_point *p)
 {
 	struct influx_sink	*f = sink;
@@ -868,6 +876,7 @@ const struct sink_type sink_influxdb_type = {
 	.start = influx_start,
 	.write = influx_write,
 	.flush = influx_flush,
+	.sync = influx_sync,
 	.stats = influx_stats,
 	.stop = influx_stop,
 };

@@ -38,6 +38,11 @@ struct sink_type {
 	int		(*write)(void *sink, const char *lines, size_t len);
 	/* Push out what is buffered (end of a run). */
 	void		(*flush)(void *sink);
+	/*
+	 * Wait until what was written is on disk, before a reload starts
+	 * new sinks that may take over the same files; NULL if not needed.
+	 */
+	void		(*sync)(void *sink);
 	/* Add the sink's figures as fields of p (measurement qosd_sink). */
 	void		(*stats)(void *sink, struct lp_point *p);
 	/* Flush, release everything; NULL is fine. */

@@ -447,6 +447,27 @@ writer_flush(struct writer *w)
 }
 
 void
+writer_sync(struct writer *w, uint64_t timeout_us)
+{
+	uint64_t	 end = clock_mono_us() + timeout_us, now;
+	struct pollfd	 pfd;
+
+	while (w->fd != -1 && w->q.len > 0 && (now = clock_mono_us()) < end) {
+		push(w);
+		pfd.fd = w->fd;
+		pfd.events = POLLIN | (w->sent < w->q.len ? POLLOUT : 0);
+		if (poll(&pfd, 1, (int)((end - now) / 1000) + 1) <= 0)
+			continue;
+		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    !read_figs(w))
+			disconnect(w);
+	}
+	if (w->q.len > 0)
+		log_warnx("sink %s: the writer is still %zu bytes behind",
+		    w->name, w->q.len);
+}
+
+void
 writer_seal(struct writer *w)
 {
 	/* An empty line; if even that does not fit, the next seal will. */

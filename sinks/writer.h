@@ -57,6 +57,8 @@ struct writer	*writer_start(const char *name, sd_event *ev,
 int		 writer_write(struct writer *, const char *lines, size_t len);
 /* Send what is queued, as far as the socket takes it now. */
 void		 writer_flush(struct writer *);
+/* Wait, at most timeout_us, until the writer has written all queued. */
+void		 writer_sync(struct writer *, uint64_t timeout_us);
 /* Ask for what was written so far to be made durable (a spool seals). */
 void		 writer_seal(struct writer *);
 /*
