@@ -18,6 +18,7 @@
 #include "log.h"
 #include "lp.h"
 #include "sink.h"
+#include "spool.h"
 #include "writer.h"
 
 #define FILE_BUF_MAX	(4 * 1024 * 1024)
@@ -242,23 +243,6 @@ file_flush(void *sink)
 	buf_reset(&f->out);
 }
 
-static unsigned long
-count_lines(const char *p, size_t len)
-{
-	unsigned long	n = 0;
-
-	while (len > 0) {
-		const char *nl = memchr(p, '\n', len);
-
-		if (nl == NULL)
-			break;
-		n++;
-		len -= (size_t)(nl - p) + 1;
-		p = nl + 1;
-	}
-	return n;
-}
-
 static int
 file_write(void *sink, const char *lines, size_t len)
 {
@@ -269,11 +253,11 @@ file_write(void *sink, const char *lines, size_t len)
 	if (buf_add(&f->out, lines, len) == -1) {
 		file_flush(f);
 		if (buf_add(&f->out, lines, len) == -1) {
-			f->dropped += count_lines(lines, len);
+			f->dropped += spool_count_lines(lines, len);
 			return -1;
 		}
 	}
-	f->pending += count_lines(lines, len);
+	f->pending += spool_count_lines(lines, len);
 	return 0;
 }
 

@@ -29,6 +29,7 @@
 #include "complain.h"
 #include "log.h"
 #include "proc.h"
+#include "spool.h"
 #include "writer.h"
 
 #define SEND_AT		65536		/* queued bytes that start a send */
@@ -59,20 +60,6 @@ struct writer {
 	uint64_t		 started_us;
 	double			 restart_s;
 };
-
-static unsigned long
-count_lines(const char *p, size_t len)
-{
-	unsigned long	 n = 0;
-	const char	*nl;
-
-	while (len > 0 && (nl = memchr(p, '\n', len)) != NULL) {
-		n++;
-		len -= (size_t)(nl - p) + 1;
-		p = nl + 1;
-	}
-	return n;
-}
 
 /* The writer process. */
 
@@ -424,7 +411,7 @@ writer_write(struct writer *w, const char *lines, size_t len)
 	unsigned long	n;
 
 	if (buf_add(&w->q, lines, len) == -1) {
-		n = count_lines(lines, len);
+		n = spool_count_lines(lines, len);
 		w->qdropped += n;
 		if (complain_fail(&w->full, clock_mono_us()))
 			log_warnx("sink %s: the writer is %zu bytes behind, "
