@@ -356,6 +356,7 @@ START_TEST(test_cfg_minimal_gets_defaults)
 	ck_assert_uint_eq(cfg->max_children, 64);
 	ck_assert(cfg->self_interval_us == 60000000);
 	ck_assert(cfg->stop_grace_us == 5000000);
+	ck_assert_int_eq(cfg->realtime, 1);
 	ck_assert_uint_eq(cfg->njobs, 0);
 	ck_assert_uint_eq(cfg->nsinks, 1);
 	ck_assert_str_eq(cfg->sinks[0].name, "file");
@@ -391,6 +392,7 @@ START_TEST(test_cfg_full_values)
 	ck_assert_uint_eq(cfg->max_children, 8);
 	ck_assert(cfg->self_interval_us == 0);
 	ck_assert(cfg->stop_grace_us == 2500000);
+	ck_assert_int_eq(cfg->realtime, 0);
 
 	ck_assert_uint_eq(cfg->nsinks, 3);
 	ck_assert_str_eq(cfg->sinks[0].name, "file");
