@@ -49,7 +49,8 @@ track_pid "$qpid"
 sleep 5			# both settled: plugins loaded, first rounds done
 kill -0 "$cpid" 2>/dev/null || fail "collectd died: $(tail -5 "$T/collectd.log")"
 kill -0 "$qpid" 2>/dev/null || fail "qosd died: $(tail -5 "$T/qosd.log")"
-# utime+stime of PID, and of its whole tree: its children (qosd's spawner)
+# utime+stime of PID, and of its whole tree: its children (the spawner,
+# the file sink's writer)
 # with what they reaped (the collector runs), in ticks.
 ticks() {
 	local own all c
@@ -82,7 +83,7 @@ csvn=$(find "$T/csv" -type f | wc -l)
 ok=$(grep -c '^ping,.*result="ok"' "$T/qosd.lp")
 echo "qosd: $((n1 - n0)) ping points in ${secs}s ($ok ok in all); collectd: $csvn csv files"
 row "footprint: RSS, 100 hosts @1s (kB)" "$qrss" "$crss" "$(ratio "$qrss" "$crss")" "<= 1.5" "$(verdict_le "$(ratio "$qrss" "$crss")" 1.5)"
-row "footprint: RSS with the spawner (kB)" "$qtree" "$crss" "$(ratio "$qtree" "$crss")" "-" "-"
+row "footprint: RSS with spawner and writer (kB)" "$qtree" "$crss" "$(ratio "$qtree" "$crss")" "-" "-"
 row "footprint: parent CPU (s/min)" "$qcpu" "$ccpu" "$(ratio "$qcpu" "$ccpu")" "<= 1.0" "$(verdict_le "$qcpu" "$ccpu")"
 row "footprint: CPU with collector runs (s/min)" "$qall" "$ccpu" "$(ratio "$qall" "$ccpu")" "-" "-"
 row "footprint: ping points in ${secs}s" "$((n1 - n0))" "-" "-" "$((secs * 100))" "-"
