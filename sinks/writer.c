@@ -33,6 +33,7 @@
 #include "writer.h"
 
 #define SEND_AT		65536		/* queued bytes that start a send */
+#define QUEUE_KEEP	(1 << 20)	/* queue storage kept when empty */
 #define SOCK_BUF	(1 << 20)	/* asked for; the kernel may cap it */
 #define WBUF		(4 << 20)	/* the writer's read buffer */
 #define RESTART_MIN	1.0		/* s, backoff after a writer died */
@@ -192,6 +193,9 @@ on_figs(struct writer *w, const struct writer_figs *f)
 	}
 	buf_consume(&w->q, (size_t)cut);
 	w->sent -= (size_t)cut;
+	/* After a burst, give its memory back. */
+	if (w->q.len == 0 && w->q.alloc > QUEUE_KEEP)
+		buf_cleanup(&w->q);
 	w->done = f->consumed;
 	w->figs = *f;
 }
