@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -194,8 +195,10 @@ on_figs(struct writer *w, const struct writer_figs *f)
 	buf_consume(&w->q, (size_t)cut);
 	w->sent -= (size_t)cut;
 	/* After a burst, give its memory back. */
-	if (w->q.len == 0 && w->q.alloc > QUEUE_KEEP)
+	if (w->q.len == 0 && w->q.alloc > QUEUE_KEEP) {
 		buf_cleanup(&w->q);
+		malloc_trim(0);
+	}
 	w->done = f->consumed;
 	w->figs = *f;
 }
