@@ -2,7 +2,8 @@
 # Footprint beside collectd, in the same run: collectd (ping plugin, csv
 # writer) and qosd (one ping job, file sink) each ping the same 100
 # loopback hosts every second for BENCH_SECONDS (60), side by side.
-# Resident memory at the end, and CPU seconds per minute of each process
+# Resident memory at the end (RSS; and PSS, which splits the pages the
+# spawner and writer share with the daemon they were forked from), and CPU seconds per minute of each process
 # (qosd's parent alone, and with its spawner and collector runs as an
 # extra row).
 . "$(dirname "$0")/lib.sh"
@@ -71,8 +72,10 @@ read -r q1 qc1 <<<"$(ticks "$qpid")"
 t1=$(date +%s.%N)
 n1=$(grep -c '^ping,' "$T/qosd.lp")
 crss=$(rss_kb "$cpid") qrss=$(rss_kb "$qpid") qtree=$(rss_kb "$qpid")
+cpss=$(pss_kb "$cpid") qpss=$(pss_kb "$qpid")
 for c in $(cat /proc/"$qpid"/task/*/children 2>/dev/null); do
 	qtree=$((qtree + $(rss_kb "$c" 2>/dev/null || echo 0)))
+	qpss=$((qpss + $(pss_kb "$c" 2>/dev/null || echo 0)))
 done
 hz=$(getconf CLK_TCK)
 permin() { awk -v a="$1" -v b="$2" -v hz="$hz" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.3f", (b - a) / hz * 60 / (t1 - t0) }'; }
@@ -84,6 +87,7 @@ ok=$(grep -c '^ping,.*result="ok"' "$T/qosd.lp")
 echo "qosd: $((n1 - n0)) ping points in ${secs}s ($ok ok in all); collectd: $csvn csv files"
 row "footprint: RSS, 100 hosts @1s (kB)" "$qrss" "$crss" "$(ratio "$qrss" "$crss")" "<= 1.5" "$(verdict_le "$(ratio "$qrss" "$crss")" 1.5)"
 row "footprint: RSS with spawner and writer (kB)" "$qtree" "$crss" "$(ratio "$qtree" "$crss")" "-" "-"
+row "footprint: PSS with spawner and writer (kB)" "$qpss" "$cpss" "$(ratio "$qpss" "$cpss")" "<= 1.5" "$(verdict_le "$(ratio "$qpss" "$cpss")" 1.5)"
 row "footprint: parent CPU (s/min)" "$qcpu" "$ccpu" "$(ratio "$qcpu" "$ccpu")" "<= 1.0" "$(verdict_le "$qcpu" "$ccpu")"
 row "footprint: CPU with collector runs (s/min)" "$qall" "$ccpu" "$(ratio "$qall" "$ccpu")" "-" "-"
 row "footprint: ping points in ${secs}s" "$((n1 - n0))" "-" "-" "$((secs * 100))" "-"

@@ -12,3 +12,6 @@ verdict_ge() { awk -v a="$1" -v b="$2" 'BEGIN { print (a >= b) ? "pass" : "FAIL"
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 # rss_kb PID
 rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
+# pss_kb PID: proportional set size, shared pages split between sharers
+# (forked children share their parent's pages: their RSS counts them twice)
+pss_kb() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup"; }
