@@ -278,11 +278,10 @@ schedule_restart(struct writer *w)
 	    RESTART_MAX;
 }
 
+/* A writer is gone: the next one starts the stream again. */
 static void
-on_exit_status(void *arg, int wstatus)
+gone(struct writer *w)
 {
-	struct writer	*w = arg;
-
 	w->pid = -1;
 	disconnect(w);
 	/* Its target was opened afresh for it: its figures add up. */
@@ -291,6 +290,14 @@ on_exit_status(void *arg, int wstatus)
 	w->figs.lines = w->figs.dropped = w->figs.consumed = 0;
 	w->done = 0;
 	w->sent = 0;
+}
+
+static void
+on_exit_status(void *arg, int wstatus)
+{
+	struct writer	*w = arg;
+
+	gone(w);
 	if (clock_mono_us() - w->started_us > STABLE_US)
 		w->restart_s = RESTART_MIN;
 	if (WIFSIGNALED(wstatus))
@@ -330,9 +337,12 @@ child_main(struct writer *w, void *t, int fd)
 	writer_main(w->ops, t, fd);
 }
 
-/* Open the target and fork a writer for it; 0, or -1 with err. */
+/*
+ * Open the target and fork a writer for it; 0, or -1 with err.  Watched,
+ * it is served from the event loop; else (at stop) by finish().
+ */
 static int
-try_spawn(struct writer *w, char *err, size_t errlen)
+try_spawn(struct writer *w, int watched, char *err, size_t errlen)
 {
 	sigset_t	 all, old;
 	void		*t;
@@ -366,10 +376,10 @@ try_spawn(struct writer *w, char *err, size_t errlen)
 	w->pid = pid;
 	w->fd = sv[0];
 	w->started_us = clock_mono_us();
-	if (child_watch(pid, on_exit_status, w) == -1)
-		fatal("sink %s: child_watch", w->name);
-	if (fcntl(w->fd, F_SETFL, O_NONBLOCK) == -1 ||
-	    sd_event_add_io(w->ev, &w->io, w->fd, EPOLLIN, on_io, w) < 0)
+	if (fcntl(w->fd, F_SETFL, O_NONBLOCK) == -1)
+		fatal("sink %s: the writer's socket", w->name);
+	if (watched && (child_watch(pid, on_exit_status, w) == -1 ||
+	    sd_event_add_io(w->ev, &w->io, w->fd, EPOLLIN, on_io, w) < 0))
 		fatalx("sink %s: cannot watch the writer", w->name);
 	push(w);
 	return 0;
@@ -380,7 +390,7 @@ spawn(struct writer *w)
 {
 	char	err[512];
 
-	if (try_spawn(w, err, sizeof(err)) == -1) {
+	if (try_spawn(w, 1, err, sizeof(err)) == -1) {
 		log_warnx("%s: trying again in %g s", err, w->restart_s);
 		schedule_restart(w);
 	}
@@ -402,7 +412,7 @@ writer_start(const char *name, sd_event *ev, const struct writer_ops *ops,
 	w->pid = -1;
 	w->restart_s = RESTART_MIN;
 	buf_init(&w->q, max_queue);
-	if (try_spawn(w, err, errlen) == -1) {
+	if (try_spawn(w, 1, err, errlen) == -1) {
 		buf_cleanup(&w->q);
 		sd_event_unref(w->ev);
 		free(w->name);
@@ -479,20 +489,19 @@ writer_figs(const struct writer *w, struct writer_figs *f, uint64_t *queued)
 		*queued = w->q.len;
 }
 
-void
-writer_stop(struct writer *w, uint64_t timeout_us)
+/*
+ * Hand the writer the rest and wait for it until end; kill it then.  1 if
+ * it finished by itself, 0 if killed.
+ */
+static int
+finish(struct writer *w, uint64_t end)
 {
-	uint64_t	 end = clock_mono_us() + timeout_us, now;
+	uint64_t	 now;
 	struct pollfd	 pfd;
-	int		 shut = 0, ws;
+	int		 shut = 0, ws, done = 1;
 
-	if (w == NULL)
-		return;
-	w->restart = sd_event_source_disable_unref(w->restart);
 	w->io = sd_event_source_disable_unref(w->io);
-	if (w->pid > 0)
-		child_unwatch(w->pid);
-	/* Hand over the rest, then wait for the writer's last report. */
+	child_unwatch(w->pid);
 	while (w->fd != -1 && (now = clock_mono_us()) < end) {
 		if (!shut && w->sent == w->q.len) {
 			shutdown(w->fd, SHUT_WR);
@@ -508,22 +517,48 @@ writer_stop(struct writer *w, uint64_t timeout_us)
 		if (!shut && (pfd.revents & POLLOUT))
 			push(w);
 	}
-	if (w->pid > 0) {
-		if (w->fd != -1 && clock_mono_us() >= end) {
-			log_warnx("sink %s: the writer did not finish within "
-			    "%g s: killed, %zu bytes not written", w->name,
-			    timeout_us / 1e6, w->q.len);
-			kill(w->pid, SIGKILL);
-		} else if (w->q.len > 0)
-			log_warnx("sink %s: the writer ended with %zu bytes "
-			    "not written", w->name, w->q.len);
-		while (waitpid(w->pid, &ws, 0) == -1 && errno == EINTR)
-			;
-	} else if (w->q.len > 0)
-		log_warnx("sink %s: no writer: %zu bytes not written", w->name,
-		    w->q.len);
-	if (w->fd != -1)
-		close(w->fd);
+	if (w->fd != -1 && clock_mono_us() >= end) {
+		log_warnx("sink %s: the writer did not finish in time: killed",
+		    w->name);
+		kill(w->pid, SIGKILL);
+		done = 0;
+	}
+	while (waitpid(w->pid, &ws, 0) == -1 && errno == EINTR)
+		;
+	gone(w);
+	return done;
+}
+
+void
+writer_stop(struct writer *w, uint64_t timeout_us)
+{
+	uint64_t	end = clock_mono_us() + timeout_us;
+	char		err[512];
+	int		tries;
+
+	if (w == NULL)
+		return;
+	w->restart = sd_event_source_disable_unref(w->restart);
+	for (tries = 0; tries < 2 && w->q.len > 0; tries++) {
+		/*
+		 * A writer that died (lately, or as we stopped) left lines
+		 * unwritten: one more writer, now, rather than give them up.
+		 */
+		if (w->pid == -1) {
+			if (try_spawn(w, 0, err, sizeof(err)) == -1) {
+				log_warnx("%s", err);
+				break;
+			}
+			log_notice("sink %s: a writer for the last %zu bytes",
+			    w->name, w->q.len);
+		}
+		if (!finish(w, end))
+			break;
+	}
+	if (w->pid > 0)
+		finish(w, end);
+	if (w->q.len > 0)
+		log_warnx("sink %s: %zu bytes not written", w->name, w->q.len);
 	buf_cleanup(&w->q);
 	sd_event_unref(w->ev);
 	free(w->name);

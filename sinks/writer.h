@@ -69,7 +69,9 @@ void		 writer_figs(const struct writer *, struct writer_figs *,
 		    uint64_t *queued);
 /*
  * Hand over everything queued, let the writer finish and wait for it, at
- * most timeout_us; then it is killed.  NULL is fine.
+ * most timeout_us; then it is killed.  A writer that died with lines left
+ * (its restart not due yet, or as it was stopped) is replaced once for
+ * them.  NULL is fine.
  */
 void		 writer_stop(struct writer *, uint64_t timeout_us);
 

@@ -3,7 +3,8 @@
 # writer process is stuck in write(2) (a FIFO whose reader is stopped) while
 # runs go on and the daemon queues for it; when the reader resumes every
 # line arrives.  A writer killed mid-stream is restarted and given again
-# what it had not confirmed: nothing is lost.
+# what it had not confirmed, and one killed as the daemon stops is
+# replaced for the rest at once: nothing is lost.
 . "$(dirname "$0")/lib.sh"
 
 fifo="$T/fifo" ref="$T/ref.lp" got="$T/got.lp" conf="$T/qosd.conf"
@@ -62,7 +63,26 @@ wait_for 10 grep -q "sink slow: the writer was killed by signal 9: restarting it
 sleep 3
 n=$(pgrep -P "$qpid" -x qosd-writer | wc -l)
 [ "$n" -eq 2 ] || fail "writer not restarted ($n writers): $(cat "$T/log")"
-kill -TERM "$qpid"; wait "$qpid" || fail "exit status $?"
+
+# A writer that dies as the daemon stops, with lines it had not written:
+# the daemon starts one more for them rather than give them up.  The
+# reader stops first, so that there is a queue to lose.
+kill -STOP "$rpid"
+sleep 2
+wslow=""
+for p in $(pgrep -P "$qpid" -x qosd-writer); do
+	if ls -l "/proc/$p/fd" 2>/dev/null | grep -q "$fifo"; then wslow=$p; fi
+done
+[ -n "$wslow" ] || fail "cannot find the restarted slow sink's writer"
+kill -KILL "$wslow"
+kill -TERM "$qpid"
+sleep 1
+kill -CONT "$rpid"
+wait "$qpid" || fail "exit status $?"
+grep -q "sink slow: .*bytes not written" "$T/log" &&
+	fail "lines given up at stop: $(grep 'not written' "$T/log")"
+grep -q "sink slow: a writer for the last [0-9]* bytes" "$T/log" ||
+	fail "no last writer at stop: $(tail -5 "$T/log")"
 exec 3>&-
 wait "$rpid" 2>/dev/null
 
@@ -74,4 +94,4 @@ total=$(wc -l <"$T/ref.s")
 [ "$total" -gt 10000 ] || fail "too few lines to mean anything: $total"
 [ "$missing" -eq 0 ] || fail "$missing of $total lines never reached the stalled sink: $(comm -23 "$T/ref.s" "$T/got.s" | grep -v '^qosd_sink,' | head -3)"
 grep -q '^qosd_sink,.*sink=slow.*dropped=0i' "$ref" || fail "the slow sink reports drops"
-ok "after the stall and a killed writer: all $total lines delivered, none dropped"
+ok "after the stall and two killed writers: all $total lines delivered, none dropped"
