@@ -20,6 +20,7 @@
 #include "log.h"
 #include "lp.h"
 #include "point.h"
+#include "proc.h"
 
 #define FLUSH_BYTES	16384
 #define FLUSH_US	20000
@@ -203,29 +204,12 @@ qosd_point_time(struct qosd_out *o, int64_t ns)
 	return 0;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 point_out_flush(struct qosd_out *o)
 {
 	if (o->batch.len == 0)
 		return 0;
-	if (write_all(o->fd, o->batch.data, o->batch.len) == -1) {
+	if (proc_write_all(o->fd, o->batch.data, o->batch.len) == -1) {
 		log_warn("%s: write to the daemon", o->job);
 		buf_reset(&o->batch);
 		return -1;

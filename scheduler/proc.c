@@ -91,6 +91,24 @@ proc_drop_caps(int keep_net_raw)
 	return syscall(SYS_capset, &hdr, data) == -1 ? -1 : 0;
 }
 
+int
+proc_write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 void
 proc_close_except(int a, int b)
 {

@@ -13,6 +13,8 @@
 #ifndef SCHEDULER_PROC_H
 #define SCHEDULER_PROC_H
 
+#include <stddef.h>
+
 /*
  * SCHED_FIFO at priority 1 for the calling process (and what it forks
  * from now on).  0, or -1 with errno (EPERM without CAP_SYS_NICE or an
@@ -32,5 +34,7 @@ void	proc_normal(void);
 int	proc_drop_caps(int keep_net_raw);
 /* Close every descriptor from 3 up but a and b (either may be -1). */
 void	proc_close_except(int a, int b);
+/* write(2) all of p, through EINTR and short writes.  0, or -1 with errno. */
+int	proc_write_all(int fd, const void *p, size_t len);
 
 #endif /* SCHEDULER_PROC_H */

@@ -17,6 +17,7 @@
 #include "file.h"
 #include "log.h"
 #include "lp.h"
+#include "proc.h"
 #include "sink.h"
 #include "spool.h"
 #include "writer.h"
@@ -139,23 +140,14 @@ target_append(void *arg, const char *p, size_t len, unsigned long nlines,
     struct writer_figs *fg)
 {
 	struct file_target	*t = arg;
-	size_t			 off = 0;
-	ssize_t			 n;
 
-	while (off < len) {
-		n = write(t->fd, p + off, len - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			if (!t->failing)
-				log_warn("sink %s: write to \"%s\" failed, "
-				    "%lu lines lost", t->name, t->path,
-				    nlines);
-			t->failing = 1;
-			fg->dropped += nlines;
-			return;
-		}
-		off += (size_t)n;
+	if (proc_write_all(t->fd, p, len) == -1) {
+		if (!t->failing)
+			log_warn("sink %s: write to \"%s\" failed, %lu lines "
+			    "lost", t->name, t->path, nlines);
+		t->failing = 1;
+		fg->dropped += nlines;
+		return;
 	}
 	if (t->failing)
 		log_notice("sink %s: writing to \"%s\" again", t->name,

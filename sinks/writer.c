@@ -65,24 +65,6 @@ struct writer {
 
 /* The writer process. */
 
-static void
-report(int fd, const struct writer_figs *f)
-{
-	const char	*p = (const char *)f;
-	size_t		 left = sizeof(*f);
-	ssize_t		 n;
-
-	while (left > 0) {
-		if ((n = write(fd, p, left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-}
-
 /* Write the complete lines of b[0..len); the bytes done with. */
 static size_t
 take(const struct writer_ops *ops, void *t, const char *b, size_t len,
@@ -140,10 +122,10 @@ writer_main(const struct writer_ops *ops, void *t, int fd)
 		have -= used;
 		/* Caught up: say how far. */
 		if (poll(&pfd, 1, 0) == 0)
-			report(fd, &f);
+			proc_write_all(fd, &f, sizeof(f));
 	}
 	ops->close(t, &f);
-	report(fd, &f);
+	proc_write_all(fd, &f, sizeof(f));
 	_exit(0);
 }
 

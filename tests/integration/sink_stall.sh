@@ -95,3 +95,27 @@ total=$(wc -l <"$T/ref.s")
 [ "$missing" -eq 0 ] || fail "$missing of $total lines never reached the stalled sink: $(comm -23 "$T/ref.s" "$T/got.s" | grep -v '^qosd_sink,' | head -3)"
 grep -q '^qosd_sink,.*sink=slow.*dropped=0i' "$ref" || fail "the slow sink reports drops"
 ok "after the stall and two killed writers: all $total lines delivered, none dropped"
+
+# A disk that is full (/dev/full: every write fails with ENOSPC): the lines
+# are counted as dropped, the log says so once, the daemon goes on.
+{
+	echo 'agent: { id = "full"; };'
+	echo 'daemon: { self_interval = 1; };'
+	echo "sinks = ( { name = \"full\"; type = \"file\"; path = \"/dev/full\"; },"
+	echo "          { name = \"ref\"; type = \"file\"; path = \"$T/ref2.lp\"; } );"
+	echo 'jobs = ( { name = "j"; collector = "testcoll"; interval = 0.5;'
+	echo '  targets = [ "a", "b" ]; } );'
+} >"$T/full.conf"
+"$QOSD" --plugin-dir "$BUILD/tests/plugins" --config "$T/full.conf" 2>"$T/log2" &
+qpid=$!
+track_pid "$qpid"
+wait_for 10 grep -q '^qosd_sink,.*sink=full.*dropped=[1-9]' "$T/ref2.lp" 2>/dev/null ||
+	fail "no drops counted for a full disk: $(grep '^qosd_sink,.*sink=full' "$T/ref2.lp" | tail -1) $(cat "$T/log2")"
+sleep 2
+kill -TERM "$qpid"; wait "$qpid" || fail "exit status $? with a full disk"
+last=$(grep '^qosd_sink,.*sink=full' "$T/ref2.lp" | tail -1)
+case "$last" in *sent=0i*) ;; *) fail "a full disk reports lines sent: $last" ;; esac
+n=$(grep -c 'sink full: write to "/dev/full" failed, [0-9]* lines lost: No space left on device' "$T/log2")
+[ "$n" -eq 1 ] || fail "expected one complaint about the full disk, got $n: $(cat "$T/log2")"
+d=$(echo "$last" | sed -n 's/.*dropped=\([0-9]*\)i.*/\1/p')
+ok "a full disk: $d lines counted as dropped, one log line, clean stop"
