@@ -32,23 +32,44 @@ set_policy(int policy, int prio)
 	return (int)syscall(SYS_sched_setscheduler, 0, policy, &sp);
 }
 
+/* The policy, with SCHED_RESET_ON_FORK if set; -1 on error. */
+static int
+get_policy(void)
+{
+	return (int)syscall(SYS_sched_getscheduler, 0);
+}
+
+int
+proc_resets_on_fork(void)
+{
+	int	p = get_policy();
+
+	return p != -1 && (p & SCHED_RESET_ON_FORK) != 0;
+}
+
+/* A change of policy keeps the reset-on-fork flag (the unit's). */
 int
 proc_realtime(void)
 {
-	return set_policy(SCHED_FIFO, 1);
+	return set_policy(SCHED_FIFO |
+	    (proc_resets_on_fork() ? SCHED_RESET_ON_FORK : 0), 1);
 }
 
 int
 proc_fair(void)
 {
-	return set_policy(SCHED_NORMAL, 0);
+	return set_policy(SCHED_NORMAL |
+	    (proc_resets_on_fork() ? SCHED_RESET_ON_FORK : 0), 0);
 }
 
 int
 proc_is_realtime(void)
 {
-	int	p = (int)syscall(SYS_sched_getscheduler, 0);
+	int	p = get_policy();
 
+	if (p == -1)
+		return 0;
+	p &= ~SCHED_RESET_ON_FORK;
 	return p == SCHED_FIFO || p == SCHED_RR;
 }
 

@@ -17,14 +17,22 @@
 
 /*
  * SCHED_FIFO at priority 1 for the calling process (and what it forks
- * from now on).  0, or -1 with errno (EPERM without CAP_SYS_NICE or an
- * RLIMIT_RTPRIO of at least 1).
+ * from now on, unless it resets on fork: that flag is kept).  0, or -1
+ * with errno (EPERM without CAP_SYS_NICE or an RLIMIT_RTPRIO of at least
+ * 1, or under a system call filter).
  */
 int	proc_realtime(void);
-/* Back to SCHED_OTHER, the nice value kept.  0, or -1 with errno. */
+/* Back to SCHED_OTHER, nice and reset-on-fork kept.  0, or -1 with errno. */
 int	proc_fair(void);
 /* Whether the calling process runs under a real-time policy. */
 int	proc_is_realtime(void);
+/*
+ * Whether SCHED_RESET_ON_FORK is set (the unit's CPUSchedulingResetOnFork):
+ * the kernel then starts every child at SCHED_OTHER and a negative nice
+ * value at 0, which a child under a system call filter denying
+ * setpriority(2) cannot do itself.
+ */
+int	proc_resets_on_fork(void);
 /* SCHED_OTHER, nice 0, RLIMIT_RTPRIO 0: a process that measures or ships. */
 void	proc_normal(void);
 /*
