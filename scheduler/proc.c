@@ -47,7 +47,7 @@ proc_resets_on_fork(void)
 	return p != -1 && (p & SCHED_RESET_ON_FORK) != 0;
 }
 
-/* A change of policy keeps the reset-on-fork flag (the unit's). */
+/* A change of policy keeps a reset-on-fork flag qosd was started with. */
 int
 proc_realtime(void)
 {

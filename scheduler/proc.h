@@ -4,13 +4,13 @@
  * spawner, a shipper, a writer).
  *
  * The daemon asks for SCHED_FIFO at priority 1 when daemon.realtime is
- * on (started by hand; the unit starts it so, with reset-on-fork): a
- * woken timer then preempts any run at once instead of waiting out the
- * run's time slice (measured: scheduling lag p99 800-1100 us at nice -5,
- * 500-560 us as the unit runs it, 235-342 us with the spawner FIFO too,
- * with 1000 runs a second on 2 cores).  Every process that measures,
- * ships or writes goes back to SCHED_OTHER at nice 0, with RLIMIT_RTPRIO
- * 0 so that it cannot come back.
+ * on (started by hand; the unit starts it so), and the spawner it forks
+ * keeps it: a woken timer then preempts any run at once instead of
+ * waiting out the run's time slice (measured: scheduling lag p99
+ * 800-1100 us at nice -5, 235-342 us at SCHED_FIFO 1, with 1000 runs a
+ * second on 2 cores; 500-560 us with the spawner at SCHED_OTHER).  Every
+ * process that measures, ships or writes goes back to SCHED_OTHER at
+ * nice 0, with RLIMIT_RTPRIO 0 so that it cannot come back.
  */
 #ifndef SCHEDULER_PROC_H
 #define SCHEDULER_PROC_H
@@ -29,7 +29,7 @@ int	proc_fair(void);
 /* Whether the calling process runs under a real-time policy. */
 int	proc_is_realtime(void);
 /*
- * Whether SCHED_RESET_ON_FORK is set (the unit's CPUSchedulingResetOnFork):
+ * Whether SCHED_RESET_ON_FORK is set (chrt -R, CPUSchedulingResetOnFork=):
  * the kernel then starts every child at SCHED_OTHER and a negative nice
  * value at 0, which a child under a system call filter denying
  * setpriority(2) cannot do itself.

@@ -864,8 +864,8 @@ apply_priority(const struct sched *s, int want)
 
 	/*
 	 * Runs put themselves back at nice 0 (proc_normal()), unless a
-	 * system call filter denies them setpriority(2), as the unit's
-	 * ~@resources does: then only the kernel's reset-on-fork can.
+	 * system call filter denies them setpriority(2) (a unit with all
+	 * of ~@resources): then only the kernel's reset-on-fork can.
 	 * setpriority() to the value it has tells which.
 	 */
 	errno = 0;
@@ -873,11 +873,10 @@ apply_priority(const struct sched *s, int want)
 	if (nice < 0 && errno == 0 && !proc_resets_on_fork() &&
 	    setpriority(PRIO_PROCESS, 0, nice) == -1)
 		log_warnx("runs will inherit nice %d: setpriority() is refused "
-		    "here (%s) and qosd was not started with "
-		    "SCHED_RESET_ON_FORK; under the unit, keep "
-		    "CPUSchedulingResetOnFork=yes with "
-		    "CPUSchedulingPolicy=fifo or =other (an empty one "
-		    "drops it)", nice, strerror(errno));
+		    "here (%s); allow it in the unit's system call filter "
+		    "(SystemCallFilter=sched_setscheduler setpriority, as "
+		    "qosd.service does) or start qosd with "
+		    "SCHED_RESET_ON_FORK", nice, strerror(errno));
 	if (s->opts->once || want == proc_is_realtime())
 		return;
 	if (!want) {

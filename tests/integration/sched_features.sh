@@ -95,9 +95,9 @@ chrt -p "$npid" | grep -q SCHED_OTHER || fail "$(chrt -p "$npid")"
 kill -TERM "$npid"; wait "$npid" || fail "unprivileged daemon exit status $?"
 ok "real-time refused: reported, the daemon runs on at SCHED_OTHER"
 
-# Under the unit's system call filter (SystemCallFilter=~@resources, here
-# tests/tools/unit_filter) nothing may renice itself: runs get back to
-# nice 0 only by the kernel's reset-on-fork, which the unit asks for.
+# Under the unit's system call filter (tests/tools/unit_filter): of
+# @resources only stepping down is allowed, and RestrictRealtime= refuses
+# any real-time policy.
 under_unit() {
 	local name=$1 rt=$2
 	shift 2
@@ -107,35 +107,41 @@ under_unit() {
 	# filter, as after a change of uid; the same config is checked for
 	# leaks in the first run above.)
 	ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" \
-	"$@" "$BUILD/tools/unit_filter" "$QOSD" --config "$T/$name/qosd.conf" 2>"$T/$name/log" &
+	"$@" "$QOSD" --config "$T/$name/qosd.conf" 2>"$T/$name/log" &
 	upid=$!
 	track_pid "$upid"
 	wait_for 10 grep -q '^prio,' "$T/$name/out.lp" 2>/dev/null || fail "$name: no runs: $(cat "$T/$name/log")"
-	upol=$(chrt -p "$upid" | head -1)
+	upol=$(chrt -p "$upid" | head -1 | sed 's/.*: //')
 	usp=$(pgrep -P "$upid" -x qosd-spawner | head -1)
-	usp="$(chrt -p "$usp" | head -1), nice $(ps -o ni= -p "$usp" | tr -d ' ')"
+	usp=$(chrt -p "$usp" | head -1 | sed 's/.*: //')
 	uprio=$(grep -m1 '^prio,' "$T/$name/out.lp")
 	kill -TERM "$upid"; wait "$upid" || fail "$name: exit status $?"
 }
-# As the unit starts it: SCHED_FIFO 1 with reset-on-fork, Nice=-5.
-under_unit unit true chrt --reset-on-fork -f 1 nice -n -5
-case "$upol" in *SCHED_FIFO\|SCHED_RESET_ON_FORK) ;; *) fail "under the unit, the daemon: $upol" ;; esac
-case "$usp" in *SCHED_OTHER,\ nice\ 0) ;; *) fail "under the unit, the spawner: $usp" ;; esac
-case "$uprio" in *n=0,pol=SCHED_OTHER,*) ;; *) fail "under the unit, a run: $uprio" ;; esac
+uf="$BUILD/tools/unit_filter"
+# As the unit starts it: SCHED_FIFO 1, Nice=-5.
+under_unit unit true chrt -f 1 nice -n -5 "$uf"
+[ "$upol" = SCHED_FIFO ] && [ "$usp" = SCHED_FIFO ] || fail "under the unit: daemon $upol, spawner $usp"
+case "$uprio" in *n=0,pol=SCHED_OTHER,rtprio=0\ *) ;; *) fail "under the unit, a run: $uprio" ;; esac
 if grep -E 'refused|inherit' "$T/unit/log"; then fail "under the unit, a false complaint"; fi
-ok "under the unit's filter: daemon SCHED_FIFO with reset-on-fork, runs SCHED_OTHER at nice 0, nothing refused"
-# Real time off as qosd.conf(5) says: CPUSchedulingPolicy=other.
-under_unit other false chrt --reset-on-fork -o 0 nice -n -5
+ok "under the unit's filter: daemon and spawner SCHED_FIFO, runs SCHED_OTHER at nice 0, nothing refused"
+# daemon.realtime = false under the unit: the daemon steps down itself.
+under_unit off false chrt -f 1 nice -n -5 "$uf"
+[ "$upol" = SCHED_OTHER ] || fail "realtime = false under the unit: daemon $upol"
+grep -q 'real-time scheduling off (daemon.realtime)' "$T/off/log" || fail "no word of it: $(cat "$T/off/log")"
+case "$uprio" in *n=0,pol=SCHED_OTHER,*) ;; *) fail "realtime = false, a run: $uprio" ;; esac
+ok "daemon.realtime = false under the unit: the daemon at SCHED_OTHER, runs at nice 0"
+# Real time refused (the drop-in CPUSchedulingPolicy=other, say).
+under_unit other false chrt -o 0 nice -n -5 "$uf"
 case "$uprio" in *n=0,pol=SCHED_OTHER,*) ;; *) fail "policy other, a run: $uprio" ;; esac
 if grep -E 'refused|inherit' "$T/other/log"; then fail "policy other, a false complaint"; fi
 ok "CPUSchedulingPolicy=other: runs at nice 0, no complaint"
-# An empty CPUSchedulingPolicy= drops the reset: runs keep -5, and the
-# daemon says what to fix.
-under_unit empty false nice -n -5
-case "$uprio" in *n=-5,*) ;; *) fail "no reset-on-fork, yet a run at: $uprio" ;; esac
-grep -q 'runs will inherit nice -5: setpriority() is refused here (Operation not permitted)' "$T/empty/log" ||
-	fail "runs at nice -5 without a warning: $(cat "$T/empty/log")"
-ok "no reset-on-fork under the filter: runs at -5, and the log says how to fix it"
+# A filter that denies setpriority() too (all of @resources): runs keep
+# -5, and the daemon says what to fix.
+under_unit strict false nice -n -5 "$uf" -a
+case "$uprio" in *n=-5,*) ;; *) fail "renice denied, yet a run at: $uprio" ;; esac
+grep -q 'runs will inherit nice -5: setpriority() is refused here (Operation not permitted)' "$T/strict/log" ||
+	fail "runs at nice -5 without a warning: $(cat "$T/strict/log")"
+ok "renicing denied: runs at -5, and the log says how to fix it"
 
 # --once: each job once, line protocol on stdout, then exit.
 cat >"$T/once.conf" <<CONF

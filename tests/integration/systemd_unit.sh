@@ -21,10 +21,23 @@ for k in 'Type=notify' 'WatchdogSec=' 'Restart=on-failure' 'ExecReload=/bin/kill
 	grep -qF "$k" "$unit" || fail "unit lacks $k"
 done
 ok "exposure $exp"
-# Real-time for the daemon only: whatever it forks starts at SCHED_OTHER
-# (RestrictRealtime= keeps any of them from coming back).
+# Real time for the daemon (and its spawner): every other process puts
+# itself back at SCHED_OTHER and nice 0, so the filter must allow that and
+# RestrictRealtime= must keep them from coming back.
 if grep -q '^CPUSchedulingPolicy=fifo' "$unit"; then
-	grep -qx 'CPUSchedulingResetOnFork=yes' "$unit" || fail "SCHED_FIFO without CPUSchedulingResetOnFork=yes: runs would measure real-time"
 	grep -qx 'RestrictRealtime=yes' "$unit" || fail "SCHED_FIFO without RestrictRealtime=yes"
-	ok "SCHED_FIFO for the daemon, reset on fork, RestrictRealtime"
+	grep -qx 'SystemCallFilter=sched_setscheduler setpriority' "$unit" ||
+		fail "SCHED_FIFO, yet the filter keeps runs from leaving it"
+	ok "SCHED_FIFO for the daemon, RestrictRealtime, runs may step down"
+fi
+# tests/tools/unit_filter, which tests and the bench run qosd under, denies
+# what the unit denies of @resources (nice(2) is no system call on x86-64).
+if systemd-analyze syscall-filter @resources >/dev/null 2>&1; then
+	systemd-analyze syscall-filter @resources | sed -n 's/^    \([a-z_0-9]*\)$/\1/p' |
+		grep -vx 'sched_setscheduler\|setpriority' | sort >"$T/unit.deny"
+	"$BUILD/tools/unit_filter" -l | sort >"$T/tool.deny"
+	miss=$(comm -23 "$T/unit.deny" "$T/tool.deny" | grep -vx nice | tr '\n' ' ')
+	extra=$(comm -13 "$T/unit.deny" "$T/tool.deny" | tr '\n' ' ')
+	[ -z "$miss$extra" ] || fail "unit_filter differs from the unit: misses [$miss], adds [$extra]"
+	ok "unit_filter denies what the unit denies of @resources"
 fi
