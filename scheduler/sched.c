@@ -887,7 +887,6 @@ apply_priority(const struct sched *s, int want)
 		return;
 	}
 	if (proc_realtime() == -1) {
-		errno = errno == 0 ? EPERM : errno;
 		log_notice("real-time scheduling refused (%s): scheduling at "
 		    "nice %d; qosd needs CAP_SYS_NICE or an RLIMIT_RTPRIO of "
 		    "1 (LimitRTPRIO=1 in the unit), or daemon.realtime = false",

@@ -243,6 +243,10 @@ touch "$D/stop"
 conf 0.2
 kill -HUP "$qpid"
 w() { grep -c '^work[ ,]' "$1" 2>/dev/null || echo 0; }
+# The third reload done (a reload waits for the sinks' writers) before the
+# counts, so that the last sink's delivery is what they check.
+wait_for 10 sh -c "[ \"\$(grep -c 'configuration reloaded' '$D/qosd.log')\" -ge 3 ]" ||
+	fail "reload: not reloaded 3 times: $(grep -E 'reload' "$D/qosd.log")"
 wait_for 20 sh -c "[ \"\$(grep -c '^work[ ,]' '$D/stored.lp')\" = \"\$(grep -c '^work[ ,]' '$D/copy.lp')\" ]" ||
 	fail "reload: produced $(w "$D/copy.lp"), delivered $(w "$D/stored.lp")"
 [ "$(grep -c 'configuration reloaded' "$D/qosd.log")" = 3 ] || fail "reload: not reloaded 3 times"

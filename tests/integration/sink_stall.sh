@@ -50,13 +50,19 @@ ok "sink stalled 6 s: $runs runs went on, $q bytes queued for its writer"
 kill -CONT "$rpid"
 
 # A writer killed mid-stream: restarted, fed again what it had not confirmed.
+# The slow sink's writer: the one holding the FIFO open.
+slow_writer() {
+	local p
+	for p in $(pgrep -P "$qpid" -x qosd-writer); do
+		if ls -l "/proc/$p/fd" 2>/dev/null | grep -q "$fifo"; then
+			echo "$p"
+			return
+		fi
+	done
+	fail "cannot find the slow sink's writer"
+}
 sleep 1
-wslow=""
-for p in $(pgrep -P "$qpid" -x qosd-writer); do
-	# The slow sink's writer holds the FIFO open.
-	if ls -l "/proc/$p/fd" 2>/dev/null | grep -q "$fifo"; then wslow=$p; fi
-done
-[ -n "$wslow" ] || fail "cannot find the slow sink's writer"
+wslow=$(slow_writer) || exit 1
 kill -KILL "$wslow"
 wait_for 10 grep -q "sink slow: the writer was killed by signal 9: restarting it" "$T/log" ||
 	fail "writer death not reported: $(cat "$T/log")"
@@ -69,11 +75,7 @@ n=$(pgrep -P "$qpid" -x qosd-writer | wc -l)
 # reader stops first, so that there is a queue to lose.
 kill -STOP "$rpid"
 sleep 2
-wslow=""
-for p in $(pgrep -P "$qpid" -x qosd-writer); do
-	if ls -l "/proc/$p/fd" 2>/dev/null | grep -q "$fifo"; then wslow=$p; fi
-done
-[ -n "$wslow" ] || fail "cannot find the restarted slow sink's writer"
+wslow=$(slow_writer) || exit 1
 kill -KILL "$wslow"
 kill -TERM "$qpid"
 sleep 1
