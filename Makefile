@@ -50,7 +50,7 @@ ifeq ($(WERROR),1)
 WARN	+= -Werror
 endif
 
-CPPFLAGS_ALL := -D_POSIX_C_SOURCE=200809L -Ischeduler -Icollectors -Isinks \
+CPPFLAGS_ALL := -D_POSIX_C_SOURCE=200809L -I. -Iinclude \
 	-DQOSD_VERSION='"$(VERSION)"' -DPLUGINDIR='"$(PLUGINDIR)"' \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' -DSTATEDIR='"$(STATEDIR)"' \
 	-DSHIPPER_SO='"$(LIBDIR)/qosd/shipper.so"' \
@@ -66,24 +66,38 @@ LIBS_tcp   := -lm
 LIBS_iperf := -liperf $(call pc,--libs,jansson) -lm
 LIBS_http  := $(call pc,--libs,libcurl) -lm
 LIBS_exec  :=
-# Libraries a sink needs in the daemon or its shipper.
-SINK_LIBS  := $(call pc,--libs,libcurl zlib)
+# Libraries the shipper needs (shipper.so: never the daemon).
+SHIPPER_LIBS := $(call pc,--libs,libcurl zlib) -lm
 
-# sinks/shipper.c is not the daemon's: it is shipper.so, loaded only by a
-# sink's shipper process (libcurl and zlib stay out of the daemon).
-DAEMON_SRCS := $(sort $(wildcard scheduler/*.c) \
-	$(filter-out sinks/shipper.c,$(wildcard sinks/*.c)))
+# The layout (docs/architecture.md): include/qosd/ is the plugin
+# interface; lib/ the library every process uses (libqosd.a, no daemon
+# state); collectors/ one plugin per file, collectors/probe/ the probe code
+# ping and tcp share (libprobe.a); sinks/ the sinks, sinks/shipper/ the
+# shipper process (shipper.so); scheduler/ the daemon, scheduler/spawner/
+# the spawner and its runs.  tests/tools/check-layout checks that every
+# include points one way.
+LIB_SRCS    := $(sort $(wildcard lib/*.c))
+LIB_OBJS    := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB_A       := $(BUILD)/lib/libqosd.a
+PROBE_SRCS  := $(sort $(wildcard collectors/probe/*.c))
+PROBE_OBJS  := $(PROBE_SRCS:%.c=$(BUILD)/%.o)
+PROBE_A     := $(BUILD)/collectors/probe/libprobe.a
+DAEMON_SRCS := $(sort $(wildcard scheduler/*.c scheduler/*/*.c) \
+	$(wildcard sinks/*.c sinks/writer/*.c))
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/%.o)
-SHIPPER_OBJS := $(BUILD)/sinks/shipper.o $(BUILD)/sinks/spool.o \
-	$(BUILD)/scheduler/buf.o $(BUILD)/scheduler/complain.o
-# Tests and tools link the shipper's logic too.
-LIB_OBJS    := $(filter-out $(BUILD)/scheduler/main.o,$(DAEMON_OBJS)) \
-	$(BUILD)/sinks/shipper.o
-# Helpers linked into some plugins (below), not plugins themselves.
-COLL_HELPERS := latstats resolve
-COLLECTORS  := $(filter-out $(COLL_HELPERS),\
-	$(basename $(notdir $(wildcard collectors/*.c))))
+SHIPPER_SRCS := $(sort $(wildcard sinks/shipper/*.c)) sinks/spool.c
+SHIPPER_OBJS := $(SHIPPER_SRCS:%.c=$(BUILD)/%.o)
+COLLECTORS  := $(basename $(notdir $(wildcard collectors/*.c)))
 PLUGINS     := $(COLLECTORS:%=$(BUILD)/collectors/%.so)
+# What the daemon exports to plugins: every function of include/qosd/.
+PUBLIC_HDRS := $(sort $(wildcard include/qosd/*.h))
+DYNLIST     := $(BUILD)/qosd.dynlist
+
+# Tests and tools link the daemon's objects (but main.o) and the
+# shipper's logic.
+CORE_OBJS   := $(filter-out $(BUILD)/scheduler/main.o,$(DAEMON_OBJS)) \
+	$(filter-out $(BUILD)/sinks/spool.o,$(SHIPPER_OBJS))
+WHOLE_LIB   := -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive
 
 TPLUG_SRCS  := $(sort $(wildcard tests/plugins/*.c))
 TEST_PLUGINS := $(TPLUG_SRCS:%.c=$(BUILD)/%.so)
@@ -91,15 +105,14 @@ UNIT_SRCS   := $(sort $(wildcard tests/unit/check_*.c))
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS   := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
-CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SINK_LIBS) \
+CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SHIPPER_LIBS) \
 	$(call pc,--libs,jansson libcurl)
-DYNLIST     := scheduler/qosd.dynlist
 
 # Objects are never intermediate files to delete.
 .SECONDARY:
 
-.PHONY: all check check-unit check-integration sanitize fuzz bench install \
-	clean deps headers style tests demo deb
+.PHONY: all check check-unit check-integration check-layout sanitize fuzz \
+	bench install clean deps headers style tests demo deb
 
 all: $(BUILD)/qosd $(PLUGINS) $(BUILD)/sinks/shipper.so
 
@@ -107,36 +120,59 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) -c -o $@ $<
 
-$(BUILD)/qosd: $(DAEMON_OBJS) $(DYNLIST)
+# Plugins and the shipper export one symbol each: hidden by default, and
+# a version script keeps what the static archives bring local.
+$(BUILD)/collectors/%.o $(BUILD)/sinks/shipper/%.o: \
+	CFLAGS_ALL += -fvisibility=hidden
+$(BUILD)/collectors/%.so $(BUILD)/tests/plugins/%.so: \
+	EXPORT := { global: qosd_collector; local: *; };
+$(BUILD)/sinks/shipper.so: EXPORT := { global: qosd_shipper_main; local: *; };
+
+$(LIB_A): $(LIB_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(PROBE_A): $(PROBE_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(DYNLIST): $(PUBLIC_HDRS) tests/tools/exports
+	@mkdir -p $(@D)
+	tests/tools/exports $(PUBLIC_HDRS) >$@
+
+$(BUILD)/qosd: $(DAEMON_OBJS) $(LIB_A) $(DYNLIST)
 	$(CC) -pie $(LDFLAGS_ALL) -Wl,--dynamic-list=$(DYNLIST) -o $@ \
-		$(DAEMON_OBJS) $(DAEMON_LIBS)
+		$(DAEMON_OBJS) $(WHOLE_LIB) $(DAEMON_LIBS)
 
-$(BUILD)/sinks/shipper.so: $(SHIPPER_OBJS)
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $(SHIPPER_OBJS) $(SINK_LIBS) -lm
+$(BUILD)/%.ver:
+	@mkdir -p $(@D)
+	@echo '$(EXPORT)' >$@
 
-$(BUILD)/collectors/%.so: $(BUILD)/collectors/%.o
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $(filter %.o,$^) $(LIBS_$*)
+$(BUILD)/sinks/shipper.so: $(SHIPPER_OBJS) $(LIB_A) $(BUILD)/sinks/shipper.ver
+	$(CC) -shared $(LDFLAGS_ALL) \
+		-Wl,--version-script=$(BUILD)/sinks/shipper.ver -o $@ \
+		$(SHIPPER_OBJS) $(LIB_A) $(SHIPPER_LIBS)
 
-# Plugins that link a helper object as well.
-$(BUILD)/collectors/ping.so $(BUILD)/collectors/tcp.so: \
-	$(BUILD)/collectors/latstats.o $(BUILD)/collectors/resolve.o
+$(BUILD)/collectors/%.so: $(BUILD)/collectors/%.o $(BUILD)/collectors/%.ver
+	$(CC) -shared $(LDFLAGS_ALL) \
+		-Wl,--version-script=$(BUILD)/collectors/$*.ver -o $@ \
+		$(filter %.o %.a,$^) $(LIBS_$*)
 
-# Unit suites: each links tests/unit/main.c and every daemon object but
-# main.o (whole, so that plugins loaded by a test find the exported API).
+# Collectors that use the shared probe code.
+$(BUILD)/collectors/ping.so $(BUILD)/collectors/tcp.so: $(PROBE_A)
+
+# Unit suites: each links tests/unit/main.c, the daemon's objects and the
+# whole library (so that plugins loaded by a test find the exported API).
 $(BUILD)/tests/check_%: $(BUILD)/tests/unit/check_%.o \
-		$(BUILD)/tests/unit/main.o $(LIB_OBJS) $(DYNLIST)
+		$(BUILD)/tests/unit/main.o $(CORE_OBJS) $(LIB_A) $(DYNLIST)
 	@mkdir -p $(@D)
 	$(CC) -pie $(LDFLAGS_ALL) -Wl,--dynamic-list=$(DYNLIST) -o $@ \
 		$(BUILD)/tests/unit/check_$*.o $(BUILD)/tests/unit/main.o \
-		$(LIB_OBJS) $(CHECK_LIBS)
+		$(CORE_OBJS) $(EXTRA_$*) $(WHOLE_LIB) $(CHECK_LIBS)
 
-# Suites of collector helpers link the helper itself.
-$(BUILD)/tests/check_latstats: $(BUILD)/tests/unit/check_latstats.o \
-		$(BUILD)/tests/unit/main.o $(BUILD)/collectors/latstats.o \
-		$(LIB_OBJS) $(DYNLIST)
-	@mkdir -p $(@D)
-	$(CC) -pie $(LDFLAGS_ALL) -Wl,--dynamic-list=$(DYNLIST) -o $@ \
-		$(filter %.o,$^) $(CHECK_LIBS)
+# The probe code's suite links it.
+EXTRA_latstats := $(PROBE_A)
+$(BUILD)/tests/check_latstats: $(PROBE_A)
 
 # The collector suites load the plugins they test.
 $(BUILD)/tests/check_ping: $(BUILD)/collectors/ping.so
@@ -149,13 +185,15 @@ $(BUILD)/tests/check_config: $(TEST_PLUGINS)
 $(BUILD)/tests/check_iperf: CHECK_LIBS += $(LIBS_iperf)
 
 # Collectors for tests only (tests/plugins), loaded with --plugin-dir.
-$(BUILD)/tests/plugins/%.so: $(BUILD)/tests/plugins/%.o
-	$(CC) -shared $(LDFLAGS_ALL) -o $@ $<
+$(BUILD)/tests/plugins/%.so: $(BUILD)/tests/plugins/%.o \
+		$(BUILD)/tests/plugins/%.ver
+	$(CC) -shared $(LDFLAGS_ALL) \
+		-Wl,--version-script=$(BUILD)/tests/plugins/$*.ver -o $@ $<
 
 # Test tools (responders, hostile servers, helpers) may use daemon modules.
-$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIB_OBJS)
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(CORE_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
-	$(CC) -pie $(LDFLAGS_ALL) -o $@ $< $(LIB_OBJS) $(CHECK_LIBS)
+	$(CC) -pie $(LDFLAGS_ALL) -o $@ $< $(CORE_OBJS) $(LIB_A) $(CHECK_LIBS)
 
 tests: all $(TEST_PLUGINS) $(UNIT_BINS) $(TOOL_BINS)
 
@@ -166,8 +204,12 @@ check: deps
 	@$(MAKE) --no-print-directory check-unit
 	@$(MAKE) --no-print-directory check-integration
 
-check-unit: tests
+check-unit: tests check-layout
 	@tests/run-unit $(UNIT_BINS)
+
+# Every include points one way (lib <- collectors, sinks <- scheduler).
+check-layout:
+	@tests/tools/check-layout
 
 check-integration: tests
 	@BUILD=$(BUILD) tests/run-integration
@@ -187,9 +229,9 @@ fuzz: $(BUILD)/fuzz/fuzz_lp
 	$(BUILD)/fuzz/fuzz_lp -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=4096 $(BUILD)/fuzz/corpus tests/fixtures/lp
 
-$(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c scheduler/lp.c scheduler/buf.c
+$(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c lib/lp.c lib/buf.c
 	@mkdir -p $(@D)
-	clang -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -Ischeduler \
+	clang -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -I. -Iinclude \
 		-fsanitize=fuzzer,address,undefined -o $@ $^
 
 # The main job on real local servers, about a minute, then a table.
@@ -230,14 +272,16 @@ install: all
 deb: all
 	@pkg/mkdeb $(BUILD) $(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
 
+SRC_TREE := include lib collectors sinks scheduler
+
 headers:
-	@for h in scheduler/*.h collectors/*.h sinks/*.h; do \
+	@for h in $$(find $(SRC_TREE) -name '*.h' | sort); do \
 		printf '#include "%s"\n' $$h | $(CC) $(CPPFLAGS_ALL) -std=c11 \
 		$(WARN) -x c -fsyntax-only - || exit 1; done; echo headers ok
 
 style:
-	@bad=$$(for f in $(DAEMON_SRCS) sinks/shipper.c collectors/*.c \
-	    scheduler/*.h collectors/*.h sinks/*.h; do expand -t8 $$f | \
+	@bad=$$(for f in $$(find $(SRC_TREE) -name '*.[ch]' | sort); do \
+	    expand -t8 $$f | \
 	    awk -v f=$$f 'length > 80 { print f ":" NR }'; done); \
 	if [ -n "$$bad" ]; then echo "over 80 columns:"; echo "$$bad"; \
 	    exit 1; fi; echo "style ok"

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
+#include "qosd/cfg.h"
+#include "qosd/collector.h"
+#include "qosd/point.h"
 
 struct exec_state {
 	char	**argv;		/* NULL-terminated, owned */
@@ -122,7 +124,7 @@ exec_run(void *state, struct qosd_out *out)
 	return qosd_out_exec(out, st->argv, st->envp);
 }
 
-const struct qosd_collector qosd_collector = {
+QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "exec",
 	.settings = exec_settings,

@@ -27,8 +27,10 @@
 
 #include <curl/curl.h>
 
-#include "clock.h"
-#include "collector.h"
+#include "qosd/cfg.h"
+#include "qosd/clock.h"
+#include "qosd/collector.h"
+#include "qosd/point.h"
 
 enum http_kind { KIND_GET, KIND_DOWNLOAD, KIND_UPLOAD, KIND_N };
 
@@ -744,10 +746,10 @@ measure(const struct http_state *st, int kind, struct qosd_out *out)
 	curl_off_t		 total = 0, up = 0;
 	long			 status = 0, redirects = 0, oserr = 0;
 	long			 timeout_ms;
-	int64_t			 ns = clock_real_ns();
+	int64_t			 ns = qosd_real_ns();
 
 	deadline = qosd_out_deadline_us(out);
-	now = clock_mono_us();
+	now = qosd_mono_us();
 	timeout_ms = (long)(st->timeout * 1000.0 + 0.5);
 	if (deadline != 0) {
 		left = deadline > now + DEADLINE_MARGIN_US ?
@@ -833,7 +835,7 @@ http_run(void *state, struct qosd_out *out)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		for (k = 0; k < KIND_N; k++)
 			if (st->url[k] != NULL)
-				emit_failure(out, st, k, clock_real_ns(),
+				emit_failure(out, st, k, qosd_real_ns(),
 				    "error", "curl_global_init failed");
 		return -1;
 	}
@@ -845,7 +847,7 @@ http_run(void *state, struct qosd_out *out)
 	return 0;
 }
 
-const struct qosd_collector qosd_collector = {
+QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "http",
 	.settings = http_settings,

@@ -36,8 +36,10 @@
 #include <iperf_api.h>
 #include <jansson.h>
 
-#include "clock.h"
-#include "collector.h"
+#include "qosd/cfg.h"
+#include "qosd/clock.h"
+#include "qosd/collector.h"
+#include "qosd/point.h"
 
 #define DEF_PORT	5201
 #define DEF_DURATION	10
@@ -641,7 +643,7 @@ run_test(const struct iperf_state *st, int reverse, uint64_t limit_us,
 	struct inbuf		 in = { NULL, 0, 0 };
 	struct pollfd		 pfd;
 	enum iperf_res		 res = RES_ERROR;
-	uint64_t		 now, start = clock_mono_us();
+	uint64_t		 now, start = qosd_mono_us();
 	pid_t			 pid;
 	int			 fds[2], n, rc;
 
@@ -663,7 +665,7 @@ run_test(const struct iperf_state *st, int reverse, uint64_t limit_us,
 	pfd.fd = fds[0];
 	pfd.events = POLLIN;
 	for (;;) {
-		if ((now = clock_mono_us()) >= limit_us) {
+		if ((now = qosd_mono_us()) >= limit_us) {
 			kill(pid, SIGKILL);
 			reap(pid);
 			snprintf(msg, msglen, "no result after %.1f s: the "
@@ -749,7 +751,7 @@ measure(const struct iperf_state *st, int reverse, uint64_t limit_us,
 	test_us = min_us + (uint64_t)st->connect_ms * 1000 + SLACK_US +
 	    min_us / 10;
 	for (attempt = 0;; attempt++) {
-		now = clock_mono_us();
+		now = qosd_mono_us();
 		if (now + min_us > limit_us) {
 			snprintf(msg, msglen, "not started: %.1f s left before "
 			    "the run's timeout, the test takes %d s",
@@ -763,7 +765,7 @@ measure(const struct iperf_state *st, int reverse, uint64_t limit_us,
 			return res;
 		backoff = (BACKOFF_US << attempt) / 2 +
 		    rnd(seed) % (BACKOFF_US << attempt);
-		if (clock_mono_us() + backoff + min_us > limit_us)
+		if (qosd_mono_us() + backoff + min_us > limit_us)
 			return res;
 		sleep_us(backoff);
 	}
@@ -832,7 +834,7 @@ iperf_run(void *state, struct qosd_out *out)
 	return 0;
 }
 
-const struct qosd_collector qosd_collector = {
+QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "iperf",
 	.settings = iperf_settings,

@@ -42,11 +42,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "collector.h"
-#include "latstats.h"
-#include "log.h"
-#include "resolve.h"
+#include "collectors/probe/latstats.h"
+#include "collectors/probe/resolve.h"
+#include "qosd/cfg.h"
+#include "qosd/clock.h"
+#include "qosd/collector.h"
+#include "qosd/log.h"
+#include "qosd/point.h"
 
 /* From <linux/icmp.h>, which clashes with <netinet/ip_icmp.h>. */
 #ifndef ICMP_FILTER
@@ -273,7 +275,7 @@ resolve(struct ping_run *r, uint64_t deadline_us)
 	af = r->c->family == FAM_V4 ? AF_INET :
 	    r->c->family == FAM_V6 ? AF_INET6 : AF_UNSPEC;
 	if ((q = calloc(r->nt, sizeof(*q))) == NULL) {
-		log_warnx("ping[%s]: out of memory", qosd_out_job(r->out));
+		log_err("ping[%s]: out of memory", qosd_out_job(r->out));
 		for (i = 0; i < r->nt; i++)
 			r->t[i].fail = "error";
 		return;
@@ -409,9 +411,9 @@ send_probe(struct ping_run *r, size_t ti, unsigned int k)
 	if (!t->fi)	/* the kernel sums ICMPv6, and DGRAM sockets IPv4 */
 		h->checksum = in_cksum(r->pkt, r->pktlen);
 	t->sent++;
-	p->tx_ns = clock_real_ns();
+	p->tx_ns = qosd_real_ns();
 	for (tries = 0; tries < 100; tries++) {
-		p->tx_us = clock_mono_us();
+		p->tx_us = qosd_mono_us();
 		n = sendto(r->fd[t->fi], r->pkt, r->pktlen, 0,
 		    (struct sockaddr *)&t->sa, t->salen);
 		if (n != -1)
@@ -599,8 +601,8 @@ drain(struct ping_run *r, int fi)
 		n = recvmmsg(r->fd[fi], msgs, PING_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
-		now_us = clock_mono_us();
-		now_ns = clock_real_ns();
+		now_us = qosd_mono_us();
+		now_ns = qosd_real_ns();
 		for (i = 0; i < n; i++) {
 			ttl = -1;
 			rx_us = now_us;
@@ -751,9 +753,9 @@ engine(struct ping_run *r, uint64_t stop_us)
 
 	ivl = (uint64_t)(c->interval * 1e6);
 	to = (uint64_t)(c->timeout * 1e6);
-	start = clock_mono_us();
+	start = qosd_mono_us();
 	for (;;) {
-		now = clock_mono_us();
+		now = qosd_mono_us();
 		/* Send what is due, draining replies as we go. */
 		while (k < c->count && start + k * ivl <= now &&
 		    now < stop_us) {
@@ -767,12 +769,12 @@ engine(struct ping_run *r, uint64_t stop_us)
 			if (++ti == r->nt) {
 				ti = 0;
 				k++;
-				now = clock_mono_us();
+				now = qosd_mono_us();
 			}
 		}
 		drain_all(r);
 		emit_ready(r);
-		now = clock_mono_us();
+		now = qosd_mono_us();
 		if (now >= stop_us)
 			break;
 		if (k >= c->count && (r->outstanding == 0 ||
@@ -815,8 +817,8 @@ ping_run(void *state, struct qosd_out *out)
 	r.nt = c->ntargets;
 	r.fd[0] = r.fd[1] = -1;
 	r.ident = (uint16_t)getpid();
-	r.cookie = (uint64_t)clock_real_ns() ^ ((uint64_t)getpid() << 32) ^
-	    clock_mono_us();
+	r.cookie = (uint64_t)qosd_real_ns() ^ ((uint64_t)getpid() << 32) ^
+	    qosd_mono_us();
 	r.pktlen = 8 + (size_t)c->size;
 	np = r.nt * (size_t)c->count;
 	if ((r.t = calloc(r.nt, sizeof(*r.t))) == NULL ||
@@ -825,7 +827,7 @@ ping_run(void *state, struct qosd_out *out)
 	    (tmp = calloc((size_t)c->count, sizeof(*tmp))) == NULL ||
 	    (r.pkt = calloc(1, r.pktlen)) == NULL ||
 	    (r.ready = calloc(r.nt, sizeof(*r.ready))) == NULL) {
-		log_warnx("ping[%s]: out of memory", qosd_out_job(out));
+		log_err("ping[%s]: out of memory", qosd_out_job(out));
 		rc = -1;
 		goto done;
 	}
@@ -847,13 +849,13 @@ ping_run(void *state, struct qosd_out *out)
 	/* Leave time to write the points before the daemon's deadline. */
 	margin = 100000 + 20 * (uint64_t)r.nt;
 	stop = qosd_out_deadline_us(out);
-	now = clock_mono_us();
+	now = qosd_mono_us();
 	stop = stop > now + margin ? stop - margin : now;
 	/* Names get what the probes' schedule leaves, at least a second. */
 	sched = (uint64_t)(((double)(c->count - 1) * c->interval +
 	    c->timeout) * 1e6);
-	dns = stop > clock_mono_us() + sched + 1000000 ? stop - sched :
-	    clock_mono_us() + 1000000;
+	dns = stop > qosd_mono_us() + sched + 1000000 ? stop - sched :
+	    qosd_mono_us() + 1000000;
 	for (i = 0; i < r.nt; i++)
 		r.t[i].fi = -1;
 	resolve(&r, dns);
@@ -868,7 +870,7 @@ ping_run(void *state, struct qosd_out *out)
 		if (errno == EPERM || errno == EACCES)
 			eperm = 1;
 		else
-			log_warnx("ping[%s]: %s socket: %s", qosd_out_job(out),
+			log_err("ping[%s]: %s socket: %s", qosd_out_job(out),
 			    fi ? "ICMPv6" : "ICMP", strerror(errno));
 		for (i = 0; i < r.nt; i++)
 			if (r.t[i].fi == fi)
@@ -876,15 +878,15 @@ ping_run(void *state, struct qosd_out *out)
 		rc = -1;
 	}
 	if (eperm)
-		log_warnx("ping[%s]: cannot open an ICMP socket: CAP_NET_RAW "
+		log_err("ping[%s]: cannot open an ICMP socket: CAP_NET_RAW "
 		    "is missing (give qosd CAP_NET_RAW, or allow "
 		    "unprivileged ICMP with sysctl net.ipv4.ping_group_range)",
 		    qosd_out_job(out));
 
 	if (r.fd[0] != -1 || r.fd[1] != -1) {
 		engine(&r, stop);
-		if (clock_mono_us() >= stop)
-			log_warnx("ping[%s]: the run's timeout came before "
+		if (qosd_mono_us() >= stop)
+			log_err("ping[%s]: the run's timeout came before "
 			    "the last probe's: raise the job's timeout above "
 			    "(count - 1) * ping_interval + ping_timeout",
 			    qosd_out_job(out));
@@ -904,7 +906,7 @@ done:
 	return rc;
 }
 
-const struct qosd_collector qosd_collector = {
+QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "ping",
 	.settings = ping_settings,

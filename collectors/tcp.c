@@ -35,11 +35,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "collector.h"
-#include "latstats.h"
-#include "log.h"
-#include "resolve.h"
+#include "collectors/probe/latstats.h"
+#include "collectors/probe/resolve.h"
+#include "qosd/cfg.h"
+#include "qosd/clock.h"
+#include "qosd/collector.h"
+#include "qosd/log.h"
+#include "qosd/point.h"
 
 #define ECHO_MAGIC	0x514f5345U	/* "QOSE" */
 #define ECHO_HDR	24
@@ -215,7 +217,7 @@ resolve(const struct tcp_conf *c, struct ttarget *t, size_t nt,
 	af = c->family == FAM_V4 ? AF_INET : c->family == FAM_V6 ?
 	    AF_INET6 : AF_UNSPEC;
 	if ((q = calloc(nt, sizeof(*q))) == NULL) {
-		log_warnx("tcp[%s]: out of memory", job);
+		log_err("tcp[%s]: out of memory", job);
 		for (i = 0; i < nt; i++) {
 			t[i].fail = "error";
 			t[i].done = 1;
@@ -329,7 +331,7 @@ connect_attempt(const struct tcp_conf *c, struct ttarget *t, uint64_t now,
     const char *job)
 {
 	if (t->first_ns == 0)
-		t->first_ns = clock_real_ns();
+		t->first_ns = qosd_real_ns();
 	t->sent++;
 	t->op_us = now;
 	t->tx[t->k] = now;
@@ -438,7 +440,7 @@ echo_read(const struct tcp_conf *c, struct ttarget *t, const char *job)
 		t->inlen += (size_t)n;
 		if (t->inlen < len)
 			continue;
-		now = clock_mono_us();
+		now = qosd_mono_us();
 		t->inlen = 0;
 		memcpy(&w, t->in, 4);
 		if (ntohl(w) != ECHO_MAGIC)
@@ -467,7 +469,7 @@ step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
 	if (c->mode == MODE_CONNECT) {
 		if (t->fd != -1 && rev != 0) {
 			if ((e = connect_result(t)) == 0) {
-				t->rtt[t->k] = (double)(clock_mono_us() -
+				t->rtt[t->k] = (double)(qosd_mono_us() -
 				    t->op_us) / 1000.0;
 				t->received++;
 			} else
@@ -495,7 +497,7 @@ step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
 	/* Echo: connect once, then probes on the schedule. */
 	if (t->connect_ms < 0) {
 		if (t->fd == -1) {
-			t->first_ns = clock_real_ns();
+			t->first_ns = qosd_real_ns();
 			t->op_us = now;
 			if ((t->fd = start_connect(c, t)) == -1) {
 				count_error(t, errno, job);
@@ -511,7 +513,7 @@ step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
 				t->done = 1;
 				return UINT64_MAX;
 			}
-			now = clock_mono_us();
+			now = qosd_mono_us();
 			t->connect_ms = (double)(now - t->op_us) / 1000.0;
 			t->t0 = now;
 			rev = 0;
@@ -555,14 +557,14 @@ engine(const struct tcp_conf *c, struct ttarget *t, size_t nt,
 	if ((pfd = calloc(nt, sizeof(*pfd))) == NULL ||
 	    (idx = calloc(nt, sizeof(*idx))) == NULL) {
 		free(pfd);
-		log_warnx("tcp[%s]: out of memory", job);
+		log_err("tcp[%s]: out of memory", job);
 		return;
 	}
-	now = clock_mono_us();
+	now = qosd_mono_us();
 	for (i = 0; i < nt; i++)
 		t[i].t0 = now;
 	for (;;) {
-		now = clock_mono_us();
+		now = qosd_mono_us();
 		wake = UINT64_MAX;
 		left = 0;
 		for (i = 0; i < nt; i++) {
@@ -589,7 +591,7 @@ engine(const struct tcp_conf *c, struct ttarget *t, size_t nt,
 		ms = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
 		if (poll(pfd, (nfds_t)n, ms) == -1 && errno != EINTR)
 			break;
-		now = clock_mono_us();
+		now = qosd_mono_us();
 		for (i = 0; i < n; i++)
 			if (pfd[i].revents != 0)
 				step(c, &t[idx[i]], now, pfd[i].revents, job);
@@ -695,7 +697,7 @@ raise_nofile(size_t nt, const char *job)
 		return;
 	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
-		log_warnx("tcp[%s]: %zu targets, but only %llu open files "
+		log_err("tcp[%s]: %zu targets, but only %llu open files "
 		    "allowed: some will read result=error", job, nt,
 		    (unsigned long long)rl.rlim_cur);
 }
@@ -720,7 +722,7 @@ tcp_run(void *state, struct qosd_out *out)
 	    (rtt = calloc(nt * cnt + 2 * cnt, sizeof(*rtt))) == NULL ||
 	    (c->mode == MODE_ECHO && (bufs = malloc(nt * 2 *
 	    (size_t)c->size)) == NULL)) {
-		log_warnx("tcp[%s]: out of memory", job);
+		log_err("tcp[%s]: out of memory", job);
 		rc = -1;
 		goto done;
 	}
@@ -740,13 +742,13 @@ tcp_run(void *state, struct qosd_out *out)
 	}
 	margin = 100000 + 20 * (uint64_t)nt;
 	stop = qosd_out_deadline_us(out);
-	now = clock_mono_us();
+	now = qosd_mono_us();
 	stop = stop > now + margin ? stop - margin : now;
 	/* Names get what the schedule leaves, at least a second. */
 	sched = (uint64_t)(((double)c->count * c->interval + 2 * c->timeout) *
 	    1e6);
-	dns = stop > clock_mono_us() + sched + 1000000 ? stop - sched :
-	    clock_mono_us() + 1000000;
+	dns = stop > qosd_mono_us() + sched + 1000000 ? stop - sched :
+	    qosd_mono_us() + 1000000;
 	resolve(c, t, nt, dns, job);
 	engine(c, t, nt, stop, job);
 	snprintf(port, sizeof(port), "%lld", c->port);
@@ -765,7 +767,7 @@ done:
 	return rc;
 }
 
-const struct qosd_collector qosd_collector = {
+QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "tcp",
 	.settings = tcp_settings,

@@ -40,14 +40,16 @@
 
 #include <systemd/sd-event.h>
 
-#include "buf.h"
-#include "child.h"
-#include "clock.h"
-#include "collector.h"
-#include "log.h"
-#include "lp.h"
-#include "point.h"
-#include "proc.h"
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/log.h"
+#include "lib/lp.h"
+#include "lib/proc.h"
+#include "lib/super.h"
+#include "qosd/collector.h"
+#include "qosd/point.h"
+#include "scheduler/child.h"
+#include "scheduler/spawner/point.h"
 
 #define CHILD_FD	3		/* the pipe's write end in a run */
 #define READ_CHUNK	65536
@@ -108,16 +110,8 @@ struct child {
 	struct child	*next;
 };
 
-struct watch {
-	pid_t		 pid;
-	void		(*cb)(void *, int);
-	void		*arg;
-	struct watch	*next;
-};
-
 static struct child	*children;
 static size_t		 nchildren;
-static struct watch	*watches;
 static struct spawner	*spawners;	/* the first is the current one */
 static uint64_t		 next_id = 1;
 static void		(*lost_cb)(void *);
@@ -275,11 +269,11 @@ child_on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
 			return 0;
 		}
 		if (buf_add(&c->in, chunk, (size_t)n) == -1)
-			fatal("%s: buffer", c->job);
+			fatal("%s: buffer: %m", c->job);
 		child_lines(c);
 	}
 	if (n == -1)
-		log_warn("%s: read from run", c->job);
+		log_err("%s: read from run: %m", c->job);
 	/* An unterminated last line still counts. */
 	if (c->in.len > 0 && !c->skipping && buf_addc(&c->in, '\n') == 0)
 		child_lines(c);
@@ -296,7 +290,7 @@ child_on_timer(sd_event_source *s, uint64_t usec, void *arg)
 	(void)usec;
 	if (c->exited) {
 		/* Exited, but something still holds the pipe: give up on it. */
-		log_warnx("%s: output pipe still open %d ms after exit: closed",
+		log_err("%s: output pipe still open %d ms after exit: closed",
 		    c->job, DRAIN_US / 1000);
 		child_close_pipe(c);
 		child_maybe_finish(c);
@@ -331,80 +325,6 @@ child_exited(struct child *c, int wstatus, uint64_t maxrss_bytes)
 		sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 	}
 	child_maybe_finish(c);
-}
-
-/* Other children of the daemon. */
-
-int
-child_watch(pid_t pid, void (*cb)(void *, int), void *arg)
-{
-	struct watch	*w;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return -1;
-	w->pid = pid;
-	w->cb = cb;
-	w->arg = arg;
-	w->next = watches;
-	watches = w;
-	return 0;
-}
-
-void
-child_unwatch(pid_t pid)
-{
-	struct watch	**pp, *w;
-
-	for (pp = &watches; (w = *pp) != NULL; pp = &w->next)
-		if (w->pid == pid) {
-			*pp = w->next;
-			free(w);
-			return;
-		}
-}
-
-static int
-child_on_sigchld(sd_event_source *s, const struct signalfd_siginfo *si,
-    void *arg)
-{
-	struct watch	*w;
-	pid_t		 pid;
-	int		 wstatus;
-
-	(void)s;
-	(void)si;
-	(void)arg;
-	while ((pid = waitpid(-1, &wstatus, WNOHANG)) > 0) {
-		for (w = watches; w != NULL; w = w->next)
-			if (w->pid == pid)
-				break;
-		if (w == NULL) {
-			log_debug("reaped unknown child %ld", (long)pid);
-			continue;
-		}
-		{
-			void	(*cb)(void *, int) = w->cb;
-			void	*cbarg = w->arg;
-
-			child_unwatch(pid);
-			cb(cbarg, wstatus);
-		}
-	}
-	return 0;
-}
-
-int
-child_init(sd_event *ev)
-{
-	int	r;
-
-	if ((r = sd_event_add_signal(ev, NULL, SIGCHLD, child_on_sigchld,
-	    NULL)) < 0) {
-		errno = -r;
-		log_warn("sd_event_add_signal SIGCHLD");
-		return -1;
-	}
-	return 0;
 }
 
 /* A run, in the process the spawner forked. */
@@ -449,7 +369,7 @@ run_exec(const struct spawn_req *rq, int wfd)
 	setrlimit(RLIMIT_CORE, &rl);
 	if (proc_drop_caps(rq->plugin->flags & QOSD_COLLECTOR_NET_RAW) ==
 	    -1)
-		log_warn("%s[%s]: dropping capabilities", rq->plugin->name,
+		log_err("%s[%s]: dropping capabilities: %m", rq->plugin->name,
 		    rq->job);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 
@@ -542,7 +462,7 @@ spawner_main(int sock)
 	/* Keep stdio, the socket and the signalfd; the loop's fds go. */
 	proc_close_except(sock, sfd);
 	if (proc_drop_caps(1) == -1)
-		log_warn("spawner: dropping capabilities");
+		log_err("spawner: dropping capabilities: %m");
 	prctl(PR_SET_NAME, "qosd-spawner", 0, 0, 0);
 
 	pfd[0].fd = sock;
@@ -661,7 +581,7 @@ spawner_reaped(void *arg, int wstatus)
 	pid_t	pid = (pid_t)(intptr_t)arg;
 
 	if (WIFSIGNALED(wstatus))
-		log_warnx("spawner %ld killed by %s", (long)pid,
+		log_err("spawner %ld killed by %s", (long)pid,
 		    strsignal(WTERMSIG(wstatus)));
 	else
 		log_debug("spawner %ld exited", (long)pid);
@@ -688,7 +608,7 @@ spawner_msg(struct spawner *sp, struct child *c, const struct spawn_msg *m)
 		break;
 	case SPAWN_FAILED:
 		errno = m->err;
-		log_warn("%s: fork", c->job);
+		log_err("%s: fork: %m", c->job);
 		c->sp = NULL;
 		spawner_run_done(sp);
 		c->res.status = CHILD_SPAWN_ERROR;
@@ -711,7 +631,7 @@ spawner_lost(struct spawner *sp)
 	struct child	*c, *next;
 	int		 current = sp == spawners && !sp->retiring;
 
-	log_warnx("spawner %ld is gone: its %zu runs count as killed",
+	log_err("spawner %ld is gone: its %zu runs count as killed",
 	    (long)sp->pid, sp->runs);
 	sp->retiring = 1;
 	if (current && lost_cb != NULL)
@@ -772,14 +692,14 @@ child_spawner_start(sd_event *ev)
 	int		 sv[2], r;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("spawner: socketpair");
+		log_err("spawner: socketpair: %m");
 		return -1;
 	}
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
-		fatal("spawner");
+		fatal("spawner: %m");
 	fflush(NULL);
 	if ((sp->pid = fork()) == -1) {
-		log_warn("spawner: fork");
+		log_err("spawner: fork: %m");
 		close(sv[0]);
 		close(sv[1]);
 		free(sp);
@@ -792,12 +712,12 @@ child_spawner_start(sd_event *ev)
 	close(sv[1]);
 	sp->fd = sv[0];
 	if (fcntl(sp->fd, F_SETFL, O_NONBLOCK) == -1)
-		fatal("spawner: O_NONBLOCK");
-	if (child_watch(sp->pid, spawner_reaped,
+		fatal("spawner: O_NONBLOCK: %m");
+	if (super_watch(sp->pid, spawner_reaped,
 	    (void *)(intptr_t)sp->pid) == -1 ||
 	    (r = sd_event_add_io(ev, &sp->io, sp->fd, EPOLLIN,
 	    spawner_on_io, sp)) < 0)
-		fatalx("spawner: cannot watch it");
+		fatal("spawner: cannot watch it");
 	for (old = spawners; old != NULL; old = old->next)
 		old->retiring = 1;
 	sp->next = spawners;
@@ -869,7 +789,7 @@ child_start(sd_event *ev, const struct child_spec *spec,
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    asprintf(&c->job, "%s[%s]", spec->collector, spec->job) == -1)
-		fatal("child_start");
+		fatal("child_start: %m");
 	c->id = next_id++;
 	c->fd = -1;
 	c->start_us = start;
@@ -879,7 +799,7 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	c->arg = arg;
 	buf_init(&c->in, LP_MAX_LINE + READ_CHUNK + 1);
 	if (sp == NULL || sp->retiring) {
-		log_warnx("%s: no spawner to start the run", c->job);
+		log_err("%s: no spawner to start the run", c->job);
 		goto fail;
 	}
 
@@ -890,7 +810,7 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	rq.state = spec->state;
 	snprintf(rq.job, sizeof(rq.job), "%s", spec->job);
 	if (pipe2(fds, O_CLOEXEC) == -1) {
-		log_warn("%s: pipe", c->job);
+		log_err("%s: pipe: %m", c->job);
 		goto fail;
 	}
 	memset(&mh, 0, sizeof(mh));
@@ -909,17 +829,17 @@ child_start(sd_event *ev, const struct child_spec *spec,
 		;
 	close(fds[1]);
 	if (r == -1 && errno == EAGAIN) {
-		log_warnx("%s: the spawner is not keeping up: run not started",
+		log_err("%s: the spawner is not keeping up: run not started",
 		    c->job);
 		goto fail;
 	}
 	if (r == -1) {
-		log_warn("%s: asking the spawner", c->job);
+		log_err("%s: asking the spawner: %m", c->job);
 		goto fail;
 	}
 	/* A stream socket: a frame goes whole or, when full, not at all. */
 	if ((size_t)r != sizeof(rq))
-		fatalx("%s: short write to the spawner", c->job);
+		fatal("%s: short write to the spawner", c->job);
 	c->fd = fds[0];
 	c->sp = sp;
 	sp->runs++;
@@ -930,7 +850,7 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	    sd_event_add_io(ev, &c->io, c->fd, EPOLLIN, child_on_io, c) < 0 ||
 	    sd_event_add_time(ev, &c->timer, CLOCK_MONOTONIC,
 	    start + spec->timeout_us, 1000, child_on_timer, c) < 0)
-		fatalx("%s: cannot watch the run", c->job);
+		fatal("%s: cannot watch the run", c->job);
 	return c;
 fail:
 	if (fds[0] != -1)

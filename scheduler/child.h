@@ -65,8 +65,6 @@ struct child_cb {
 	void	(*done)(void *arg, const struct child_result *);
 };
 
-/* Install the SIGCHLD handling; once, before any child_start(). */
-int	child_init(sd_event *ev);
 /*
  * Fork a new spawner from the process as it is now; runs started from
  * then on are forked by it.  The previous spawner, if any, serves its runs
@@ -100,14 +98,6 @@ struct child *child_start(sd_event *ev, const struct child_spec *spec,
 void	child_kill(struct child *);
 /* child_kill() every child. */
 void	child_kill_all(void);
-/*
- * Other children of the daemon (a sink's shipper): the SIGCHLD handler
- * reaps every child, so whoever forks one registers it here and gets
- * cb(arg, wstatus) once it has exited and been reaped.  0, or -1.
- */
-int	child_watch(pid_t pid, void (*cb)(void *arg, int wstatus), void *arg);
-/* Forget a watched pid (its callback will not be called). */
-void	child_unwatch(pid_t pid);
 /* The number of collector runs started and not yet done. */
 size_t	child_count(void);
 /* The status's name: "ok", "failed", "timeout", "crashed", "overflow". */

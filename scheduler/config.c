@@ -12,13 +12,14 @@
 
 #include <libconfig.h>
 
-#include "buf.h"
-#include "cfgval.h"
-#include "collector.h"
-#include "config.h"
-#include "log.h"
-#include "plugin.h"
-#include "sink.h"
+#include "lib/buf.h"
+#include "lib/cfgval.h"
+#include "lib/log.h"
+#include "qosd/cfg.h"
+#include "qosd/collector.h"
+#include "scheduler/config.h"
+#include "scheduler/plugin.h"
+#include "sinks/sink.h"
 
 #define NAME_MAX_LEN	64	/* job and sink names */
 #define DAY		86400.0
@@ -61,7 +62,7 @@ xstrdup(const char *s)
 	char	*p;
 
 	if ((p = strdup(s)) == NULL)
-		fatal("strdup");
+		fatal("strdup: %m");
 	return p;
 }
 
@@ -71,7 +72,7 @@ xcalloc(size_t n, size_t size)
 	void	*p;
 
 	if ((p = calloc(n == 0 ? 1 : n, size)) == NULL)
-		fatal("calloc");
+		fatal("calloc: %m");
 	return p;
 }
 

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "lagstats.h"
+#include "scheduler/lagstats.h"
 
 void
 lagstats_reset(struct lagstats *ls)

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "config.h"
-#include "log.h"
-#include "plugin.h"
-#include "sched.h"
+#include "lib/log.h"
+#include "scheduler/config.h"
+#include "scheduler/plugin.h"
+#include "scheduler/sched.h"
 
 static void
 usage(FILE *f)

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "collector.h"
-#include "log.h"
-#include "plugin.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "qosd/collector.h"
+#include "scheduler/plugin.h"
 
 struct plugin {
 	char			*name;
@@ -34,7 +34,7 @@ plugin_set_dir(const char *dir)
 	free(dir_override);
 	dir_override = dir != NULL ? strdup(dir) : NULL;
 	if (dir != NULL && dir_override == NULL)
-		fatal("strdup");
+		fatal("strdup: %m");
 }
 
 /* "collectors" beside the executable, for a binary run from the tree. */
@@ -181,7 +181,7 @@ plugin_get(const char *name, char *err, size_t errlen)
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->name = strdup(name)) == NULL)
-		fatal("plugin_get");
+		fatal("plugin_get: %m");
 	p->handle = h;
 	p->desc = desc;
 	p->next = plugins;

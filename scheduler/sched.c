@@ -23,20 +23,21 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "buf.h"
-#include "child.h"
-#include "clock.h"
-#include "collector.h"
-#include "complain.h"
-#include "config.h"
-#include "file.h"
-#include "lagstats.h"
-#include "log.h"
-#include "plugin.h"
-#include "lp.h"
-#include "proc.h"
-#include "sched.h"
-#include "sink.h"
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/complain.h"
+#include "lib/log.h"
+#include "lib/lp.h"
+#include "lib/proc.h"
+#include "lib/super.h"
+#include "qosd/collector.h"
+#include "scheduler/child.h"
+#include "scheduler/config.h"
+#include "scheduler/lagstats.h"
+#include "scheduler/plugin.h"
+#include "scheduler/sched.h"
+#include "sinks/file.h"
+#include "sinks/sink.h"
 
 #define KILL_GRACE_US	2000000		/* SIGTERM to SIGKILL for a run */
 #define REJECT_LOGS	3		/* rejected lines logged per run */
@@ -178,7 +179,7 @@ emit(struct sched *s, struct lp_point *p)
 		lp_point_set_time(p, clock_real_ns());
 	buf_reset(&s->line);
 	if (lp_encode(p, &s->line, err, sizeof(err)) == -1) {
-		log_warnx("point \"%s\" dropped: %s", p->measurement, err);
+		log_err("point \"%s\" dropped: %s", p->measurement, err);
 		return;
 	}
 	sinks_write(s, s->line.data, s->line.len);
@@ -212,7 +213,7 @@ run_tag(struct run *r, const char *k, const char *v)
 	struct cfg_tag	*t = &r->tags[r->ntags++];
 
 	if ((t->key = strdup(k)) == NULL || (t->value = strdup(v)) == NULL)
-		fatal("run_tag");
+		fatal("run_tag: %m");
 }
 
 /* Tags the daemon adds: job (always), then the job's own (if absent). */
@@ -226,10 +227,10 @@ run_new(struct job *j)
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->collector = strdup(c->collector)) == NULL ||
 	    (r->tags = calloc(c->ntags + 1, sizeof(*r->tags))) == NULL)
-		fatal("run_new");
+		fatal("run_new: %m");
 	r->job = j;
 	if (c->exclusive != NULL && (r->group = strdup(c->exclusive)) == NULL)
-		fatal("run_new");
+		fatal("run_new: %m");
 	run_tag(r, "job", c->name);
 	for (i = 0; i < c->ntags; i++)
 		run_tag(r, c->tags[i].key, c->tags[i].value);
@@ -266,7 +267,7 @@ reject:
 	if (r->rejected == 1)
 		r->complain = complain_fail(&r->job->rejects, clock_mono_us());
 	if (r->complain && r->rejected <= REJECT_LOGS)
-		log_warnx("%s[%s]: line rejected: %s: \"%.*s\"", r->collector,
+		log_err("%s[%s]: line rejected: %s: \"%.*s\"", r->collector,
 		    r->job->name, err, (int)(len > 120 ? 120 : len), line);
 }
 
@@ -416,7 +417,7 @@ run_report(struct run *r, const struct child_result *cr)
 	char		 why[128];
 
 	if (r->rejected > REJECT_LOGS && r->complain)
-		log_warnx("%s[%s]: %lu lines rejected in this run",
+		log_err("%s[%s]: %lu lines rejected in this run",
 		    r->collector, j->name, r->rejected);
 	if (r->rejected == 0 && (n = complain_ok(&j->rejects)) > 0)
 		log_notice("%s[%s]: output valid again after %lu runs with "
@@ -451,10 +452,10 @@ run_report(struct run *r, const struct child_result *cr)
 		break;
 	}
 	if (j->fails.failures > 1)
-		log_warnx("%s[%s]: run %s (%lu failed runs in a row)",
+		log_err("%s[%s]: run %s (%lu failed runs in a row)",
 		    r->collector, j->name, why, j->fails.failures);
 	else
-		log_warnx("%s[%s]: run %s", r->collector, j->name, why);
+		log_err("%s[%s]: run %s", r->collector, j->name, why);
 }
 static void	job_free(struct job *);
 
@@ -547,7 +548,7 @@ job_arm(struct job *j, uint64_t deadline)
 		if ((r = sd_event_add_time(j->s->ev, &j->timer,
 		    CLOCK_MONOTONIC, deadline, 1, job_on_timer, j)) < 0) {
 			errno = -r;
-			fatal("%s: timer", j->name);
+			fatal("%s: timer: %m", j->name);
 		}
 		return;
 	}
@@ -562,7 +563,7 @@ job_skip(struct job *j, const char *why)
 
 	s->n.skipped++;
 	if (complain_fail(&j->skips, clock_mono_us()))
-		log_warnx("%s[%s]: run skipped: %s (%lu skipped since the last "
+		log_err("%s[%s]: run skipped: %s (%lu skipped since the last "
 		    "run that started on time)", j->conf->collector, j->name,
 		    why, j->skips.failures);
 	job_metric(s, j->name, j->conf->collector, "skipped", NULL, NULL);
@@ -615,7 +616,7 @@ job_new(struct sched *s, const struct cfg_job *c)
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->name = strdup(c->name)) == NULL)
-		fatal("job_new");
+		fatal("job_new: %m");
 	j->s = s;
 	j->conf = c;
 	j->next = s->jobs;
@@ -669,7 +670,7 @@ sinks_start(struct sched *s, struct cfg *cfg, struct sink_rt *old,
 		/* --once prints to stdout, whatever the sinks say. */
 		if ((v = calloc(1, sizeof(*v))) == NULL ||
 		    (v->name = strdup("stdout")) == NULL)
-			fatal("sinks_start");
+			fatal("sinks_start: %m");
 		v->type = &sink_file_type;
 		v->rt = v->type->start(sink_file_stdout, "stdout", s->ev, err,
 		    sizeof(err));
@@ -678,12 +679,12 @@ sinks_start(struct sched *s, struct cfg *cfg, struct sink_rt *old,
 		return v->rt == NULL ? -1 : 0;
 	}
 	if ((v = calloc(cfg->nsinks ? cfg->nsinks : 1, sizeof(*v))) == NULL)
-		fatal("sinks_start");
+		fatal("sinks_start: %m");
 	for (i = 0; i < cfg->nsinks; i++) {
 		const struct cfg_sink *cs = &cfg->sinks[i];
 
 		if ((v[i].name = strdup(cs->name)) == NULL)
-			fatal("sinks_start");
+			fatal("sinks_start: %m");
 		v[i].type = cs->type;
 		v[i].conf = cs->state;
 		for (k = 0; k < nold; k++)
@@ -697,7 +698,7 @@ sinks_start(struct sched *s, struct cfg *cfg, struct sink_rt *old,
 			}
 		if (v[i].rt == NULL && (v[i].rt = cs->type->start(cs->state,
 		    cs->name, s->ev, err, sizeof(err))) == NULL) {
-			log_warnx("%s", err);
+			log_err("%s", err);
 			for (k = 0; k <= i; k++) {
 				if (v[k].rt != NULL)
 					v[k].type->stop(v[k].rt);
@@ -829,7 +830,7 @@ self_arm(struct sched *s)
 	s->self_deadline = now_m + (iv - now_r % iv);
 	if (sd_event_add_time(s->ev, &s->self_timer, CLOCK_MONOTONIC,
 	    s->self_deadline, 1000, self_on_timer, s) < 0)
-		fatalx("self-metrics timer");
+		fatal("self-metrics timer");
 }
 
 /* Reload and shutdown. */
@@ -872,7 +873,7 @@ apply_priority(const struct sched *s, int want)
 	nice = getpriority(PRIO_PROCESS, 0);
 	if (nice < 0 && errno == 0 && !proc_resets_on_fork() &&
 	    setpriority(PRIO_PROCESS, 0, nice) == -1)
-		log_warnx("runs will inherit nice %d: setpriority() is refused "
+		log_err("runs will inherit nice %d: setpriority() is refused "
 		    "here (%s); allow it in the unit's system call filter "
 		    "(SystemCallFilter=sched_setscheduler setpriority, as "
 		    "qosd.service does) or start qosd with "
@@ -881,7 +882,7 @@ apply_priority(const struct sched *s, int want)
 		return;
 	if (!want) {
 		if (proc_fair() == -1)
-			log_warn("leaving real-time scheduling");
+			log_err("leaving real-time scheduling: %m");
 		else
 			log_info("real-time scheduling off (daemon.realtime)");
 		return;
@@ -911,14 +912,14 @@ sched_reload(struct sched *s)
 	if ((ncfg = cfg_load(s->opts->config_file, err, sizeof(err))) ==
 	    NULL) {
 		plugin_unload_all();
-		log_warnx("reload failed, the running configuration stays: %s",
+		log_err("reload failed, the running configuration stays: %s",
 		    err);
 		sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
 		return;
 	}
 	apply_priority(s, ncfg->realtime);
 	if (child_spawner_start(s->ev) == -1) {
-		log_warnx("reload failed, the running configuration stays");
+		log_err("reload failed, the running configuration stays");
 		apply_priority(s, ocfg->realtime);
 		cfg_free(ncfg);
 		plugin_unload_all();
@@ -930,7 +931,7 @@ sched_reload(struct sched *s)
 		if (s->sinks[i].type->sync != NULL)
 			s->sinks[i].type->sync(s->sinks[i].rt);
 	if (sinks_start(s, ncfg, s->sinks, s->nsinks, &nsinks, &nn) == -1) {
-		log_warnx("reload failed, the running configuration stays");
+		log_err("reload failed, the running configuration stays");
 		child_spawner_abandon();
 		apply_priority(s, ocfg->realtime);
 		cfg_free(ncfg);
@@ -983,7 +984,7 @@ spawner_lost(void *arg)
 {
 	struct sched	*s = arg;
 
-	log_warnx("the spawner is gone and cannot be replaced without a "
+	log_err("the spawner is gone and cannot be replaced without a "
 	    "restart: stopping (systemd restarts qosd)");
 	s->lost = 1;
 	sched_stop(s, "spawner lost");
@@ -1016,7 +1017,7 @@ stop_on_timer(sd_event_source *src, uint64_t usec, void *arg)
 	(void)src;
 	(void)usec;
 	if (child_count() > 0) {
-		log_warnx("%zu runs still going after the stop grace: killed",
+		log_err("%zu runs still going after the stop grace: killed",
 		    child_count());
 		child_kill_all();
 	}
@@ -1093,19 +1094,19 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 
 	if ((r = sd_event_new(&s.ev)) < 0) {
 		errno = -r;
-		fatal("sd_event_new");
+		fatal("sd_event_new: %m");
 	}
 	if (sd_event_add_signal(s.ev, NULL, SIGTERM, on_signal, &s) < 0 ||
 	    sd_event_add_signal(s.ev, NULL, SIGINT, on_signal, &s) < 0 ||
 	    sd_event_add_signal(s.ev, NULL, SIGHUP, on_signal, &s) < 0 ||
-	    child_init(s.ev) == -1)
-		fatalx("cannot set up signal handling");
+	    super_init(s.ev) == -1)
+		fatal("cannot set up signal handling");
 	sd_event_set_watchdog(s.ev, 1);
 
 	apply_priority(&s, cfg->realtime);
 	/* Before the sinks read their secrets: runs never see them. */
 	if (child_spawner_start(s.ev) == -1)
-		fatalx("cannot start the spawner");
+		fatal("cannot start the spawner");
 	child_on_spawner_lost(spawner_lost, &s);
 	plugins_let_go(cfg);
 	if (sinks_start(&s, cfg, NULL, 0, &s.sinks, &s.nsinks) == -1) {
@@ -1128,7 +1129,7 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 
 	if ((r = sd_event_loop(s.ev)) < 0) {
 		errno = -r;
-		log_warn("event loop");
+		log_err("event loop: %m");
 		rc = EX_SOFTWARE;
 	}
 	if (opts->once && s.once_failed && rc == EX_OK)

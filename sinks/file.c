@@ -12,15 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "collector.h"
-#include "file.h"
-#include "log.h"
-#include "lp.h"
-#include "proc.h"
-#include "sink.h"
-#include "spool.h"
-#include "writer.h"
+#include "lib/buf.h"
+#include "lib/io.h"
+#include "lib/log.h"
+#include "lib/lp.h"
+#include "lib/proc.h"
+#include "qosd/cfg.h"
+#include "sinks/file.h"
+#include "sinks/sink.h"
+#include "sinks/spool.h"
+#include "sinks/writer.h"
 
 #define FILE_BUF_MAX	(4 * 1024 * 1024)
 #define QUEUE_MAX	(64 * 1024 * 1024)	/* for a writer behind */
@@ -103,7 +104,7 @@ target_open(void *arg, char *err, size_t errlen)
 	struct file_target	*t;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
-		fatal("file sink");
+		fatal("file sink: %m");
 	t->name = f->name;
 	t->path = f->path;
 	/* O_NONBLOCK: a FIFO nobody reads is an error, not a hang. */
@@ -141,10 +142,10 @@ target_append(void *arg, const char *p, size_t len, unsigned long nlines,
 {
 	struct file_target	*t = arg;
 
-	if (proc_write_all(t->fd, p, len) == -1) {
+	if (io_write_all(t->fd, p, len) == -1) {
 		if (!t->failing)
-			log_warn("sink %s: write to \"%s\" failed, %lu lines "
-			    "lost", t->name, t->path, nlines);
+			log_err("sink %s: write to \"%s\" failed, %lu lines "
+			    "lost: %m", t->name, t->path, nlines);
 		t->failing = 1;
 		fg->dropped += nlines;
 		return;
@@ -185,7 +186,7 @@ file_start(const void *state, const char *name, sd_event *ev, char *err,
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->name = strdup(name)) == NULL ||
 	    (f->path = strdup(fc->path)) == NULL)
-		fatal("file_start");
+		fatal("file_start: %m");
 	buf_init(&f->out, FILE_BUF_MAX);
 	f->fd = STDOUT_FILENO;
 	if (strcmp(fc->path, "-") != 0 && (f->w = writer_start(name, ev,
@@ -215,8 +216,8 @@ file_flush(void *sink)
 			continue;
 		if (n == -1) {
 			if (!f->failing)
-				log_warn("sink %s: write to \"%s\" failed, "
-				    "%lu lines lost", f->name, f->path,
+				log_err("sink %s: write to \"%s\" failed, "
+				    "%lu lines lost: %m", f->name, f->path,
 				    f->pending);
 			f->failing = 1;
 			f->dropped += f->pending;

@@ -4,7 +4,7 @@
 #ifndef SINKS_FILE_H
 #define SINKS_FILE_H
 
-#include "sink.h"
+#include "sinks/sink.h"
 
 extern const struct sink_type sink_file_type;
 /* A configured state for standard output, to start() without a config. */

@@ -25,16 +25,16 @@
 #include <libconfig.h>
 #include <systemd/sd-event.h>
 
-#include "collector.h"
-#include "child.h"
-#include "influxdb.h"
-#include "log.h"
-#include "lp.h"
-#include "shipper.h"
-#include "shipstart.h"
-#include "sink.h"
-#include "spool.h"
-#include "writer.h"
+#include "lib/log.h"
+#include "lib/super.h"
+#include "lib/lp.h"
+#include "qosd/cfg.h"
+#include "sinks/influxdb.h"
+#include "sinks/shipper/shipper.h"
+#include "sinks/shipstart.h"
+#include "sinks/sink.h"
+#include "sinks/spool.h"
+#include "sinks/writer.h"
 
 #define SECRET_MAX	4096
 #define RESTART_MIN	1.0		/* s, the shipper's restart backoff */
@@ -103,7 +103,7 @@ xstrdup_or_null(const char *s)
 	if (s == NULL)
 		return NULL;
 	if ((p = strdup(s)) == NULL)
-		fatal("influxdb");
+		fatal("influxdb: %m");
 	return p;
 }
 
@@ -134,7 +134,7 @@ sc_copy(struct shipper_conf *d, const struct shipper_conf *s)
 
 	*d = *s;
 	if ((d->urls = calloc(s->nurls, sizeof(*d->urls))) == NULL)
-		fatal("influxdb");
+		fatal("influxdb: %m");
 	for (i = 0; i < s->nurls; i++)
 		d->urls[i] = xstrdup_or_null(s->urls[i]);
 	d->database = xstrdup_or_null(s->database);
@@ -293,7 +293,7 @@ influx_configure(const config_setting_t *s, void **state, char *err,
 	int			 r;
 
 	if ((ic = calloc(1, sizeof(*ic))) == NULL)
-		fatal("influxdb");
+		fatal("influxdb: %m");
 	c = &ic->sc;
 	c->batch_bytes = 4 << 20;
 	c->gzip = 1;
@@ -312,7 +312,7 @@ influx_configure(const config_setting_t *s, void **state, char *err,
 		goto bad;
 	}
 	if ((c->urls = calloc(c->nurls, sizeof(*c->urls))) == NULL)
-		fatal("influxdb");
+		fatal("influxdb: %m");
 	for (i = 0; i < c->nurls; i++) {
 		c->urls[i] = xstrdup_or_null(urls[i]);
 		if (strncmp(urls[i], "http://", 7) != 0 &&
@@ -555,7 +555,7 @@ schedule_restart(struct influx_sink *f)
 		return;
 	if (sd_event_add_time_relative(f->ev, &f->restart, CLOCK_MONOTONIC,
 	    (uint64_t)(f->restart_s * 1e6), 0, on_restart, f) < 0)
-		fatalx("sink %s: cannot arm the restart timer", f->name);
+		fatal("sink %s: cannot arm the restart timer", f->name);
 }
 
 static void
@@ -612,11 +612,11 @@ on_exit_status(void *arg, int wstatus)
 	if (mono_us() - f->started_us > STABLE_US)
 		f->restart_s = RESTART_MIN;
 	if (WIFSIGNALED(wstatus))
-		log_warnx("sink %s: the shipper was killed by signal %d: "
+		log_err("sink %s: the shipper was killed by signal %d: "
 		    "restarting it in %g s", f->name, WTERMSIG(wstatus),
 		    f->restart_s);
 	else
-		log_warnx("sink %s: the shipper exited with status %d: "
+		log_err("sink %s: the shipper exited with status %d: "
 		    "restarting it in %g s", f->name, WEXITSTATUS(wstatus),
 		    f->restart_s);
 	schedule_restart(f);
@@ -635,8 +635,8 @@ shipper_spawn(struct influx_sink *f)
 		return;
 	}
 	f->started_us = mono_us();
-	if (child_watch(f->pid, on_exit_status, f) == -1)
-		fatal("sink %s: child_watch", f->name);
+	if (super_watch(f->pid, on_exit_status, f) == -1)
+		fatal("sink %s: child_watch: %m", f->name);
 	if (f->rfd != -1) {
 		f->io = sd_event_source_disable_unref(f->io);
 		close(f->rfd);
@@ -645,7 +645,7 @@ shipper_spawn(struct influx_sink *f)
 	f->msglen = 0;
 	if (fcntl(f->rfd, F_SETFL, O_NONBLOCK) == -1 ||
 	    sd_event_add_io(f->ev, &f->io, f->rfd, EPOLLIN, on_pipe, f) < 0)
-		fatalx("sink %s: cannot watch the shipper's pipe", f->name);
+		fatal("sink %s: cannot watch the shipper's pipe", f->name);
 }
 
 static void
@@ -738,7 +738,7 @@ influx_start(const void *state, const char *name, sd_event *ev, char *err,
 	size_t				 n;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL)
-		fatal("influxdb");
+		fatal("influxdb: %m");
 	f->name = xstrdup_or_null(name);
 	f->ev = sd_event_ref(ev);
 	f->pid = -1;
@@ -753,7 +753,7 @@ influx_start(const void *state, const char *name, sd_event *ev, char *err,
 	else {
 		n = strlen(ic->state_dir) + strlen(name) + 16;
 		if ((f->spool_dir = malloc(n)) == NULL)
-			fatal("influxdb");
+			fatal("influxdb: %m");
 		snprintf(f->spool_dir, n, "%s/spool/%s", ic->state_dir, name);
 	}
 	f->spool_max = ic->spool_max;
@@ -851,7 +851,7 @@ influx_stop(void *sink)
 	if (f == NULL)
 		return;
 	if (f->pid > 0) {
-		child_unwatch(f->pid);
+		super_unwatch(f->pid);
 		kill(f->pid, SIGTERM);
 	}
 	f->timer = sd_event_source_disable_unref(f->timer);

@@ -6,7 +6,7 @@
 #ifndef SINKS_INFLUXDB_H
 #define SINKS_INFLUXDB_H
 
-#include "sink.h"
+#include "sinks/sink.h"
 
 extern const struct sink_type sink_influxdb_type;
 

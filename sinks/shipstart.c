@@ -16,10 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "proc.h"
-#include "shipper.h"
-#include "shipstart.h"
+#include "lib/log.h"
+#include "lib/proc.h"
+#include "sinks/shipper/shipper.h"
+#include "sinks/shipstart.h"
 
 const char *
 shipper_so_path(void)
@@ -51,21 +51,21 @@ shipper_exec(const struct shipper_conf *c, const char *name,
     const char *spooldir)
 {
 	void	(*main_fn)(const struct shipper_conf *, const char *,
-		    const char *);
+		    const char *, int);
 	void	*h;
 
 	if ((h = dlopen(shipper_so_path(), RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		log_warnx("sink %s: cannot load the shipper: %s", name,
+		log_err("sink %s: cannot load the shipper: %s", name,
 		    dlerror());
 		_exit(127);
 	}
 	*(void **)&main_fn = dlsym(h, "qosd_shipper_main");
 	if (main_fn == NULL) {
-		log_warnx("sink %s: %s has no qosd_shipper_main", name,
+		log_err("sink %s: %s has no qosd_shipper_main", name,
 		    shipper_so_path());
 		_exit(127);
 	}
-	main_fn(c, name, spooldir);
+	main_fn(c, name, spooldir, log_getverbose());
 	_exit(0);
 }
 
@@ -78,14 +78,14 @@ shipper_start(const struct shipper_conf *c, const char *name,
 	int		 sig, nfd, p[2];
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
-		log_warn("sink %s: pipe", name);
+		log_err("sink %s: pipe: %m", name);
 		return -1;
 	}
 	/* No handler of the parent's may run in the child before reset. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	if ((pid = fork()) == -1) {
-		log_warn("sink %s: cannot fork the shipper", name);
+		log_err("sink %s: cannot fork the shipper: %m", name);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(p[0]);
 		close(p[1]);

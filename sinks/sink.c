@@ -4,9 +4,9 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "file.h"
-#include "influxdb.h"
-#include "sink.h"
+#include "sinks/file.h"
+#include "sinks/influxdb.h"
+#include "sinks/sink.h"
 
 static const struct sink_type *const types[] = {
 	&sink_file_type,

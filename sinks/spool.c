@@ -14,8 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "spool.h"
+#include "lib/io.h"
+#include "lib/log.h"
+#include "sinks/spool.h"
 
 #define SEG_FMT		"%016llu-%lld.lp"
 #define READ_CHUNK	65536
@@ -84,25 +85,13 @@ spool_oldest(const char *readydir, const char *after, char *name)
 	return found;
 }
 
-static char *
-path_join(const char *a, const char *b)
-{
-	size_t	 n = strlen(a) + strlen(b) + 2;
-	char	*p;
-
-	if ((p = malloc(n)) == NULL)
-		fatal("spool");
-	snprintf(p, n, "%s/%s", a, b);
-	return p;
-}
-
 static int
 mkdir_p(const char *path, char *err, size_t errlen)
 {
 	char	*p, *s, c;
 
 	if ((p = strdup(path)) == NULL)
-		fatal("spool");
+		fatal("spool: %m");
 	for (s = p + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
@@ -152,8 +141,8 @@ note_seq(struct spool *sp, const char *name)
 static int
 recover(struct spool *sp, const char *seg, char *err, size_t errlen)
 {
-	char		*from = path_join(sp->dir, seg);
-	char		*to = path_join(sp->ready, seg);
+	char		*from = io_path_join(sp->dir, seg);
+	char		*to = io_path_join(sp->ready, seg);
 	char		 buf[READ_CHUNK];
 	struct stat	 st;
 	off_t		 keep = 0, off = 0;
@@ -180,7 +169,7 @@ recover(struct spool *sp, const char *seg, char *err, size_t errlen)
 		goto out;
 	}
 	if (keep < st.st_size) {
-		log_warnx("sink %s: segment \"%s\" ends in a torn line: cut "
+		log_err("sink %s: segment \"%s\" ends in a torn line: cut "
 		    "%lld bytes", sp->name, seg,
 		    (long long)(st.st_size - keep));
 		if (ftruncate(fd, keep) == -1) {
@@ -222,12 +211,12 @@ spool_open(const char *dir, const char *name, uint64_t max_bytes,
 	if ((sp = calloc(1, sizeof(*sp))) == NULL ||
 	    (sp->dir = strdup(dir)) == NULL ||
 	    (sp->name = strdup(name)) == NULL)
-		fatal("spool");
-	sp->ready = path_join(dir, SPOOL_READY);
+		fatal("spool: %m");
+	sp->ready = io_path_join(dir, SPOOL_READY);
 	sp->max_bytes = max_bytes;
 	sp->do_fsync = do_fsync;
 	sp->fd = -1;
-	rej = path_join(dir, SPOOL_REJECTED);
+	rej = io_path_join(dir, SPOOL_REJECTED);
 	if (mkdir_p(sp->ready, err, errlen) == -1 ||
 	    mkdir_p(rej, err, errlen) == -1) {
 		free(rej);
@@ -261,7 +250,7 @@ seg_create(struct spool *sp)
 
 	snprintf(sp->seg, sizeof(sp->seg), SEG_FMT, sp->seq,
 	    (long long)time(NULL));
-	p = path_join(sp->dir, sp->seg);
+	p = io_path_join(sp->dir, sp->seg);
 	sp->fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC,
 	    0640);
 	free(p);
@@ -299,12 +288,12 @@ spool_append(struct spool *sp, const char *data, size_t len,
 torn:
 	/* Cut what part of the lines made it, so no torn line stays. */
 	if (off > 0 && ftruncate(sp->fd, (off_t)sp->bytes) == -1)
-		log_warn("sink %s: cannot cut segment \"%s\"", sp->name,
+		log_err("sink %s: cannot cut segment \"%s\": %m", sp->name,
 		    sp->seg);
 lost:
 	if (!sp->failing)
-		log_warn("sink %s: cannot append to the spool in \"%s\", "
-		    "%lu lines lost", sp->name, sp->dir, nlines);
+		log_err("sink %s: cannot append to the spool in \"%s\", "
+		    "%lu lines lost: %m", sp->name, sp->dir, nlines);
 	sp->failing = 1;
 	sp->dropped += nlines;
 	return -1;
@@ -325,7 +314,7 @@ drop_oldest(struct spool *sp, uint64_t *total)
 	after[0] = '\0';
 	while (spool_oldest(sp->ready, after[0] ? after : NULL, seg) == 1) {
 		snprintf(after, sizeof(after), "%s", seg);
-		p = path_join(sp->ready, seg);
+		p = io_path_join(sp->ready, seg);
 		if ((fd = open(p, O_RDWR | O_CLOEXEC)) == -1) {
 			free(p);
 			continue;
@@ -343,7 +332,7 @@ drop_oldest(struct spool *sp, uint64_t *total)
 		while ((n = read(fd, buf, sizeof(buf))) > 0)
 			lines += spool_count_lines(buf, (size_t)n);
 		if (unlink(p) == -1) {
-			log_warn("sink %s: cannot drop \"%s\"", sp->name, p);
+			log_err("sink %s: cannot drop \"%s\": %m", sp->name, p);
 			close(fd);
 			free(p);
 			return -1;
@@ -353,7 +342,7 @@ drop_oldest(struct spool *sp, uint64_t *total)
 		sp->dropped += lines;
 		*total -= (uint64_t)st.st_size < *total ?
 		    (uint64_t)st.st_size : *total;
-		log_warnx("sink %s: spool over its cap of %llu bytes: dropped "
+		log_err("sink %s: spool over its cap of %llu bytes: dropped "
 		    "the oldest segment \"%s\", %lu lines lost", sp->name,
 		    (unsigned long long)sp->max_bytes, seg, lines);
 		return 0;
@@ -386,17 +375,17 @@ spool_seal(struct spool *sp)
 	if (sp->bytes == 0)
 		goto capped;
 	if (sp->do_fsync && fsync(sp->fd) == -1) {
-		log_warn("sink %s: fsync \"%s\"", sp->name, sp->seg);
+		log_err("sink %s: fsync \"%s\": %m", sp->name, sp->seg);
 		return -1;
 	}
-	from = path_join(sp->dir, sp->seg);
-	to = path_join(sp->ready, sp->seg);
+	from = io_path_join(sp->dir, sp->seg);
+	to = io_path_join(sp->ready, sp->seg);
 	/*
 	 * ENOENT: a new instance of the sink (a reload) found the segment
 	 * open and queued it already (and it may be delivered by now).
 	 */
 	if (rename(from, to) == -1 && errno != ENOENT) {
-		log_warn("sink %s: cannot move \"%s\" into ready/", sp->name,
+		log_err("sink %s: cannot move \"%s\" into ready/: %m", sp->name,
 		    from);
 		rc = -1;
 	}
@@ -405,7 +394,7 @@ spool_seal(struct spool *sp)
 	if (rc == -1)
 		return -1;
 	if (sp->do_fsync && fsync_dir(sp->ready) == -1)
-		log_warn("sink %s: fsync \"%s\"", sp->name, sp->ready);
+		log_err("sink %s: fsync \"%s\": %m", sp->name, sp->ready);
 	close(sp->fd);
 	sp->fd = -1;
 	sp->ready_est += sp->bytes;

@@ -24,14 +24,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "child.h"
-#include "clock.h"
-#include "complain.h"
-#include "log.h"
-#include "proc.h"
-#include "spool.h"
-#include "writer.h"
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/complain.h"
+#include "lib/io.h"
+#include "lib/log.h"
+#include "lib/proc.h"
+#include "lib/super.h"
+#include "sinks/spool.h"
+#include "sinks/writer.h"
 
 #define SEND_AT		65536		/* queued bytes that start a send */
 #define QUEUE_KEEP	(1 << 20)	/* queue storage kept when empty */
@@ -122,10 +123,10 @@ writer_main(const struct writer_ops *ops, void *t, int fd)
 		have -= used;
 		/* Caught up: say how far. */
 		if (poll(&pfd, 1, 0) == 0)
-			proc_write_all(fd, &f, sizeof(f));
+			io_write_all(fd, &f, sizeof(f));
 	}
 	ops->close(t, &f);
-	proc_write_all(fd, &f, sizeof(f));
+	io_write_all(fd, &f, sizeof(f));
 	_exit(0);
 }
 
@@ -170,7 +171,7 @@ on_figs(struct writer *w, const struct writer_figs *f)
 	uint64_t	cut = f->consumed - w->done;
 
 	if (f->consumed < w->done || cut > w->sent) {
-		log_warnx("sink %s: the writer reports more than it was sent",
+		log_err("sink %s: the writer reports more than it was sent",
 		    w->name);
 		return;
 	}
@@ -255,7 +256,7 @@ schedule_restart(struct writer *w)
 		return;
 	if (sd_event_add_time_relative(w->ev, &w->restart, CLOCK_MONOTONIC,
 	    (uint64_t)(w->restart_s * 1e6), 0, on_restart, w) < 0)
-		fatalx("sink %s: cannot arm the writer's restart", w->name);
+		fatal("sink %s: cannot arm the writer's restart", w->name);
 	w->restart_s = w->restart_s * 2 < RESTART_MAX ? w->restart_s * 2 :
 	    RESTART_MAX;
 }
@@ -283,11 +284,11 @@ on_exit_status(void *arg, int wstatus)
 	if (clock_mono_us() - w->started_us > STABLE_US)
 		w->restart_s = RESTART_MIN;
 	if (WIFSIGNALED(wstatus))
-		log_warnx("sink %s: the writer was killed by signal %d: "
+		log_err("sink %s: the writer was killed by signal %d: "
 		    "restarting it in %g s, %zu bytes to write again", w->name,
 		    WTERMSIG(wstatus), w->restart_s, w->q.len);
 	else
-		log_warnx("sink %s: the writer exited with status %d: "
+		log_err("sink %s: the writer exited with status %d: "
 		    "restarting it in %g s, %zu bytes to write again", w->name,
 		    WEXITSTATUS(wstatus), w->restart_s, w->q.len);
 	schedule_restart(w);
@@ -314,7 +315,7 @@ child_main(struct writer *w, void *t, int fd)
 	proc_normal();
 	setrlimit(RLIMIT_CORE, &rl);
 	if (proc_drop_caps(0) == -1)
-		log_warn("sink %s: writer: dropping capabilities", w->name);
+		log_err("sink %s: writer: dropping capabilities: %m", w->name);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	writer_main(w->ops, t, fd);
 }
@@ -359,10 +360,10 @@ try_spawn(struct writer *w, int watched, char *err, size_t errlen)
 	w->fd = sv[0];
 	w->started_us = clock_mono_us();
 	if (fcntl(w->fd, F_SETFL, O_NONBLOCK) == -1)
-		fatal("sink %s: the writer's socket", w->name);
-	if (watched && (child_watch(pid, on_exit_status, w) == -1 ||
+		fatal("sink %s: the writer's socket: %m", w->name);
+	if (watched && (super_watch(pid, on_exit_status, w) == -1 ||
 	    sd_event_add_io(w->ev, &w->io, w->fd, EPOLLIN, on_io, w) < 0))
-		fatalx("sink %s: cannot watch the writer", w->name);
+		fatal("sink %s: cannot watch the writer", w->name);
 	push(w);
 	return 0;
 }
@@ -373,7 +374,7 @@ spawn(struct writer *w)
 	char	err[512];
 
 	if (try_spawn(w, 1, err, sizeof(err)) == -1) {
-		log_warnx("%s: trying again in %g s", err, w->restart_s);
+		log_err("%s: trying again in %g s", err, w->restart_s);
 		schedule_restart(w);
 	}
 }
@@ -386,7 +387,7 @@ writer_start(const char *name, sd_event *ev, const struct writer_ops *ops,
 
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->name = strdup(name)) == NULL)
-		fatal("writer_start");
+		fatal("writer_start: %m");
 	w->ops = ops;
 	w->arg = arg;
 	w->ev = sd_event_ref(ev);
@@ -413,7 +414,7 @@ writer_write(struct writer *w, const char *lines, size_t len)
 		n = spool_count_lines(lines, len);
 		w->qdropped += n;
 		if (complain_fail(&w->full, clock_mono_us()))
-			log_warnx("sink %s: the writer is %zu bytes behind, "
+			log_err("sink %s: the writer is %zu bytes behind, "
 			    "its queue is full: %lu lines lost (%llu in all)",
 			    w->name, w->q.len, n,
 			    (unsigned long long)w->qdropped);
@@ -449,7 +450,7 @@ writer_sync(struct writer *w, uint64_t timeout_us)
 			disconnect(w);
 	}
 	if (w->q.len > 0)
-		log_warnx("sink %s: the writer is still %zu bytes behind",
+		log_err("sink %s: the writer is still %zu bytes behind",
 		    w->name, w->q.len);
 }
 
@@ -483,7 +484,7 @@ finish(struct writer *w, uint64_t end)
 	int		 shut = 0, ws, done = 1;
 
 	w->io = sd_event_source_disable_unref(w->io);
-	child_unwatch(w->pid);
+	super_unwatch(w->pid);
 	while (w->fd != -1 && (now = clock_mono_us()) < end) {
 		if (!shut && w->sent == w->q.len) {
 			shutdown(w->fd, SHUT_WR);
@@ -500,7 +501,7 @@ finish(struct writer *w, uint64_t end)
 			push(w);
 	}
 	if (w->fd != -1 && clock_mono_us() >= end) {
-		log_warnx("sink %s: the writer did not finish in time: killed",
+		log_err("sink %s: the writer did not finish in time: killed",
 		    w->name);
 		kill(w->pid, SIGKILL);
 		done = 0;
@@ -528,7 +529,7 @@ writer_stop(struct writer *w, uint64_t timeout_us)
 		 */
 		if (w->pid == -1) {
 			if (try_spawn(w, 0, err, sizeof(err)) == -1) {
-				log_warnx("%s", err);
+				log_err("%s", err);
 				break;
 			}
 			log_notice("sink %s: a writer for the last %zu bytes",
@@ -540,7 +541,7 @@ writer_stop(struct writer *w, uint64_t timeout_us)
 	if (w->pid > 0)
 		finish(w, end);
 	if (w->q.len > 0)
-		log_warnx("sink %s: %zu bytes not written", w->name, w->q.len);
+		log_err("sink %s: %zu bytes not written", w->name, w->q.len);
 	buf_cleanup(&w->q);
 	sd_event_unref(w->ev);
 	free(w->name);

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "lp.h"
+#include "lib/buf.h"
+#include "lib/lp.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

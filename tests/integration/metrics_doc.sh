@@ -21,7 +21,7 @@ check() {	# measurement field source
 
 # Collectors: track the measurement of the latest qosd_point_begin.
 # latstats.c writes the RTT fields of every latency measurement.
-for f in "$TOP"/collectors/latstats.c; do
+for f in "$TOP"/collectors/probe/latstats.c; do
 	while IFS= read -r k; do
 		for m in ping tcp; do check "$m" "$k" latstats.c; done
 	done < <(grep -oE 'qosd_point_(float|int|bool|str)\(out, *"[a-z0-9_]+"' "$f" |
@@ -34,10 +34,10 @@ for f in "$TOP"/collectors/*.c; do
 	done < <(grep -oE 'qosd_point_(begin|float|int|bool|str)\([a-z_>-]+, *"[a-z0-9_]+"' "$f" |
 		awk -F'"' '/begin/ { m = $2; next } { print m "\t" $2 }')
 done
-# The daemon: sched.c's qosd / qosd_job / qosd_sink points.
+# The daemon: the qosd / qosd_job / qosd_sink points.
 while IFS=$'\t' read -r m k; do
-	check "$m" "$k" sched.c
-done < <(grep -oE '(lp_point_set_measurement\(p, "[a-z_]+"|F_INT\("[a-z0-9_]+"|lp_point_field_[a-z]+\(p, "[a-z0-9_]+"|^\s+"[a-z0-9_]+",)' "$TOP/scheduler/sched.c" |
+	check "$m" "$k" scheduler
+done < <(grep -ohE '(lp_point_set_measurement\(p, "[a-z_]+"|F_INT\("[a-z0-9_]+"|lp_point_field_[a-z]+\(p, "[a-z0-9_]+"|^\s+"[a-z0-9_]+",)' "$TOP"/scheduler/sched.c |
 	awk -F'"' '/set_measurement/ { m = $2; next } { print m "\t" $2 }')
 for f in "$TOP"/sinks/*.c; do
 	while IFS=$'\t' read -r m k; do

@@ -178,5 +178,5 @@ sinks = ( { type = "file"; path = "-"; } );
 jobs = ( { name = "w"; collector = "wrongabi"; } );
 CONF
 "$QOSD" --check-config --plugin-dir "$BUILD/tests/plugins" --config "$T/abi.conf" 2>"$T/err"; rc=$?
-[ $rc -eq 78 ] && grep -q 'built for collector ABI 2, this qosd needs ABI 1' "$T/err" || fail "wrong ABI: exit $rc, $(cat "$T/err")"
+[ $rc -eq 78 ] && grep -q 'built for collector ABI 3, this qosd needs ABI 2' "$T/err" || fail "wrong ABI: exit $rc, $(cat "$T/err")"
 ok "wrong ABI refused"

@@ -3,7 +3,9 @@
  * they say otherwise (struct qosd_collector.default_exclusive), for the
  * config tests.
  */
-#include "collector.h"
+#include "qosd/cfg.h"
+#include "qosd/collector.h"
+#include "qosd/point.h"
 
 static int
 gc_configure(const config_setting_t *job, void **state, char *err,
@@ -24,7 +26,7 @@ gc_run(void *state, struct qosd_out *out)
 	return 0;
 }
 
-const struct qosd_collector qosd_collector = {
+QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "groupcoll",
 	.settings = NULL,

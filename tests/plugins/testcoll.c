@@ -9,7 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector.h"
+#include "qosd/cfg.h"
+#include "qosd/collector.h"
+#include "qosd/point.h"
 
 enum tc_mode {
 	TC_OK,
@@ -149,7 +151,7 @@ tc_run(void *state, struct qosd_out *out)
 	return rc;
 }
 
-const struct qosd_collector qosd_collector = {
+QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "testcoll",
 	.settings = tc_settings,

@@ -2,7 +2,9 @@
  * wrongabi.c: a collector built for another plugin ABI; loading it must
  * fail with a message that says so.
  */
-#include "collector.h"
+#include "qosd/cfg.h"
+#include "qosd/collector.h"
+#include "qosd/point.h"
 
 static int
 wa_configure(const config_setting_t *job, void **state, char *err,
@@ -23,7 +25,7 @@ wa_run(void *state, struct qosd_out *out)
 	return 0;
 }
 
-const struct qosd_collector qosd_collector = {
+QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI + 1,
 	.name = "wrongabi",
 	.settings = NULL,

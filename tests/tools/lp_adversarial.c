@@ -24,8 +24,8 @@
 
 #include <jansson.h>
 
-#include "buf.h"
-#include "lp.h"
+#include "lib/buf.h"
+#include "lib/lp.h"
 
 #define NS	1000000000LL
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spool.h"
+#include "sinks/spool.h"
 
 static double
 now_us(void)

@@ -7,10 +7,10 @@
 
 #include <check.h>
 
-#include "buf.h"
-#include "complain.h"
-#include "lagstats.h"
-#include "suites.h"
+#include "lib/buf.h"
+#include "lib/complain.h"
+#include "scheduler/lagstats.h"
+#include "tests/unit/suites.h"
 
 START_TEST(test_buf_append_beyond_cap_fails_and_keeps_contents)
 {

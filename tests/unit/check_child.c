@@ -16,9 +16,11 @@
 #include <check.h>
 #include <systemd/sd-event.h>
 
-#include "child.h"
-#include "collector.h"
-#include "suites.h"
+#include "qosd/collector.h"
+#include "qosd/point.h"
+#include "lib/super.h"
+#include "scheduler/child.h"
+#include "tests/unit/suites.h"
 
 struct outcome {
 	int			 done;
@@ -200,7 +202,7 @@ setup(void)
 	sigaddset(&m, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &m, NULL);
 	ck_assert_int_ge(sd_event_new(&ev), 0);
-	ck_assert_int_eq(child_init(ev), 0);
+	ck_assert_int_eq(super_init(ev), 0);
 	/* Runs see the process as the spawner was forked. */
 	snprintf(pidfile, sizeof(pidfile), "/tmp/qosd-gc.%ld",
 	    (long)getpid());

@@ -14,11 +14,12 @@
 #include <check.h>
 #include <libconfig.h>
 
-#include "collector.h"
-#include "config.h"
-#include "plugin.h"
-#include "sink.h"
-#include "suites.h"
+#include "qosd/cfg.h"
+#include "qosd/collector.h"
+#include "scheduler/config.h"
+#include "scheduler/plugin.h"
+#include "sinks/sink.h"
+#include "tests/unit/suites.h"
 
 #define BAD_DIR		FIXTURES "/config/bad"
 #define GOOD_DIR	FIXTURES "/config/good"

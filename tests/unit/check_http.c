@@ -16,10 +16,10 @@
 #include <check.h>
 #include <libconfig.h>
 
-#include "point.h"
-#include "suites.h"
+#include "scheduler/spawner/point.h"
+#include "tests/unit/suites.h"
 
-#include "../../collectors/http.c"
+#include "collectors/http.c"
 
 static config_t		 cfg;
 static char		 err[1024];
@@ -316,7 +316,7 @@ START_TEST(test_http_refused_point_has_no_made_up_timings)
 	    "\"http://127.0.0.1:%d/f\"; request_timeout = 2;", port);
 	ck_assert_int_eq(configure(settings), 0);
 	ck_assert_int_eq(pipe(p), 0);
-	out = point_out_new(p[1], "j", clock_mono_us() + 5000000);
+	out = point_out_new(p[1], "j", qosd_mono_us() + 5000000);
 	ck_assert_ptr_nonnull(out);
 	ck_assert_int_eq(http_run(state, out), 0);
 	ck_assert_uint_eq(point_out_count(out), 1);
@@ -349,7 +349,7 @@ START_TEST(test_http_no_time_left_is_a_timeout)
 	ck_assert_int_eq(configure("url = \"http://127.0.0.1:9/\";"), 0);
 	ck_assert_int_eq(pipe(p), 0);
 	/* The run's deadline is within the margin kept for writing. */
-	out = point_out_new(p[1], "j", clock_mono_us() + 100000);
+	out = point_out_new(p[1], "j", qosd_mono_us() + 100000);
 	ck_assert_ptr_nonnull(out);
 	ck_assert_int_eq(http_run(state, out), 0);
 	point_out_free(out);

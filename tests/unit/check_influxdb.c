@@ -18,10 +18,10 @@
 #include <check.h>
 #include <systemd/sd-event.h>
 
-#include "config.h"
-#include "influxdb.h"
-#include "shipper.h"
-#include "suites.h"
+#include "scheduler/config.h"
+#include "sinks/influxdb.h"
+#include "sinks/shipper/shipper.h"
+#include "tests/unit/suites.h"
 
 static char	tmp[64];
 static char	conf[256];

@@ -8,12 +8,12 @@
 
 #include <netinet/in.h>
 
-#include "iperf.c"
+#include "collectors/iperf.c"
 
 #include <check.h>
 
-#include "point.h"
-#include "suites.h"
+#include "scheduler/spawner/point.h"
+#include "tests/unit/suites.h"
 
 #define IPERF_DIR	FIXTURES "/iperf"
 
@@ -389,7 +389,7 @@ run_into(struct iperf_state *st, uint64_t in_us, char *buf, size_t len)
 
 	ck_assert_int_eq(pipe(fds), 0);
 	ck_assert_ptr_nonnull(out = point_out_new(fds[1], "bw",
-	    clock_mono_us() + in_us));
+	    qosd_mono_us() + in_us));
 	ck_assert_int_eq(qosd_collector.run(st, out), 0);
 	point_out_free(out);
 	close(fds[1]);

@@ -7,8 +7,8 @@
 
 #include <check.h>
 
-#include "latstats.h"
-#include "suites.h"
+#include "collectors/probe/latstats.h"
+#include "tests/unit/suites.h"
 
 #define EPS	1e-9
 

@@ -15,8 +15,8 @@
 
 #include <check.h>
 
-#include "log.h"
-#include "suites.h"
+#include "lib/log.h"
+#include "tests/unit/suites.h"
 
 static char	path[64];
 static int	saved_stderr = -1;
@@ -57,7 +57,7 @@ START_TEST(test_log_plain_lines_without_journal)
 	unsetenv("JOURNAL_STREAM");
 	capture();
 	log_init(1, 0, "qosd-test");
-	log_warnx("ping[gw]: ping_send: %s", "no route");
+	log_err("ping[gw]: ping_send: %s", "no route");
 	log_info("started");
 	log_debug("not shown without -v");
 	ck_assert_str_eq(captured(),
@@ -76,7 +76,7 @@ START_TEST(test_log_priority_prefix_when_stderr_is_the_journal)
 	    (unsigned long long)st.st_ino);
 	setenv("JOURNAL_STREAM", js, 1);
 	log_init(0, 1, "qosd-test");
-	log_warnx("err");
+	log_err("err");
 	log_warning("warning");
 	log_notice("notice");
 	log_info("info");
@@ -104,7 +104,7 @@ START_TEST(test_log_warn_appends_strerror_and_keeps_errno)
 	capture();
 	log_init(1, 0, "qosd-test");
 	errno = ENOENT;
-	log_warn("open \"%s\"", "/x");
+	log_err("open \"%s\": %m", "/x");
 	ck_assert_int_eq(errno, ENOENT);
 	ck_assert_str_eq(captured(),
 	    "open \"/x\": No such file or directory\n");

@@ -11,9 +11,9 @@
 
 #include <check.h>
 
-#include "buf.h"
-#include "lp.h"
-#include "suites.h"
+#include "lib/buf.h"
+#include "lib/lp.h"
+#include "tests/unit/suites.h"
 
 #define ROUNDS		100000
 #define ERRLEN		256

@@ -16,8 +16,8 @@
 
 #include <check.h>
 
-#include "spool.h"
-#include "suites.h"
+#include "sinks/spool.h"
+#include "tests/unit/suites.h"
 
 static char	tmp[64];
 static char	path[512];

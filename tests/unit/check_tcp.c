@@ -15,8 +15,8 @@
 
 #include <check.h>
 
-#include "collector_util.h"
-#include "suites.h"
+#include "tests/unit/collector_util.h"
+#include "tests/unit/suites.h"
 
 static const struct {
 	const char	*settings;

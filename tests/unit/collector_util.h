@@ -16,9 +16,11 @@
 #include <check.h>
 #include <libconfig.h>
 
-#include "collector.h"
-#include "plugin.h"
-#include "point.h"
+#include "qosd/cfg.h"
+#include "qosd/collector.h"
+#include "qosd/point.h"
+#include "scheduler/plugin.h"
+#include "scheduler/spawner/point.h"
 
 /* The plugins are built into BUILD/collectors, beside BUILD/tests. */
 static inline const struct qosd_collector *

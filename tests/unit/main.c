@@ -6,7 +6,7 @@
 
 #include <check.h>
 
-#include "suites.h"
+#include "tests/unit/suites.h"
 
 int
 main(void)

@@ -13,9 +13,9 @@
 
 #include <libconfig.h>
 
-#include "buf.h"
-#include "cfgval.h"
-#include "collector.h"
+#include "lib/buf.h"
+#include "lib/cfgval.h"
+#include "qosd/cfg.h"
 
 #define QUOTE_MAX	60	/* characters of a string in messages */
 #define MSG_MAX		4096

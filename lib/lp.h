@@ -14,8 +14,8 @@
  * integers in range.  A tag with an empty value is omitted by the encoder
  * (InfluxDB stores no empty tag values; a query reads it back as empty).
  */
-#ifndef SCHEDULER_LP_H
-#define SCHEDULER_LP_H
+#ifndef LIB_LP_H
+#define LIB_LP_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -115,4 +115,4 @@ int	lp_encode(const struct lp_point *, struct buf *out,
 int	lp_parse(const char *line, size_t len, struct lp_point *p,
 	    char *err, size_t errlen);
 
-#endif /* SCHEDULER_LP_H */
+#endif /* LIB_LP_H */

@@ -14,13 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "clock.h"
-#include "collector.h"
-#include "log.h"
-#include "lp.h"
-#include "point.h"
-#include "proc.h"
+#include "lib/buf.h"
+#include "lib/clock.h"
+#include "lib/io.h"
+#include "lib/log.h"
+#include "lib/lp.h"
+#include "lib/proc.h"
+#include "qosd/point.h"
+#include "scheduler/spawner/point.h"
 
 #define FLUSH_BYTES	16384
 #define FLUSH_US	20000
@@ -92,7 +93,7 @@ qosd_out_deadline_us(const struct qosd_out *o)
 static int
 point_fail(struct qosd_out *o, const char *what, const char *err)
 {
-	log_warnx("%s: %s: %s", o->job, what, err);
+	log_err("%s: %s: %s", o->job, what, err);
 	o->bad = 1;
 	return -1;
 }
@@ -103,7 +104,7 @@ qosd_point_begin(struct qosd_out *o, const char *measurement)
 	char	err[256];
 
 	if (o->open)
-		log_warnx("%s: point begun before the previous one ended; "
+		log_err("%s: point begun before the previous one ended; "
 		    "the previous one is dropped", o->job);
 	lp_point_reset(&o->p);
 	o->open = 1;
@@ -118,7 +119,7 @@ static int
 point_check_open(struct qosd_out *o)
 {
 	if (!o->open) {
-		log_warnx("%s: point API used outside qosd_point_begin/end",
+		log_err("%s: point API used outside qosd_point_begin/end",
 		    o->job);
 		return -1;
 	}
@@ -209,8 +210,8 @@ point_out_flush(struct qosd_out *o)
 {
 	if (o->batch.len == 0)
 		return 0;
-	if (proc_write_all(o->fd, o->batch.data, o->batch.len) == -1) {
-		log_warn("%s: write to the daemon", o->job);
+	if (io_write_all(o->fd, o->batch.data, o->batch.len) == -1) {
+		log_err("%s: write to the daemon: %m", o->job);
 		buf_reset(&o->batch);
 		return -1;
 	}
@@ -232,13 +233,13 @@ qosd_point_end(struct qosd_out *o)
 		lp_point_set_time(&o->p, clock_real_ns());
 	buf_reset(&o->line);
 	if (lp_encode(&o->p, &o->line, err, sizeof(err)) == -1) {
-		log_warnx("%s: point dropped: %s", o->job, err);
+		log_err("%s: point dropped: %s", o->job, err);
 		return -1;
 	}
 	if (o->batch.len == 0)
 		o->batch_since = clock_mono_us();
 	if (buf_add(&o->batch, o->line.data, o->line.len) == -1)
-		fatal("%s: batch", o->job);
+		fatal("%s: batch: %m", o->job);
 	o->count++;
 	if (o->batch.len >= FLUSH_BYTES ||
 	    clock_mono_us() - o->batch_since >= FLUSH_US)
@@ -254,10 +255,10 @@ qosd_out_exec(struct qosd_out *o, char *const argv[], char *const envp[])
 	point_out_flush(o);
 	if (o->fd != STDOUT_FILENO &&
 	    dup2(o->fd, STDOUT_FILENO) == -1) {
-		log_warn("%s: dup2", o->job);
+		log_err("%s: dup2: %m", o->job);
 		return -1;
 	}
 	execve(argv[0], argv, envp != NULL ? envp : environ);
-	log_warn("%s: cannot run \"%s\"", o->job, argv[0]);
+	log_err("%s: cannot run \"%s\": %m", o->job, argv[0]);
 	return -1;
 }

@@ -9,34 +9,29 @@
 #include <sys/syscall.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <linux/capability.h>
-#include <linux/sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "proc.h"
-
-/* <sched.h> is shadowed by scheduler/sched.h: the system calls, then. */
-struct prio_param {
-	int	sched_priority;
-};
+#include "lib/proc.h"
 
 static int
 set_policy(int policy, int prio)
 {
-	struct prio_param	sp;
+	struct sched_param	sp;
 
 	memset(&sp, 0, sizeof(sp));
 	sp.sched_priority = prio;
-	return (int)syscall(SYS_sched_setscheduler, 0, policy, &sp);
+	return sched_setscheduler(0, policy, &sp);
 }
 
 /* The policy, with SCHED_RESET_ON_FORK if set; -1 on error. */
 static int
 get_policy(void)
 {
-	return (int)syscall(SYS_sched_getscheduler, 0);
+	return sched_getscheduler(0);
 }
 
 int
@@ -58,7 +53,7 @@ proc_realtime(void)
 int
 proc_fair(void)
 {
-	return set_policy(SCHED_NORMAL |
+	return set_policy(SCHED_OTHER |
 	    (proc_resets_on_fork() ? SCHED_RESET_ON_FORK : 0), 0);
 }
 
@@ -80,7 +75,7 @@ proc_normal(void)
 
 	/* Going down to SCHED_OTHER needs no privilege. */
 	if (proc_is_realtime())
-		set_policy(SCHED_NORMAL, 0);
+		set_policy(SCHED_OTHER, 0);
 	errno = 0;
 	if (getpriority(PRIO_PROCESS, 0) < 0 && errno == 0)
 		setpriority(PRIO_PROCESS, 0, 0);
@@ -110,24 +105,6 @@ proc_drop_caps(int keep_net_raw)
 	    errno != EINVAL)
 		return -1;
 	return syscall(SYS_capset, &hdr, data) == -1 ? -1 : 0;
-}
-
-int
-proc_write_all(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 void

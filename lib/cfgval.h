@@ -3,8 +3,8 @@
  * readers themselves (qosd_cfg_*) are declared in collector.h because
  * plugins use them too; these are for config.c.
  */
-#ifndef SCHEDULER_CFGVAL_H
-#define SCHEDULER_CFGVAL_H
+#ifndef LIB_CFGVAL_H
+#define LIB_CFGVAL_H
 
 #include <stddef.h>
 
@@ -33,4 +33,4 @@ int	cfgval_expected(const config_setting_t *s, const char *expect,
 /* Append str quoted and escaped like cfgval_describe() does. */
 void	cfgval_quote(const char *str, struct buf *b);
 
-#endif /* SCHEDULER_CFGVAL_H */
+#endif /* LIB_CFGVAL_H */

@@ -1,7 +1,7 @@
 /*
  * complain.c: rate-limited failure reports.
  */
-#include "complain.h"
+#include "lib/complain.h"
 
 #define COMPLAIN_FIRST_US	60000000ULL
 #define COMPLAIN_MAX_US		86400000000ULL

@@ -12,8 +12,8 @@
  * process that measures, ships or writes goes back to SCHED_OTHER at
  * nice 0, with RLIMIT_RTPRIO 0 so that it cannot come back.
  */
-#ifndef SCHEDULER_PROC_H
-#define SCHEDULER_PROC_H
+#ifndef LIB_PROC_H
+#define LIB_PROC_H
 
 #include <stddef.h>
 
@@ -44,7 +44,5 @@ void	proc_normal(void);
 int	proc_drop_caps(int keep_net_raw);
 /* Close every descriptor from 3 up but a and b (either may be -1). */
 void	proc_close_except(int a, int b);
-/* write(2) all of p, through EINTR and short writes.  0, or -1 with errno. */
-int	proc_write_all(int fd, const void *p, size_t len);
 
-#endif /* SCHEDULER_PROC_H */
+#endif /* LIB_PROC_H */

@@ -5,8 +5,8 @@
  * the length and not counted against the cap).  An append that would exceed
  * the cap fails with -1 and errno E2BIG and leaves the buffer unchanged.
  */
-#ifndef SCHEDULER_BUF_H
-#define SCHEDULER_BUF_H
+#ifndef LIB_BUF_H
+#define LIB_BUF_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,4 +45,4 @@ const char *buf_str(const struct buf *);
  */
 char	*buf_take(struct buf *, size_t *lenp);
 
-#endif /* SCHEDULER_BUF_H */
+#endif /* LIB_BUF_H */

@@ -7,8 +7,8 @@
  * HTTP status means, how a refused batch is split) are influx_classify()
  * and influx_deliver(), separate from HTTP so that they can be tested.
  */
-#ifndef SINKS_SHIPPER_H
-#define SINKS_SHIPPER_H
+#ifndef SINKS_SHIPPER_SHIPPER_H
+#define SINKS_SHIPPER_SHIPPER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -106,12 +106,14 @@ struct shipper_msg {
 /*
  * The shipper process's main loop, the one symbol shipper.so exports for
  * shipper_start() (shipstart.h), which calls it in the forked process with
- * MSG_FD set up.  Never returns.
+ * MSG_FD set up.  shipper.so has its own copy of lib/ (log.c among it):
+ * verbose is the daemon's log_getverbose().  Never returns.
  */
 void	qosd_shipper_main(const struct shipper_conf *, const char *name,
-	    const char *spooldir) __attribute__((noreturn));
+	    const char *spooldir, int verbose)
+	    __attribute__((noreturn, visibility("default")));
 
 /* The fd, in the shipper process, of the pipe of its messages. */
 #define SHIPPER_MSG_FD	3
 
-#endif /* SINKS_SHIPPER_H */
+#endif /* SINKS_SHIPPER_SHIPPER_H */

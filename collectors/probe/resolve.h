@@ -3,8 +3,8 @@
  * into the ping and tcp plugins).  All names are looked up at once, so
  * one slow or dead name server costs a run one timeout, not one per name.
  */
-#ifndef COLLECTORS_RESOLVE_H
-#define COLLECTORS_RESOLVE_H
+#ifndef COLLECTORS_PROBE_RESOLVE_H
+#define COLLECTORS_PROBE_RESOLVE_H
 
 #include <sys/socket.h>
 
@@ -27,4 +27,4 @@ struct resolve_req {
  */
 int	resolve_all(struct resolve_req *reqs, size_t n, uint64_t deadline_us);
 
-#endif /* COLLECTORS_RESOLVE_H */
+#endif /* COLLECTORS_PROBE_RESOLVE_H */

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
-#include "resolve.h"
+#include "collectors/probe/resolve.h"
+#include "qosd/clock.h"
 
 #define POLL_US	2000	/* how often finished lookups are looked for */
 
@@ -109,7 +109,7 @@ resolve_all(struct resolve_req *reqs, size_t n, uint64_t deadline_us)
 		for (i = 0, left = 0; i < m; i++)
 			if (gai_error(list[i]) == EAI_INPROGRESS)
 				left++;
-		if (left == 0 || (now = clock_mono_us()) >= deadline_us)
+		if (left == 0 || (now = qosd_mono_us()) >= deadline_us)
 			break;
 		ts.tv_sec = 0;
 		ts.tv_nsec = (long)(deadline_us - now < POLL_US ?

@@ -4,8 +4,8 @@
  * reports are spaced by an interval that doubles from one minute up to a
  * day; the first success after failures is reported once.
  */
-#ifndef SCHEDULER_COMPLAIN_H
-#define SCHEDULER_COMPLAIN_H
+#ifndef LIB_COMPLAIN_H
+#define LIB_COMPLAIN_H
 
 #include <stdint.h>
 
@@ -20,4 +20,4 @@ int	complain_fail(struct complain *, uint64_t now_us);
 /* A success: the failures it ends (report a recovery if > 0), or 0. */
 unsigned long complain_ok(struct complain *);
 
-#endif /* SCHEDULER_COMPLAIN_H */
+#endif /* LIB_COMPLAIN_H */

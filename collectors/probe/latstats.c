@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "collector.h"
-#include "latstats.h"
+#include "collectors/probe/latstats.h"
+#include "qosd/cfg.h"
+#include "qosd/collector.h"
+#include "qosd/point.h"
 
 static int
 cmp_double(const void *a, const void *b)

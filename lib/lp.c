@@ -45,8 +45,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "lp.h"
+#include "lib/buf.h"
+#include "lib/lp.h"
 
 #define LP_TIME_MIN	(INT64_MIN + 2)
 #define LP_TIME_MAX	(INT64_MAX - 1)

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "lib/log.h"
 
 static int	 log_to_stderr;
 static int	 log_prefix;
@@ -95,27 +95,6 @@ logit(int pri, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 2, 0)))
-vlog_errno(int pri, const char *fmt, va_list ap)
-{
-	char	 msg[1800];
-	int	 saved_errno = errno;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	logit(pri, "%s: %s", msg, strerror(saved_errno));
-	errno = saved_errno;
-}
-
-void
-log_warn(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlog_errno(LOG_ERR, fmt, ap);
-	va_end(ap);
-}
-
 #define LOG_FN(fn, pri)					\
 void								\
 fn(const char *fmt, ...)					\
@@ -127,7 +106,7 @@ fn(const char *fmt, ...)					\
 	va_end(ap);						\
 }
 
-LOG_FN(log_warnx, LOG_ERR)
+LOG_FN(log_err, LOG_ERR)
 LOG_FN(log_warning, LOG_WARNING)
 LOG_FN(log_notice, LOG_NOTICE)
 LOG_FN(log_info, LOG_INFO)
@@ -135,17 +114,6 @@ LOG_FN(log_debug, LOG_DEBUG)
 
 void
 fatal(const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlog_errno(LOG_CRIT, fmt, ap);
-	va_end(ap);
-	exit(1);
-}
-
-void
-fatalx(const char *fmt, ...)
 {
 	va_list	ap;
 

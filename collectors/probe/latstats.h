@@ -2,8 +2,8 @@
  * latstats.h: round-trip statistics and the simplified E-model shared by
  * the ping and tcp collectors (linked into both plugins).
  */
-#ifndef COLLECTORS_LATSTATS_H
-#define COLLECTORS_LATSTATS_H
+#ifndef COLLECTORS_PROBE_LATSTATS_H
+#define COLLECTORS_PROBE_LATSTATS_H
 
 #include <math.h>
 #include <stddef.h>
@@ -69,4 +69,4 @@ latstats_round(double v)
 	return round(v * 1e4) / 1e4;
 }
 
-#endif /* COLLECTORS_LATSTATS_H */
+#endif /* COLLECTORS_PROBE_LATSTATS_H */

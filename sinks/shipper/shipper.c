@@ -31,11 +31,12 @@
 #include <curl/curl.h>
 #include <zlib.h>
 
-#include "buf.h"
-#include "complain.h"
-#include "log.h"
-#include "shipper.h"
-#include "spool.h"
+#include "lib/buf.h"
+#include "lib/complain.h"
+#include "lib/io.h"
+#include "lib/log.h"
+#include "sinks/shipper/shipper.h"
+#include "sinks/spool.h"
 
 #define MSG_FD		SHIPPER_MSG_FD
 #define MAX_SEGMENTS	256		/* coalesced into one batch */
@@ -130,7 +131,7 @@ influx_write_url(const struct shipper_conf *c, const char *base)
 	}
 	buf_adds(&b, "&precision=ns");
 	if ((s = buf_take(&b, NULL)) == NULL)
-		fatal("influx_write_url");
+		fatal("influx_write_url: %m");
 	return s;
 }
 
@@ -202,7 +203,7 @@ influx_deliver(const struct influx_ops *ops, void *arg, const char *data,
 			cap = cap ? cap * 2 : 1024;
 			if ((l.off = reallocarray(l.off, cap,
 			    sizeof(*l.off))) == NULL)
-				fatal("influx_deliver");
+				fatal("influx_deliver: %m");
 		}
 		l.off[l.n++] = (size_t)(p - data);
 		p = nl + 1;
@@ -367,7 +368,7 @@ gzip_into(struct buf *out, const char *data, size_t len)
 	if (out->alloc < bound + 1) {
 		free(out->data);
 		if ((out->data = malloc(bound + 1)) == NULL)
-			fatal("gzip");
+			fatal("gzip: %m");
 		out->alloc = bound + 1;
 		out->cap = bound + 1;
 	}
@@ -451,7 +452,7 @@ http_post(void *arg, const char *body, size_t len, double *retry_after)
 		len = sh->cur->gz.len;
 	} else if (sh->c->gzip) {
 		if (gzip_into(&sh->gz, body, len) == -1)
-			fatalx("sink %s: gzip failed", sh->name);
+			fatal("sink %s: gzip failed", sh->name);
 		body = sh->gz.data;
 		len = sh->gz.len;
 	}
@@ -490,7 +491,7 @@ http_post(void *arg, const char *body, size_t len, double *retry_after)
 	case INFLUX_FIX:
 		/* Nothing changes by itself: try the next URL if any. */
 		if (complain_fail(&sh->cp, mono_us()))
-			log_warnx("sink %s: %s: %s", sh->name, sh->last,
+			log_err("sink %s: %s: %s", sh->name, sh->last,
 			    status == 404 ? "check the URL and that the "
 			    "database, or org and bucket, exist" :
 			    "check the credentials (username and "
@@ -582,18 +583,6 @@ static const struct influx_ops http_ops = {
 	.wait = http_wait,
 };
 
-static char *
-join(const char *a, const char *b)
-{
-	size_t	 n = strlen(a) + strlen(b) + 2;
-	char	*p;
-
-	if ((p = malloc(n)) == NULL)
-		fatal("shipper");
-	snprintf(p, n, "%s/%s", a, b);
-	return p;
-}
-
 static void
 http_init(struct shipper *sh)
 {
@@ -604,9 +593,9 @@ http_init(struct shipper *sh)
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    (sh->curl = curl_easy_init()) == NULL ||
 	    (sh->multi = curl_multi_init()) == NULL)
-		fatalx("sink %s: cannot set up libcurl", sh->name);
+		fatal("sink %s: cannot set up libcurl", sh->name);
 	if ((sh->wurls = calloc(c->nurls, sizeof(*sh->wurls))) == NULL)
-		fatal("shipper");
+		fatal("shipper: %m");
 	for (i = 0; i < c->nurls; i++)
 		sh->wurls[i] = influx_write_url(c, c->urls[i]);
 	sh->hdrs = curl_slist_append(sh->hdrs,
@@ -628,7 +617,7 @@ http_init(struct shipper *sh)
 		    c->secret != NULL ? c->secret : "");
 	}
 	if (sh->hdrs == NULL)
-		fatalx("sink %s: out of memory", sh->name);
+		fatal("sink %s: out of memory", sh->name);
 	curl_easy_setopt(sh->curl, CURLOPT_HTTPHEADER, sh->hdrs);
 	curl_easy_setopt(sh->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(sh->curl, CURLOPT_ERRORBUFFER, sh->errbuf);
@@ -687,12 +676,12 @@ keep_rejected(struct shipper *sh, uint64_t nrej)
 	total = rejected_usage(sh, old);
 	while (old[0] != '\0' && total + sh->rej.len > sh->c->rejected_max &&
 	    n++ < 10000) {
-		p = join(sh->rejected, old);
+		p = io_path_join(sh->rejected, old);
 		unlink(p);
 		free(p);
 		total = rejected_usage(sh, old);
 	}
-	p = join(sh->rejected, sh->cur->segs[0].name);
+	p = io_path_join(sh->rejected, sh->cur->segs[0].name);
 	fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 	while (fd != -1 && off < sh->rej.len) {
 		if ((w = write(fd, sh->rej.data + off,
@@ -703,13 +692,13 @@ keep_rejected(struct shipper *sh, uint64_t nrej)
 		off += (size_t)w;
 	}
 	if (fd != -1 && off == sh->rej.len)
-		log_warnx("sink %s: influxdb refused %llu lines of segment "
+		log_err("sink %s: influxdb refused %llu lines of segment "
 		    "\"%s\", kept in \"%s\"%s: %s", sh->name,
 		    (unsigned long long)nrej, sh->cur->segs[0].name, p,
 		    sh->rej_lost > 0 ? " (those within rejected_max)" : "",
 		    sh->rej_why);
 	else
-		log_warnx("sink %s: influxdb refused %llu lines of segment "
+		log_err("sink %s: influxdb refused %llu lines of segment "
 		    "\"%s\", not kept: %s: %s", sh->name,
 		    (unsigned long long)nrej, sh->cur->segs[0].name,
 		    strerror(errno), sh->rej_why);
@@ -754,12 +743,12 @@ gather(struct shipper *sh, struct batch *b, const char *after)
 		s = &b->segs[b->nsegs];
 		r = spool_oldest(sh->ready, last[0] ? last : NULL, s->name);
 		if (r == -1)
-			log_warn("sink %s: cannot read \"%s\"", sh->name,
+			log_err("sink %s: cannot read \"%s\": %m", sh->name,
 			    sh->ready);
 		if (r != 1)
 			break;
 		memcpy(last, s->name, sizeof(last));
-		p = join(sh->ready, s->name);
+		p = io_path_join(sh->ready, s->name);
 		s->fd = open(p, O_RDWR | O_CLOEXEC);
 		free(p);
 		if (s->fd == -1)
@@ -787,7 +776,7 @@ gather(struct shipper *sh, struct batch *b, const char *after)
 		start = b->lines.len;
 		while ((n = read(s->fd, chunk, sizeof(chunk))) > 0)
 			if (buf_add(&b->lines, chunk, (size_t)n) == -1)
-				fatal("sink %s: segment \"%s\"", sh->name,
+				fatal("sink %s: segment \"%s\": %m", sh->name,
 				    s->name);
 		/* A torn last line (fsync off and a crash) is not sent. */
 		while (b->lines.len > start &&
@@ -854,9 +843,10 @@ ship(struct shipper *sh)
 	if (t.rejected > 0)
 		keep_rejected(sh, t.rejected);
 	for (i = 0; i < b->nsegs; i++) {
-		p = join(sh->ready, b->segs[i].name);
+		p = io_path_join(sh->ready, b->segs[i].name);
 		if (unlink(p) == -1)
-			log_warn("sink %s: cannot remove \"%s\"", sh->name, p);
+			log_err("sink %s: cannot remove \"%s\": %m", sh->name,
+			    p);
 		free(p);
 	}
 	log_debug("sink %s: %zu segments, %llu lines delivered in %llu "
@@ -884,12 +874,12 @@ drop_caps(const char *name)
 	if ((prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) == -1 &&
 	    errno != EINVAL) || syscall(SYS_capset, &hdr, data) == -1 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		log_warn("sink %s: shipper: dropping capabilities", name);
+		log_err("sink %s: shipper: dropping capabilities: %m", name);
 }
 
 void
 qosd_shipper_main(const struct shipper_conf *c, const char *name,
-    const char *spooldir)
+    const char *spooldir, int verbose)
 {
 	struct shipper	 sh;
 	struct pollfd	 pfd;
@@ -898,6 +888,7 @@ qosd_shipper_main(const struct shipper_conf *c, const char *name,
 	struct rlimit	 rl = { 0, 0 };
 	int		 i;
 
+	log_init(1, verbose, "qosd");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
@@ -905,8 +896,8 @@ qosd_shipper_main(const struct shipper_conf *c, const char *name,
 	memset(&sh, 0, sizeof(sh));
 	sh.c = c;
 	sh.name = name;
-	sh.ready = join(spooldir, SPOOL_READY);
-	sh.rejected = join(spooldir, SPOOL_REJECTED);
+	sh.ready = io_path_join(spooldir, SPOOL_READY);
+	sh.rejected = io_path_join(spooldir, SPOOL_REJECTED);
 	buf_init(&sh.resp, RESP_MAX);
 	buf_init(&sh.gz, 0);
 	for (i = 0; i < 2; i++) {

@@ -2,8 +2,8 @@
  * point.h: the daemon side of the point API of collector.h, used in a
  * forked child to hand a run's points to the parent through a pipe.
  */
-#ifndef SCHEDULER_POINT_H
-#define SCHEDULER_POINT_H
+#ifndef SCHEDULER_SPAWNER_POINT_H
+#define SCHEDULER_SPAWNER_POINT_H
 
 #include <stdint.h>
 
@@ -21,4 +21,4 @@ unsigned long point_out_count(const struct qosd_out *);
 /* Write what is batched, then free it; NULL is fine. */
 void	point_out_free(struct qosd_out *);
 
-#endif /* SCHEDULER_POINT_H */
+#endif /* SCHEDULER_SPAWNER_POINT_H */
