@@ -14,8 +14,9 @@ plant() {
 	local f=$1 line=$2 expect=$3 c="$T/copy"
 	rm -rf "$c"
 	mkdir -p "$c"
-	cp -r "$TOP/include" "$TOP/lib" "$TOP/collectors" "$TOP/sinks" \
-	    "$TOP/scheduler" "$c/"
+	for d in include lib collectors sinks scheduler proto reflector; do
+		[ -d "$TOP/$d" ] && cp -r "$TOP/$d" "$c/"
+	done
 	mkdir -p "$(dirname "$c/$f")"
 	printf '%s\n' "$line" >>"$c/$f"
 	if "$check" "$c" >"$T/out" 2>&1; then
@@ -29,7 +30,7 @@ plant lib/buf.c '#include "scheduler/config.h"' \
     "lib/buf.c:$n: includes \"scheduler/config.h\": lib/ may include only qosd/ and lib/"
 plant lib/buf.c '#include "sinks/spool.h"' "lib/ may include only"
 plant collectors/exec.c '#include "lib/buf.h"' \
-    "a collector may include only qosd/ and collectors/probe/"
+    "a collector may include only qosd/, collectors/probe/ and proto/"
 plant collectors/probe/resolve.c '#include "sinks/sink.h"' \
     "a collector may include only"
 plant sinks/spool.c '#include "scheduler/config.h"' \
