@@ -195,6 +195,27 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(CORE_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) -pie $(LDFLAGS_ALL) -o $@ $< $(CORE_OBJS) $(LIB_A) $(CHECK_LIBS)
 
+# --- STAMP (issue 16): proto/ wire formats, qosd-reflector -------------
+# proto/ holds wire formats a collector and its far end share (STAMP);
+# libproto.a is position independent and hidden, for a plugin to link as
+# well as the reflector.  reflector/ is qosd-reflector, a daemon of its
+# own on lib/ and proto/.
+PROTO_SRCS  := $(sort $(wildcard proto/*.c))
+PROTO_OBJS  := $(PROTO_SRCS:%.c=$(BUILD)/%.o)
+PROTO_A     := $(BUILD)/proto/libproto.a
+$(BUILD)/proto/%.o: CFLAGS_ALL += -fvisibility=hidden
+
+$(PROTO_A): $(PROTO_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+all: $(PROTO_A)
+
+# The wire formats' suite, and the test tools that speak STAMP.
+EXTRA_stamp := $(PROTO_A)
+$(BUILD)/tests/check_stamp: $(PROTO_A)
+# --- end of STAMP --------------------------------------------------------
+
 tests: all $(TEST_PLUGINS) $(UNIT_BINS) $(TOOL_BINS)
 
 # Install what is missing, then build and test in a fresh make so that
@@ -272,7 +293,7 @@ install: all
 deb: all
 	@pkg/mkdeb $(BUILD) $(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
 
-SRC_TREE := include lib collectors sinks scheduler
+SRC_TREE := include lib collectors sinks scheduler proto reflector
 
 headers:
 	@for h in $$(find $(SRC_TREE) -name '*.h' | sort); do \
