@@ -203,13 +203,21 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(CORE_OBJS) $(LIB_A)
 PROTO_SRCS  := $(sort $(wildcard proto/*.c))
 PROTO_OBJS  := $(PROTO_SRCS:%.c=$(BUILD)/%.o)
 PROTO_A     := $(BUILD)/proto/libproto.a
+REFL_SRCS   := $(sort $(wildcard reflector/*.c))
+REFL_OBJS   := $(REFL_SRCS:%.c=$(BUILD)/%.o)
+REFLECTOR   := $(BUILD)/qosd-reflector
+REFL_LIBS   := $(call pc,--libs,libsystemd) -lm
 $(BUILD)/proto/%.o: CFLAGS_ALL += -fvisibility=hidden
 
 $(PROTO_A): $(PROTO_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-all: $(PROTO_A)
+all: $(PROTO_A) $(REFLECTOR)
+
+$(REFLECTOR): $(REFL_OBJS) $(PROTO_A) $(LIB_A)
+	$(CC) -pie $(LDFLAGS_ALL) -o $@ $(REFL_OBJS) $(PROTO_A) $(LIB_A) \
+		$(REFL_LIBS)
 
 # The wire formats' suite, and the test tools that speak STAMP.
 EXTRA_stamp := $(PROTO_A)
