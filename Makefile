@@ -222,6 +222,8 @@ $(REFLECTOR): $(REFL_OBJS) $(PROTO_A) $(LIB_A)
 # The wire formats' suite, and the test tools that speak STAMP.
 EXTRA_stamp := $(PROTO_A)
 $(BUILD)/tests/check_stamp: $(PROTO_A)
+$(BUILD)/tools/stamp_client: $(PROTO_A)
+$(BUILD)/tools/stamp_client: CHECK_LIBS += $(PROTO_A) -lm
 # --- end of STAMP --------------------------------------------------------
 
 tests: all $(TEST_PLUGINS) $(UNIT_BINS) $(TOOL_BINS)
