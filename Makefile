@@ -219,10 +219,15 @@ $(REFLECTOR): $(REFL_OBJS) $(PROTO_A) $(LIB_A)
 	$(CC) -pie $(LDFLAGS_ALL) -o $@ $(REFL_OBJS) $(PROTO_A) $(LIB_A) \
 		$(REFL_LIBS)
 
-# The wire formats' suite, and the test tools that speak STAMP.
+# The suites of the wire formats and of the reflector's modules, and the
+# test tools that speak STAMP.
 EXTRA_stamp := $(PROTO_A)
 $(BUILD)/tests/check_stamp: $(PROTO_A)
 $(BUILD)/tools/stamp_client: $(PROTO_A)
+EXTRA_acl := $(BUILD)/reflector/acl.o
+$(BUILD)/tests/check_acl: $(BUILD)/reflector/acl.o
+EXTRA_limit := $(BUILD)/reflector/limit.o $(BUILD)/reflector/table.o
+$(BUILD)/tests/check_limit: $(EXTRA_limit)
 $(BUILD)/tools/stamp_client: CHECK_LIBS += $(PROTO_A) -lm
 # --- end of STAMP --------------------------------------------------------
 
