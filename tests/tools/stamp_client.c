@@ -8,6 +8,7 @@
  *       [--size BYTES] [--bind ADDR] [--ptp] HOST PORT
  *   stamp_client --flood [--count N] [--timeout MS] ... HOST PORT
  *   stamp_client --load SECONDS [--window N] [--echo] ... HOST PORT
+ *   stamp_client --tcp [--count N] [--bind ADDR] HOST PORT
  *
  * Probe mode (default) sends count probes interval ms apart and prints one
  * line per reply, then a summary:
@@ -19,9 +20,13 @@
  *
  * t1 is read just before send(), t4 is the kernel's receive timestamp
  * (SO_TIMESTAMPNS), t2 and t3 are the reflector's; all in ns since the
- * epoch.  --flood sends count probes at once, as fast as it can, then
- * waits timeout ms and prints the summary.  --load keeps window probes in
- * flight for SECONDS and prints "load replies=N seconds=S pps=P".
+ * epoch.  --skip-every K leaves out every K-th probe (sequence numbers
+ * K-1, 2K-1, ...: a forward loss the reflector never sees).  --ptp sends
+ * truncated PTPv2 timestamps (CLOCK_TAI).  --flood sends count probes at
+ * once, as fast as it can, then waits timeout ms and prints the summary.
+ * --load keeps window probes in flight for SECONDS and prints "load
+ * replies=N seconds=S pps=P".  --tcp sends count lines over one TCP
+ * connection and reads them back: "tcp sent=N echoed=M same=yes|no".
  */
 #define _GNU_SOURCE
 #include <sys/socket.h>
@@ -50,7 +55,8 @@ static long	 count = 10, timeout_ms = 1000;
 static double	 interval_ms = 10;
 static uint64_t	*t1s;		/* ns, per sequence number */
 static uint32_t	*seen;		/* replies per sequence number */
-static long	 received, duplicates, bad;
+static long	 received, duplicates, bad, skip_every;
+static int64_t	 tai_ns;	/* CLOCK_TAI - CLOCK_REALTIME */
 
 static int64_t
 now_ns(void)
@@ -70,6 +76,7 @@ mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* A timestamp as CLOCK_REALTIME ns (PTP ones are on CLOCK_TAI). */
 static int64_t
 ts_ns(uint64_t v, int is_ptp)
 {
@@ -78,9 +85,21 @@ ts_ns(uint64_t v, int is_ptp)
 	if (is_ptp) {
 		if (stamp_ptp_to_timespec(v, &ts) == -1)
 			return 0;
-	} else
-		stamp_ntp_to_timespec(v, &ts);
+		return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - tai_ns;
+	}
+	stamp_ntp_to_timespec(v, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void
+measure_tai(void)
+{
+	struct timespec	real, tai;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_TAI, &tai);
+	tai_ns = ((int64_t)(tai.tv_sec - real.tv_sec) * 1000000000 +
+	    tai.tv_nsec - real.tv_nsec + 500000000) / 1000000000 * 1000000000;
 }
 
 static int
@@ -124,10 +143,10 @@ make_probe(uint8_t *pkt, uint32_t seq)
 {
 	struct stamp_test	t;
 	struct timespec		ts;
-	int64_t			ns = now_ns();
+	int64_t			ns = now_ns(), wire = ptp ? ns + tai_ns : ns;
 
-	ts.tv_sec = ns / 1000000000;
-	ts.tv_nsec = ns % 1000000000;
+	ts.tv_sec = wire / 1000000000;
+	ts.tv_nsec = wire % 1000000000;
 	t.seq = seq;
 	t.ts = ptp ? stamp_ptp_from_timespec(&ts) : stamp_ntp_from_timespec(&ts);
 	t.ee = stamp_ee_make(0, ptp, 1000);
@@ -253,6 +272,8 @@ probe(int fd, int flood)
 		if (!flood)
 			wait_replies(fd, start + (int64_t)(i * interval_ms *
 			    1e6), 0);
+		if (skip_every > 0 && i % skip_every == skip_every - 1)
+			continue;
 		if (send(fd, pkt, make_probe(pkt, (uint32_t)i), 0) != -1)
 			sent++;
 		if (flood && i % 64 == 63)
@@ -310,6 +331,44 @@ load(int fd, double secs, int window)
 	    (mono_ns() - start) / 1e9, replies / ((mono_ns() - start) / 1e9));
 }
 
+/* count lines over one connection, read back: the same bytes? */
+static int
+tcp_echo(const char *host, const char *port, const char *bindaddr)
+{
+	struct addrinfo	 hints, *res, *b;
+	char		 out[64 * 1024], in[sizeof(out)];
+	size_t		 len = 0, got = 0;
+	ssize_t		 n;
+	long		 i;
+	int		 fd;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return 2;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	hints.ai_family = res->ai_family;
+	if (bindaddr != NULL && (getaddrinfo(bindaddr, "0", &hints, &b) != 0 ||
+	    bind(fd, b->ai_addr, b->ai_addrlen) == -1))
+		return 2;
+	if (connect(fd, res->ai_addr, res->ai_addrlen) == -1) {
+		perror("stamp_client: connect");
+		return 1;
+	}
+	for (i = 0; i < count && len + 32 < sizeof(out); i++)
+		len += (size_t)snprintf(out + len, sizeof(out) - len,
+		    "probe %ld\n", i);
+	if (send(fd, out, len, MSG_NOSIGNAL) != (ssize_t)len)
+		perror("stamp_client: send");
+	while (got < len && (n = recv(fd, in + got, len - got, 0)) > 0)
+		got += (size_t)n;
+	printf("tcp sent=%zu echoed=%zu same=%s\n", len, got,
+	    got == len && memcmp(in, out, len) == 0 ? "yes" : "no");
+	close(fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -324,11 +383,13 @@ main(int argc, char **argv)
 		{ "flood", no_argument, NULL, 'f' },
 		{ "load", required_argument, NULL, 'L' },
 		{ "window", required_argument, NULL, 'w' },
+		{ "skip-every", required_argument, NULL, 'k' },
+		{ "tcp", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*bindaddr = NULL;
 	double		 load_s = 0;
-	int		 c, fd, flood = 0, window = 256;
+	int		 c, fd, flood = 0, window = 256, tcp = 0;
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -342,6 +403,8 @@ main(int argc, char **argv)
 		case 'f': flood = 1; break;
 		case 'L': load_s = atof(optarg); break;
 		case 'w': window = atoi(optarg); break;
+		case 'k': skip_every = atol(optarg); break;
+		case 'T': tcp = 1; break;
 		default: return 2;
 		}
 	}
@@ -352,6 +415,9 @@ main(int argc, char **argv)
 		    "(see the source)\n");
 		return 2;
 	}
+	if (tcp)
+		return tcp_echo(argv[optind], argv[optind + 1], bindaddr);
+	measure_tai();
 	t1s = calloc((size_t)count + BATCH, sizeof(*t1s));
 	seen = calloc((size_t)count, sizeof(*seen));
 	fd = open_socket(argv[optind], argv[optind + 1], bindaddr);
