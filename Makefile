@@ -207,6 +207,7 @@ REFL_SRCS   := $(sort $(wildcard reflector/*.c))
 REFL_OBJS   := $(REFL_SRCS:%.c=$(BUILD)/%.o)
 REFLECTOR   := $(BUILD)/qosd-reflector
 REFL_LIBS   := $(call pc,--libs,libsystemd) -lm
+
 $(BUILD)/proto/%.o: CFLAGS_ALL += -fvisibility=hidden
 
 $(PROTO_A): $(PROTO_OBJS)
@@ -223,12 +224,31 @@ $(REFLECTOR): $(REFL_OBJS) $(PROTO_A) $(LIB_A)
 # test tools that speak STAMP.
 EXTRA_stamp := $(PROTO_A)
 $(BUILD)/tests/check_stamp: $(PROTO_A)
-$(BUILD)/tools/stamp_client: $(PROTO_A)
 EXTRA_acl := $(BUILD)/reflector/acl.o
 $(BUILD)/tests/check_acl: $(BUILD)/reflector/acl.o
 EXTRA_limit := $(BUILD)/reflector/limit.o $(BUILD)/reflector/table.o
 $(BUILD)/tests/check_limit: $(EXTRA_limit)
+$(BUILD)/tools/stamp_client: $(PROTO_A)
 $(BUILD)/tools/stamp_client: CHECK_LIBS += $(PROTO_A) -lm
+
+# The binary, its unit and /etc/default file (the man page goes with the
+# others).
+install: install-reflector
+.PHONY: install-reflector
+install-reflector: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/default
+	install -m 755 $(REFLECTOR) $(DESTDIR)$(SBINDIR)/qosd-reflector
+	install -m 644 etc/qosd-reflector.default \
+		$(DESTDIR)$(SYSCONFDIR)/default/qosd-reflector
+	sed -e 's|/usr/sbin/qosd-reflector|$(SBINDIR)/qosd-reflector|g' \
+		-e 's|/etc/default|$(SYSCONFDIR)/default|g' \
+		systemd/qosd-reflector.service \
+		>$(DESTDIR)$(UNITDIR)/qosd-reflector.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/qosd-reflector.service
+
+# The reflector's unit test traces its system calls.
+TEST_PKGS += strace
 # --- end of STAMP --------------------------------------------------------
 
 tests: all $(TEST_PLUGINS) $(UNIT_BINS) $(TOOL_BINS)
