@@ -344,7 +344,8 @@ open_service(struct refl *r, const struct opts *o, enum refl_kind k)
 		if (k == REFL_TCP_ECHO)
 			s->io[i].fd = tcp_listen_open(addr, s->port);
 		else
-			s->io[i].fd = udp_open(addr, s->port, &ts);
+			s->io[i].fd = udp_open(addr, s->port,
+			    k == REFL_STAMP, &ts);
 		if (s->io[i].fd == -1)
 			return -1;
 		s->io[i].ready = k == REFL_TCP_ECHO ? tcp_ready : udp_ready;
@@ -354,8 +355,8 @@ open_service(struct refl *r, const struct opts *o, enum refl_kind k)
 			return -1;
 		log_info("%s on %s port %u%s%s", refl_kind_name(k),
 		    addr != NULL ? addr : "*", s->port,
-		    k == REFL_TCP_ECHO ? "" : ", receive timestamps from ",
-		    k == REFL_TCP_ECHO ? "" : tsname[ts]);
+		    k == REFL_STAMP ? ", receive timestamps from " : "",
+		    k == REFL_STAMP ? tsname[ts] : "");
 	}
 	return 0;
 }

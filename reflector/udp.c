@@ -79,16 +79,26 @@ enable_timestamps(int fd)
 	return UDP_TS_APP;
 }
 
-/* TTL, hop limit and destination address of every datagram. */
+/*
+ * The destination address of every datagram (IPV6_PKTINFO also names the
+ * IPv4 ones of a dual-stack socket, IPv4-mapped), and for STAMP its TTL
+ * or hop limit: each one a control message fewer is measurably cheaper.
+ */
 static int
-enable_rxinfo(int fd, int family)
+enable_rxinfo(int fd, int family, int stamp)
 {
-	if (set_int(fd, IPPROTO_IP, IP_RECVTTL, 1) == -1 ||
+	if (family == AF_INET &&
 	    set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) == -1)
 		return -1;
 	if (family == AF_INET6 &&
-	    (set_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) == -1 ||
-	    set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) == -1))
+	    set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) == -1)
+		return -1;
+	if (!stamp)
+		return 0;
+	if (set_int(fd, IPPROTO_IP, IP_RECVTTL, 1) == -1)
+		return -1;
+	if (family == AF_INET6 &&
+	    set_int(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1) == -1)
 		return -1;
 	return 0;
 }
@@ -114,7 +124,7 @@ make_addr(const char *addr, uint16_t port, int family,
 }
 
 int
-udp_open(const char *addr, uint16_t port, enum udp_tsmode *tsmode)
+udp_open(const char *addr, uint16_t port, int stamp, enum udp_tsmode *tsmode)
 {
 	struct sockaddr_in6	 sin6;
 	struct sockaddr_in	 sin;
@@ -138,7 +148,7 @@ udp_open(const char *addr, uint16_t port, enum udp_tsmode *tsmode)
 	}
 	if ((family == AF_INET6 && addr == NULL &&
 	    set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0) == -1) ||
-	    enable_rxinfo(fd, family) == -1) {
+	    enable_rxinfo(fd, family, stamp) == -1) {
 		log_err("udp %s port %u: setsockopt: %m", what, port);
 		close(fd);
 		return -1;
@@ -150,7 +160,7 @@ udp_open(const char *addr, uint16_t port, enum udp_tsmode *tsmode)
 		close(fd);
 		return -1;
 	}
-	*tsmode = enable_timestamps(fd);
+	*tsmode = stamp ? enable_timestamps(fd) : UDP_TS_APP;
 	return fd;
 }
 
@@ -361,7 +371,7 @@ send_answers(struct refl *r, struct refl_service *s, int fd,
 	}
 }
 
-/* One batch: 1 if it was full (more may be queued), else 0. */
+/* One batch: 1 if it read anything (more may have come), else 0. */
 static int
 serve_batch(struct refl *r, struct refl_service *s, int fd)
 {
@@ -399,9 +409,13 @@ serve_batch(struct refl *r, struct refl_service *s, int fd)
 	}
 	if (k > 0)
 		send_answers(r, s, fd, b->out, fmt, k);
-	return n == UDP_BATCH;
+	return 1;
 }
 
+/*
+ * Batches until the socket is empty (what came while the last one was
+ * answered is read at once, without a trip through epoll), or MAX_ROUNDS.
+ */
 void
 udp_serve(struct refl *r, struct refl_service *s, int fd)
 {

@@ -39,10 +39,12 @@ enum udp_tsmode {
 /*
  * A non-blocking UDP socket bound to addr (numeric; NULL for every
  * address, IPv6 and IPv4 on one socket where IPv6 is up) and port, with
- * receive timestamps, TTL and destination address reported.  The socket,
- * or -1 after logging why.  *tsmode says which timestamps it gets.
+ * the destination address of each datagram reported, and for STAMP
+ * (stamp non-zero) its receive timestamp and TTL.  The socket, or -1
+ * after logging why.  *tsmode says which timestamps it gets.
  */
-int	udp_open(const char *addr, uint16_t port, enum udp_tsmode *tsmode);
+int	udp_open(const char *addr, uint16_t port, int stamp,
+	    enum udp_tsmode *tsmode);
 /* The batch buffers (one set serves every socket).  NULL on ENOMEM. */
 struct udp_batch *udp_batch_new(void);
 void	udp_batch_free(struct udp_batch *);
