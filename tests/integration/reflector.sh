@@ -49,11 +49,13 @@ status() {
 summary() { field "$(grep '^summary' "$1")" "$2"; }
 
 SP=$(free_port2) UP=$(free_port2) TP=$(free_port2) LP=$(free_port2) MP=$(free_port2)
+LT=$(free_port2)
 start refl --allow 127.0.0.1 --allow 127.0.0.3 --allow ::1 --stamp "$SP" \
 	--udp-echo "$UP" --tcp-echo "$TP" --rate 100 --burst 100 \
 	--total-rate 100000 --stats-interval 1 --stats-file "$T/stats.lp" \
 	--tag site=lab
-start less --allow 127.0.0.0/8 --stamp "$LP" --stateless
+start less --allow 127.0.0.0/8 --allow ::1 --stamp "$LP" --stateless \
+	--listen 127.0.0.1 --listen ::1 --tcp-echo "$LT" --tcp-max 1 --tcp-idle 1
 "$MINI" "$MP" 127.0.0.1 >"$T/mini.out" 2>&1 &
 MINI_PID=$!
 track_pid "$MINI_PID"
@@ -88,6 +90,13 @@ ok "a second session numbers from 0; a 300-octet request gets a 300-octet answer
 awk '/^reply/ { split($2, a, "="); split($3, b, "="); if (a[2] != b[2]) bad = 1 }
 	END { exit bad }' "$T/sl.out" || fail "stateless numbers: $(head -3 "$T/sl.out")"
 ok "STAMP stateless: the sender's numbers come back"
+# --listen: an IPv4 socket and an IPv6 one, nothing on 127.0.0.2.
+"$CLIENT" --count 3 ::1 "$LP" | grep -q 'received=3 ' || fail "--listen ::1"
+"$CLIENT" --count 3 --timeout 300 127.0.0.2 "$LP" | grep -q 'received=0 ' ||
+	fail "answered on 127.0.0.2, not listened on"
+grep -q 'stamp on 127.0.0.1 port' "$T/less.log" && grep -q 'stamp on ::1 port' "$T/less.log" ||
+	fail "listen: $(cat "$T/less.log")"
+ok "--listen 127.0.0.1 --listen ::1: answered there, not on 127.0.0.2"
 
 # 3. PTP timestamps (the Z bit): answered in PTP, the same order of times.
 "$CLIENT" --count 5 --ptp 127.0.0.1 "$SP" >"$T/ptp.out"
@@ -123,6 +132,19 @@ read -r -t 5 line <&3
 exec 3<&-
 [ "$line" = "hello qosd" ] || fail "tcp echo: \"$line\""
 ok "UDP echo (IPv4, IPv6) and TCP echo on port $TP send back what came"
+# --tcp-max 1: a second connection is refused; --tcp-idle 1 closes the
+# first once quiet.
+is() { [ "$(field "$(status less tcp_echo)" "$1")" = "$2" ]; }	# is FIELD VALUE
+exec 4<>"/dev/tcp/127.0.0.1/$LT" || fail "connect $LT"
+wait_for 5 is open 1 || fail "not open: $(status less tcp_echo)"
+"$CLIENT" --tcp --count 3 127.0.0.1 "$LT" | grep -q 'echoed=0 ' || fail "a second connection was served"
+[ "$(field "$(status less tcp_echo)" refused_busy)" = 1 ] || fail "refused_busy: $(status less tcp_echo)"
+wait_for 5 is closed_idle 1 ||
+	fail "not closed when idle: $(status less tcp_echo)"
+read -r -t 2 line <&4; rc=$?
+exec 4<&-
+[ $rc = 1 ] || fail "the idle connection was not closed (read: $rc)"
+ok "--tcp-max 1 refused a second connection (refused_busy); --tcp-idle 1 closed the quiet one"
 
 # 6. Outside the allow-list: nothing, counted.
 "$CLIENT" --count 5 --timeout 300 --bind 127.0.0.2 127.0.0.1 "$SP" >"$T/acl.out"
@@ -151,8 +173,8 @@ echo "flood: $fr of 3000 answered, $dr dropped_rate (the rest dropped by the ker
 ok "a flood from one source is rate-limited and counted; the other source got 50 of 50"
 
 # 8. The counters: line protocol, every second, and received adds up.
-wait_for 5 test "$(grep -c 'protocol=stamp' "$T/stats.lp" 2>/dev/null)" -ge 2 ||
-	fail "no periodic counters: $(cat "$T/stats.lp")"
+ticks() { [ "$(grep -c 'protocol=stamp' "$T/stats.lp" 2>/dev/null)" -ge 2 ]; }
+wait_for 5 ticks || fail "no periodic counters: $(cat "$T/stats.lp")"
 "$LPCHECK" <"$T/stats.lp" >"$T/lp" || fail "stats.lp: $(cat "$T/lp")"
 "$REFL" --status --control "$T/refl.ctl" | "$LPCHECK" >"$T/lp" || fail "--status: $(cat "$T/lp")"
 grep -q '^qosd_reflector,port='"$SP"',protocol=stamp,site=lab received=' "$T/refl.status" ||
