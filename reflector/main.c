@@ -305,6 +305,9 @@ parse_opts(int argc, char **argv, struct opts *o, struct refl *r,
 	}
 	if (optind != argc)
 		usage("unexpected arguments");
+	if (o->port[REFL_STAMP] == 0 && o->port[REFL_UDP_ECHO] == 0 &&
+	    o->port[REFL_TCP_ECHO] == 0 && !o->status)
+		usage("nothing to serve: every port is 0");
 }
 
 static void
@@ -533,10 +536,9 @@ main(int argc, char **argv)
 	if (proc_drop_caps(0) == -1)
 		log_warning("dropping capabilities: %m");
 	control_open(&ctl, &o, &r, &st);
+	/* Without an interval the counters are written at exit only. */
 	st.interval_us = (uint64_t)(o.stats_interval * 1e6);
 	st.next_us = clock_mono_us() + st.interval_us;
-	if (st.interval_us == 0)
-		st.path = NULL;
 	if (stats_open(&st) == -1)
 		fatal("cannot write the counters: stopping");
 	log_info("qosd-reflector %s: STAMP %s, rate %llu/s per source "
