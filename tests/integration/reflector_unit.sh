@@ -66,6 +66,7 @@ wait_for 10 "$BUILD/qosd-reflector" --status --control "$T/ctl" >/dev/null 2>&1 
 	fail "reflector under strace: $(cat "$T/log")"
 RPID=$(pgrep -P "$SPID")	# strace's child: signals go to it
 [ -n "$RPID" ] || fail "no traced reflector"
+track_pid "$RPID"	# a killed strace would leave it running
 C="$BUILD/tools/stamp_client"
 "$C" --count 5 127.0.0.1 "$SP" | grep -q 'received=5 ' || fail "stamp under strace"
 "$C" --count 5 --ptp ::1 "$SP" | grep -q 'received=5 ' || fail "stamp ptp under strace"

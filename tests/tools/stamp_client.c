@@ -354,13 +354,17 @@ tcp_echo(const char *host, const char *port, const char *bindaddr)
 		return 2;
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	hints.ai_family = res->ai_family;
-	if (bindaddr != NULL && (getaddrinfo(bindaddr, "0", &hints, &b) != 0 ||
-	    bind(fd, b->ai_addr, b->ai_addrlen) == -1))
-		return 2;
+	if (bindaddr != NULL) {
+		if (getaddrinfo(bindaddr, "0", &hints, &b) != 0 ||
+		    bind(fd, b->ai_addr, b->ai_addrlen) == -1)
+			return 2;
+		freeaddrinfo(b);
+	}
 	if (connect(fd, res->ai_addr, res->ai_addrlen) == -1) {
 		perror("stamp_client: connect");
 		return 1;
 	}
+	freeaddrinfo(res);
 	for (i = 0; i < count && len + 32 < sizeof(out); i++)
 		len += (size_t)snprintf(out + len, sizeof(out) - len,
 		    "probe %ld\n", i);
