@@ -160,6 +160,8 @@ udp_open(const char *addr, uint16_t port, int stamp, enum udp_tsmode *tsmode)
 		close(fd);
 		return -1;
 	}
+	/* Bursts from many senders: best effort, up to net.core.rmem_max. */
+	set_int(fd, SOL_SOCKET, SO_RCVBUF, UDP_RCVBUF);
 	*tsmode = stamp ? enable_timestamps(fd) : UDP_TS_APP;
 	return fd;
 }

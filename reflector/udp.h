@@ -24,6 +24,7 @@
 
 #define UDP_BATCH	64
 #define UDP_MAX_DGRAM	9216	/* a jumbo frame's payload, rounded */
+#define UDP_RCVBUF	(1 << 20)	/* asked for; the kernel may cap it */
 
 struct refl;
 struct refl_service;

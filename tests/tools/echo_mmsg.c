@@ -5,7 +5,8 @@
  *
  *   echo_mmsg PORT [ADDR]
  *
- * At SIGTERM or SIGINT it prints "received=N sent=N" and exits.
+ * Its receive buffer is 1 MiB, as qosd-reflector's.  At SIGTERM or
+ * SIGINT it prints "received=N sent=N" and exits.
  */
 #define _GNU_SOURCE
 #include <sys/socket.h>
@@ -40,7 +41,7 @@ main(int argc, char **argv)
 	struct sockaddr_in6	 sa, names[BATCH];
 	struct sigaction	 act;
 	unsigned long		 nin = 0, nout = 0;
-	int			 fd, i, n, sent, zero = 0;
+	int			 fd, i, n, sent, zero = 0, rcvbuf = 1 << 20;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: echo_mmsg PORT [ADDR]\n");
@@ -56,6 +57,7 @@ main(int argc, char **argv)
 	}
 	fd = socket(AF_INET6, SOCK_DGRAM, 0);
 	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
 		perror("echo_mmsg: bind");
 		return 1;

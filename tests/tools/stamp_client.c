@@ -25,7 +25,8 @@
  * truncated PTPv2 timestamps (CLOCK_TAI).  --flood sends count probes at
  * once, as fast as it can, then waits timeout ms and prints the summary.
  * --load keeps window probes in flight for SECONDS and prints "load
- * replies=N seconds=S pps=P".  --tcp sends count lines over one TCP
+ * replies=N seconds=S pps=P stalls=K" (K: times 20 ms passed without an
+ * answer, the window given up as lost and sent again).  --tcp sends count lines over one TCP
  * connection and reads them back: "tcp sent=N echoed=M same=yes|no".
  */
 #define _GNU_SOURCE
@@ -299,9 +300,12 @@ load(int fd, double secs, int window)
 	static uint8_t	 bufs[BATCH][MAX_SIZE];
 	int64_t		 start = mono_ns(), end = start + (int64_t)(secs * 1e9);
 	int64_t		 last = start, now;
-	long		 replies = 0, inflight = 0;
+	long		 replies = 0, inflight = 0, stalls = 0;
+	int		 rcvbuf = 1 << 20;
 	int		 i, n, k;
 
+	/* A window of answers must fit: a socket buffer overrun stalls it. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < BATCH; i++) {
 		make_probe(bufs[i], (uint32_t)count + (uint32_t)i);
@@ -330,10 +334,12 @@ load(int fd, double secs, int window)
 		} else if (now - last > 20000000) {
 			inflight = 0;	/* 20 ms without: lost, start again */
 			last = now;
+			stalls++;
 		}
 	}
-	printf("load replies=%ld seconds=%.3f pps=%.0f\n", replies,
-	    (mono_ns() - start) / 1e9, replies / ((mono_ns() - start) / 1e9));
+	printf("load replies=%ld seconds=%.3f pps=%.0f stalls=%ld\n", replies,
+	    (mono_ns() - start) / 1e9, replies / ((mono_ns() - start) / 1e9),
+	    stalls);
 }
 
 /* count lines over one connection, read back: the same bytes? */
