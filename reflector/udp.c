@@ -286,6 +286,7 @@ answer(struct refl *r, struct refl_service *s, struct udp_batch *b,
 {
 	struct msghdr	*m = &b->in[i].msg_hdr;
 	size_t		 len = b->in[i].msg_len;
+	struct stamp_test t;
 	struct rxinfo	 rx;
 	struct in6_addr	 src;
 	uint16_t	 sport, ee;
@@ -314,7 +315,8 @@ answer(struct refl *r, struct refl_service *s, struct udp_batch *b,
 			s->udp.app_timestamps++;
 		}
 		/* Answer in the format the sender uses (the Z bit). */
-		ptp = (b->buf[i][12] & (STAMP_EE_Z >> 8)) != 0;
+		stamp_test_decode(b->buf[i], len, &t);
+		ptp = (t.ee & STAMP_EE_Z) != 0;
 		ee = r->ee | (ptp ? STAMP_EE_Z : 0);
 		if (ptp)
 			rx.ts.tv_sec += r->tai_s;
