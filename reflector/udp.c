@@ -228,7 +228,12 @@ parse_cmsgs(struct msghdr *m, struct rxinfo *rx)
 	}
 }
 
-/* The answer leaves from the address the request came to. */
+/*
+ * The answer leaves from the address the request came to.  The length
+ * given is the message's own, without trailing padding: the kernel copies
+ * up to 36 octets of control data on its stack and allocates for more,
+ * and IPV6_PKTINFO with its padding is 40.
+ */
 static socklen_t
 source_cmsg(union octlbuf *o, const struct rxinfo *rx)
 {
@@ -244,7 +249,7 @@ source_cmsg(union octlbuf *o, const struct rxinfo *rx)
 		c->cmsg_type = IPV6_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(p6));
 		memcpy(CMSG_DATA(c), &p6, sizeof(p6));
-		return CMSG_SPACE(sizeof(p6));
+		return CMSG_LEN(sizeof(p6));
 	}
 	if (rx->dst_family == AF_INET) {
 		memset(&p4, 0, sizeof(p4));
@@ -253,7 +258,7 @@ source_cmsg(union octlbuf *o, const struct rxinfo *rx)
 		c->cmsg_type = IP_PKTINFO;
 		c->cmsg_len = CMSG_LEN(sizeof(p4));
 		memcpy(CMSG_DATA(c), &p4, sizeof(p4));
-		return CMSG_SPACE(sizeof(p4));
+		return CMSG_LEN(sizeof(p4));
 	}
 	return 0;
 }
