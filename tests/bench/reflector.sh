@@ -48,13 +48,13 @@ measure() {
 
 : >"$T/echo" ; : >"$T/stamp" ; : >"$T/uecho"
 for r in $(seq "$runs"); do
-	p=$(free_port)
+	p=$(free_port_udp)
 	measure echo "$p" --echo "$ECHO" "$p" 127.0.0.1 || fail "echo_mmsg"
-	p=$(free_port)
+	p=$(free_port_udp)
 	measure stamp "$p" "" "$REFL" --allow 127.0.0.1 --stamp "$p" \
 		--rate 10000000 --burst 100000 --total-rate 10000000 --control none ||
 		fail "qosd-reflector stamp"
-	p=$(free_port)
+	p=$(free_port_udp)
 	measure uecho "$p" --echo "$REFL" --allow 127.0.0.1 --stamp 0 --udp-echo "$p" \
 		--rate 10000000 --burst 100000 --total-rate 10000000 --control none ||
 		fail "qosd-reflector udp echo"

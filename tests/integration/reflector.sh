@@ -19,15 +19,6 @@ command -v ss >/dev/null || skip "ss(8) missing (apt-get install iproute2)"
 REFL="$BUILD/qosd-reflector" CLIENT="$BUILD/tools/stamp_client"
 MINI="$BUILD/tools/stamp_mini" LPCHECK="$BUILD/tools/lp_check"
 
-# free_port2: a port free on TCP and UDP.
-free_port2() {
-	local p
-	for _ in $(seq 100); do
-		p=$(( 20000 + RANDOM % 40000 ))
-		[ -z "$(ss -Htuan "sport = :$p")" ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
 # start NAME ARGS...: a reflector with its status socket $T/NAME.ctl.
 start() {
 	local name=$1; shift
@@ -48,8 +39,8 @@ status() {
 # replies FILE: the reply lines of a stamp_client run; summary FILE KEY.
 summary() { field "$(grep '^summary' "$1")" "$2"; }
 
-SP=$(free_port2) UP=$(free_port2) TP=$(free_port2) LP=$(free_port2) MP=$(free_port2)
-LT=$(free_port2)
+SP=$(free_port_udp) UP=$(free_port_udp) TP=$(free_port_udp) LP=$(free_port_udp) MP=$(free_port_udp)
+LT=$(free_port_udp)
 start refl --allow 127.0.0.1 --allow 127.0.0.3 --allow ::1 --stamp "$SP" \
 	--udp-echo "$UP" --tcp-echo "$TP" --rate 100 --burst 100 \
 	--total-rate 100000 --stats-interval 1 --stats-file "$T/stats.lp" \
@@ -190,9 +181,9 @@ done
 ok "counters parse as line protocol (stats file, --status); received adds up"
 
 # 9. Refusals at start, and a clean stop.
-"$REFL" --stamp "$(free_port2)" --control none 2>"$T/noacl" && fail "no --allow started"
+"$REFL" --stamp "$(free_port_udp)" --control none 2>"$T/noacl" && fail "no --allow started"
 [ $? = 64 ] && grep -q 'no --allow' "$T/noacl" || fail "no --allow: $(cat "$T/noacl")"
-"$REFL" --allow any --stamp "$(free_port2)" --control "$T/refl.ctl" 2>"$T/twice" &&
+"$REFL" --allow any --stamp "$(free_port_udp)" --control "$T/refl.ctl" 2>"$T/twice" &&
 	fail "a second reflector on the same status socket started"
 grep -q 'another reflector answers there' "$T/twice" || fail "twice: $(cat "$T/twice")"
 kill -TERM "$refl_PID"

@@ -55,8 +55,7 @@ echo "$allow" | tail -n +2 >>"$T/allowed"	# allowed again after the deny
 sort -u -o "$T/allowed" "$T/allowed"
 grep -qx capset "$T/allowed" && ! grep -qx adjtimex "$T/allowed" || fail "filter arithmetic: capset/adjtimex"
 
-port() { echo $(( 20000 + RANDOM % 40000 )); }
-SP=$(port) UP=$(port) TP=$(port)
+SP=$(free_port_udp) UP=$(free_port_udp) TP=$(free_port_udp)
 strace -f -qq -o "$T/trace" "$BUILD/qosd-reflector" --allow 127.0.0.1 --allow ::1 \
 	--stamp "$SP" --udp-echo "$UP" --tcp-echo "$TP" --control "$T/ctl" \
 	--stats-interval 1 --stats-file "$T/stats.lp" >"$T/out" 2>"$T/log" &
