@@ -77,6 +77,8 @@ child_status_str(enum child_status s)
 		return "crashed";
 	case CHILD_OVERFLOW:
 		return "overflow";
+	case CHILD_STOPPED:
+		return "stopped";
 	case CHILD_SPAWN_ERROR:
 		return "error";
 	}
@@ -135,7 +137,9 @@ child_maybe_finish(struct child *c)
 		return;
 	if (c->overflow)
 		r->status = CHILD_OVERFLOW;
-	else if (c->timed_out || c->killed)
+	else if (c->killed)
+		r->status = CHILD_STOPPED;
+	else if (c->timed_out)
 		r->status = CHILD_TIMEOUT;
 	else if (WIFSIGNALED(c->wstatus))
 		r->status = CHILD_CRASHED;
@@ -230,8 +234,8 @@ child_on_timer(sd_event_source *s, uint64_t usec, void *arg)
 	(void)usec;
 	if (c->exited) {
 		/* Exited, but something still holds the pipe: give up on it. */
-		log_err("%s: output pipe still open %d ms after exit: closed",
-		    c->job, DRAIN_US / 1000);
+		log_warning("%s: output pipe still open %d ms after exit: "
+		    "closed", c->job, DRAIN_US / 1000);
 		child_close_pipe(c);
 		child_maybe_finish(c);
 		return 0;

@@ -15,6 +15,7 @@
 
 #include "lib/buf.h"
 #include "lib/lp.h"
+#include "lib/super.h"
 #include "scheduler/lagstats.h"
 
 struct cfg;
@@ -30,7 +31,7 @@ struct sink_rt {
 };
 
 struct counters {
-	uint64_t	 ok, failed, timeout, crashed, overflow;
+	uint64_t	 ok, failed, timeout, crashed, overflow, stopped;
 	uint64_t	 rejected, spawn_errors, waited;
 };
 
@@ -51,7 +52,8 @@ struct daemon {
 	struct buf	 line;		/* scratch for encoding */
 	int		 stopping;
 	int		 once_failed;
-	int		 lost;		/* the spawner died: exit non-zero */
+	struct backoff	 respawn_bo;	/* a lost spawner's restarts */
+	sd_event_source	*respawn;	/* its timer */
 };
 
 struct job;
@@ -105,7 +107,11 @@ int	daemon_spawner(struct daemon *, struct cfg *cfg);
 void	daemon_let_go(struct cfg *cfg);
 /* daemon.realtime: the daemon's priority (lib/prio.h). */
 void	daemon_priority(const struct daemon *, int want);
-/* SIGHUP: load the configuration again; a bad one keeps the old. */
-void	daemon_reload(struct daemon *);
+/*
+ * Load the configuration again (a SIGHUP, or a lost spawner: why says
+ * which, for the log); a bad one keeps the one running.  0 when the new
+ * one runs, -1 when it was refused.
+ */
+int	daemon_reload(struct daemon *, const char *why);
 
 #endif /* SCHEDULER_DAEMON_H */

@@ -122,33 +122,33 @@ reload_failed(struct daemon *d, struct cfg *ncfg, const char *why)
 	sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
 }
 
-void
-daemon_reload(struct daemon *d)
+int
+daemon_reload(struct daemon *d, const char *why)
 {
 	struct cfg	*ncfg, *ocfg = d->cfg;
 	struct sink_rt	*nsinks;
 	size_t		 nn;
 	char		 err[4096];
 
-	log_notice("reloading %s", d->opts->config_file);
+	log_notice("%s: reading %s", why, d->opts->config_file);
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)clock_mono_us());
 	if ((ncfg = cfg_load(d->opts->config_file, err, sizeof(err))) ==
 	    NULL) {
 		reload_failed(d, NULL, err);
-		return;
+		return -1;
 	}
 	daemon_priority(d, ncfg->realtime);
 	if (daemon_spawner(d, ncfg) == -1) {
 		reload_failed(d, ncfg, NULL);
-		return;
+		return -1;
 	}
 	/* A new sink may take over an old one's spool: nothing in flight. */
 	fanout_sync(d);
 	if (fanout_start(d, ncfg, d->sinks, d->nsinks, &nsinks, &nn) == -1) {
 		spawnctl_abandon();
 		reload_failed(d, ncfg, NULL);
-		return;
+		return -1;
 	}
 	spawnctl_commit();
 	daemon_let_go(ncfg);
@@ -163,4 +163,5 @@ daemon_reload(struct daemon *d)
 	log_notice("configuration reloaded: %zu jobs, %zu sinks",
 	    ncfg->njobs, d->nsinks);
 	sd_notify(0, "READY=1\nSTATUS=running");
+	return 0;
 }

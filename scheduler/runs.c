@@ -162,6 +162,9 @@ run_count(struct daemon *d, const struct child_result *cr)
 	case CHILD_OVERFLOW:
 		d->n.overflow++;
 		break;
+	case CHILD_STOPPED:
+		d->n.stopped++;
+		break;
 	case CHILD_SPAWN_ERROR:
 		d->n.spawn_errors++;
 		break;
@@ -188,6 +191,10 @@ why_failed(const struct child_result *cr, char *why, size_t len)
 	case CHILD_OVERFLOW:
 		snprintf(why, len, "printed more than max_output allows: "
 		    "killed");
+		break;
+	case CHILD_STOPPED:
+		snprintf(why, len, "killed: qosd is stopping or its spawner "
+		    "died");
 		break;
 	default:
 		snprintf(why, len, "could not start");

@@ -15,6 +15,8 @@
 
 #include <systemd/sd-event.h>
 
+#include "lib/clock.h"
+#include "lib/complain.h"
 #include "lib/log.h"
 #include "lib/msg.h"
 #include "lib/proc.h"
@@ -40,6 +42,7 @@ static struct spawner	*spawners;	/* the first is the current one */
 static uint32_t		 next_gen = 1;
 static void		(*lost_cb)(void *);
 static void		*lost_arg;
+static struct complain	 none;		/* runs asked with no spawner */
 
 static void
 spawner_free(struct spawner *sp)
@@ -62,7 +65,7 @@ spawner_reaped(void *arg, int wstatus)
 	pid_t	pid = (pid_t)(intptr_t)arg;
 
 	if (WIFSIGNALED(wstatus))
-		log_err("spawner %ld killed by %s", (long)pid,
+		log_warning("spawner %ld killed by %s", (long)pid,
 		    strsignal(WTERMSIG(wstatus)));
 	else
 		log_debug("spawner %ld exited", (long)pid);
@@ -215,15 +218,18 @@ spawnctl_abandon(void)
 }
 
 void
-spawnctl_stop(void)
+spawnctl_stop(uint64_t timeout_us)
 {
-	struct spawner	*sp, *next;
+	uint64_t	 end = clock_mono_us() + timeout_us, now;
+	struct spawner	*sp;
+	pid_t		 pid;
 
-	for (sp = spawners; sp != NULL; sp = next) {
-		next = sp->next;
-		sp->retiring = 1;
-		if (sp->runs == 0)
-			spawner_free(sp);
+	/* Its end of file tells each spawner to go; then it is reaped. */
+	while ((sp = spawners) != NULL) {
+		pid = sp->pid;
+		spawner_free(sp);
+		now = clock_mono_us();
+		super_reap(pid, now < end ? end - now : 0, "a spawner");
 	}
 }
 
@@ -248,9 +254,14 @@ spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
 	struct spawn_run	 rq;
 
 	if (sp == NULL || sp->retiring) {
-		log_err("%s: no spawner to start the run", name);
+		if (complain_fail(&none, clock_mono_us()))
+			log_err("%s: run not started: no spawner (%lu runs so "
+			    "far)", name, none.failures);
 		return -1;
 	}
+	if (none.failures > 0)
+		log_notice("runs start again after %lu could not",
+		    complain_ok(&none));
 	memset(&rq, 0, sizeof(rq));
 	rq.id = id;
 	rq.deadline_us = deadline_us;

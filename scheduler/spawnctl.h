@@ -46,8 +46,12 @@ int	spawnctl_start(sd_event *ev, const struct spawn_job *jobs,
  */
 void	spawnctl_commit(void);
 void	spawnctl_abandon(void);
-/* Let every spawner go once its runs are done (at exit). */
-void	spawnctl_stop(void);
+/*
+ * At exit, when no run is left: let every spawner go and reap it, at most
+ * timeout_us for all (then it is killed), so that none outlives the
+ * daemon (systemd would SIGKILL it).
+ */
+void	spawnctl_stop(uint64_t timeout_us);
 /* Call cb(arg) if the current spawner dies. */
 void	spawnctl_on_lost(void (*cb)(void *), void *arg);
 /*
