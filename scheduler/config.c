@@ -18,6 +18,7 @@
 #include "lib/strmap.h"
 #include "qosd/cfg.h"
 #include "qosd/collector.h"
+#include "scheduler/cfgfile.h"
 #include "scheduler/config.h"
 #include "scheduler/plugin.h"
 #include "sinks/sink.h"
@@ -31,7 +32,10 @@
 
 struct loader {
 	struct cfg	*cfg;
-	struct strmap	*names;		/* job name -> its line */
+	struct cfgfile	**files;	/* the main file, then its drop-ins */
+	size_t		 nfiles;
+	struct strmap	*names;		/* job name -> its name setting */
+	const config_setting_t **sink_set;	/* each sink's setting */
 	char		*err;
 	size_t		 errlen;
 	double		 interval;	/* defaults { }, in seconds */
@@ -43,6 +47,8 @@ struct loader {
 static const char *const top_settings[] = {
 	"agent", "daemon", "defaults", "sinks", "jobs", NULL
 };
+/* A drop-in adds jobs and sinks; the rest is the main file's. */
+static const char *const dropin_settings[] = { "sinks", "jobs", NULL };
 static const char *const agent_settings[] = { "id", "tags", NULL };
 static const char *const daemon_settings[] = {
 	"state_dir", "max_children", "self_interval", "stop_grace", "realtime",
@@ -231,6 +237,24 @@ get_list(const config_setting_t *parent, const char *name,
 	}
 	*l = s;
 	return 1;
+}
+
+/*
+ * Where the setting s was written, for a message about a later setting
+ * near: "line N" in the same file, else "FILE:LINE".
+ */
+static const char *
+where(const config_setting_t *s, const config_setting_t *near, char *buf,
+    size_t len)
+{
+	const char	*f = config_setting_source_file(s);
+	const char	*nf = config_setting_source_file(near);
+
+	if (f != NULL && nf != NULL && strcmp(f, nf) != 0)
+		snprintf(buf, len, "%s:%u", f, config_setting_source_line(s));
+	else
+		snprintf(buf, len, "line %u", config_setting_source_line(s));
+	return buf;
 }
 
 static int
@@ -454,6 +478,7 @@ load_sink(struct loader *ld, const config_setting_t *list, unsigned int i)
 	const struct sink_type	*type;
 	const char		*tname, *name = NULL;
 	char			 what[64], defname[NAME_MAX_LEN + 16];
+	char			 wbuf[PATH_MAX + 32];
 	struct cfg_sink		*sk;
 	size_t			 k, same = 0;
 	int			 r;
@@ -494,10 +519,11 @@ load_sink(struct loader *ld, const config_setting_t *list, unsigned int i)
 		if (strcmp(cfg->sinks[k].name, name) != 0)
 			continue;
 		return qosd_cfg_error(s, ld->err, ld->errlen, "the sink name "
-		    "\"%s\" is already used by the sink at line %u: give "
-		    "each sink its own name", name, config_setting_source_line(
-		    config_setting_get_elem(list, (unsigned int)k)));
+		    "\"%s\" is already used by the sink at %s: give each sink "
+		    "its own name", name, where(ld->sink_set[k], s, wbuf,
+		    sizeof(wbuf)));
 	}
+	ld->sink_set[cfg->nsinks] = s;
 	sk = &cfg->sinks[cfg->nsinks];
 	ld->err[0] = '\0';
 	if (type->configure(s, &sk->state, ld->err, ld->errlen) == -1) {
@@ -512,27 +538,59 @@ load_sink(struct loader *ld, const config_setting_t *list, unsigned int i)
 	return 0;
 }
 
+/*
+ * The list called name in every file (the main file, then the drop-ins),
+ * each checked; *n their elements in all.  0, or -1 with err.
+ */
 static int
-load_sinks(struct loader *ld, const config_setting_t *root)
+get_lists(struct loader *ld, const char *name, const char *example,
+    const config_setting_t **lists, size_t *n)
 {
-	const config_setting_t	*l;
-	unsigned int		 i, n;
+	size_t	i;
 
-	if (get_list(root, "sinks", "type = \"file\"; path = \"-\";", &l,
-	    ld->err, ld->errlen) == -1)
-		return -1;
-	if (l == NULL) {
-		snprintf(ld->err, ld->errlen, "%s: " NO_SINKS_HINT,
-		    ld->cfg->file);
-		return -1;
-	}
-	if ((n = (unsigned int)config_setting_length(l)) == 0)
-		return qosd_cfg_error(l, ld->err, ld->errlen, NO_SINKS_HINT);
-	ld->cfg->sinks = xcalloc(n, sizeof(*ld->cfg->sinks));
-	for (i = 0; i < n; i++)
-		if (load_sink(ld, l, i) == -1)
+	*n = 0;
+	for (i = 0; i < ld->nfiles; i++) {
+		if (get_list(cfgfile_root(ld->files[i]), name, example,
+		    &lists[i], ld->err, ld->errlen) == -1)
 			return -1;
+		if (lists[i] != NULL)
+			*n += (size_t)config_setting_length(lists[i]);
+	}
 	return 0;
+}
+
+static int
+load_sinks(struct loader *ld)
+{
+	const config_setting_t	**l;
+	size_t			 i, n;
+	unsigned int		 k;
+	int			 rc = -1;
+
+	l = xcalloc(ld->nfiles, sizeof(*l));
+	if (get_lists(ld, "sinks", "type = \"file\"; path = \"-\";", l,
+	    &n) == -1)
+		goto out;
+	if (n == 0) {
+		if (l[0] != NULL)
+			qosd_cfg_error(l[0], ld->err, ld->errlen,
+			    NO_SINKS_HINT);
+		else
+			snprintf(ld->err, ld->errlen, "%s: " NO_SINKS_HINT,
+			    ld->cfg->file);
+		goto out;
+	}
+	ld->cfg->sinks = xcalloc(n, sizeof(*ld->cfg->sinks));
+	ld->sink_set = xcalloc(n, sizeof(*ld->sink_set));
+	for (i = 0; i < ld->nfiles; i++)
+		for (k = 0; l[i] != NULL &&
+		    k < (unsigned int)config_setting_length(l[i]); k++)
+			if (load_sink(ld, l[i], k) == -1)
+				goto out;
+	rc = 0;
+out:
+	free(l);
+	return rc;
 }
 
 static void
@@ -627,10 +685,9 @@ load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
 {
 	const config_setting_t	*s;
 	const struct qosd_collector *plugin;
+	const config_setting_t	*nm, *earlier;
 	const char		*name, *coll, *excl = NULL;
-	char			 perr[2048];
-	void			*earlier;
-	unsigned int		 line;
+	char			 perr[2048], wbuf[PATH_MAX + 32];
 	int			 r, enabled = 1;
 
 	s = config_setting_get_elem(list, i);
@@ -643,14 +700,12 @@ load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
 		return qosd_cfg_error(s, ld->err, ld->errlen, "missing setting "
 		    "\"name\": every job needs a unique name");
 	/* A map, not a scan of the earlier jobs: 20,000 jobs load fast. */
-	line = config_setting_source_line(config_setting_get_member(s,
-	    "name"));
+	nm = config_setting_get_member(s, "name");
 	if ((earlier = strmap_put(ld->names, name,
-	    (void *)(uintptr_t)line)) != NULL)
-		return qosd_cfg_error(config_setting_get_member(s, "name"),
-		    ld->err, ld->errlen, "duplicate job name \"%s\": line %u "
-		    "already has a job of that name", name,
-		    (unsigned int)(uintptr_t)earlier);
+	    (void *)(uintptr_t)nm)) != NULL)
+		return qosd_cfg_error(nm, ld->err, ld->errlen, "duplicate job "
+		    "name \"%s\": %s already has a job of that name", name,
+		    where(earlier, nm, wbuf, sizeof(wbuf)));
 	if ((r = qosd_cfg_string(s, "collector", 0, &coll, ld->err,
 	    ld->errlen)) == -1)
 		return -1;
@@ -685,64 +740,103 @@ load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
 }
 
 static int
-load_jobs(struct loader *ld, const config_setting_t *root)
+load_jobs(struct loader *ld)
 {
-	const config_setting_t	*l;
-	struct cfg_job		 j;
-	unsigned int		 i, n;
-	int			 r;
+	const config_setting_t	**l;
+	struct cfg_job		  j;
+	size_t			  i, n;
+	unsigned int		  k;
+	int			  r, rc = -1;
 
-	if (get_list(root, "jobs", "name = \"...\"; collector = \"...\";",
-	    &l, ld->err, ld->errlen) == -1)
-		return -1;
-	if (l == NULL || (n = (unsigned int)config_setting_length(l)) == 0)
-		return 0;
-	ld->cfg->jobs = xcalloc(n, sizeof(*ld->cfg->jobs));
+	l = xcalloc(ld->nfiles, sizeof(*l));
+	if (get_lists(ld, "jobs", "name = \"...\"; collector = \"...\";", l,
+	    &n) == -1)
+		goto out;
+	ld->cfg->jobs = xcalloc(n ? n : 1, sizeof(*ld->cfg->jobs));
 	ld->names = strmap_new(n);
-	for (i = 0; i < n; i++) {
-		memset(&j, 0, sizeof(j));
-		if ((r = load_job(ld, l, i, &j)) == 1)
-			ld->cfg->jobs[ld->cfg->njobs++] = j;
-		else
-			job_cleanup(&j);
-		if (r == -1)
-			return -1;
+	for (i = 0; i < ld->nfiles; i++)
+		for (k = 0; l[i] != NULL &&
+		    k < (unsigned int)config_setting_length(l[i]); k++) {
+			memset(&j, 0, sizeof(j));
+			if ((r = load_job(ld, l[i], k, &j)) == 1)
+				ld->cfg->jobs[ld->cfg->njobs++] = j;
+			else
+				job_cleanup(&j);
+			if (r == -1)
+				goto out;
+		}
+	rc = 0;
+out:
+	free(l);
+	return rc;
+}
+
+/* A drop-in sets jobs and sinks only. */
+static int
+check_dropin(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t	*s;
+	unsigned int		 i;
+
+	for (i = 0; (s = config_setting_get_elem(root, i)) != NULL; i++) {
+		if (in_list(config_setting_name(s), dropin_settings))
+			continue;
+		if (in_list(config_setting_name(s), top_settings))
+			return qosd_cfg_error(s, ld->err, ld->errlen, "not in "
+			    "a drop-in: agent, daemon and defaults are set in "
+			    "%s; a drop-in adds jobs and sinks",
+			    ld->cfg->file);
+		return check_known(root, "drop-in", dropin_settings, NULL,
+		    NULL, ld->err, ld->errlen);
 	}
 	return 0;
 }
 
+/* The main file and its drop-ins, each read and its top level checked. */
 static int
-read_file(config_t *c, const char *path, char *err, size_t errlen)
+read_files(struct loader *ld, const char *path)
 {
-	FILE	*f;
+	struct cfgfile	 *top;
+	char		**dropins;
+	size_t		  n, i;
+	int		  rc = -1;
 
-	/* libconfig reports "file I/O error" without saying which. */
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
+	if ((top = cfgfile_read(path, ld->err, ld->errlen)) == NULL)
 		return -1;
+	ld->files = xcalloc(1, sizeof(*ld->files));
+	ld->files[0] = top;
+	ld->nfiles = 1;
+	if (check_known(cfgfile_root(top), "top-level", top_settings,
+	    NULL, NULL, ld->err, ld->errlen) == -1)
+		return -1;
+	if (cfgfile_dropins(path, &dropins, &n, ld->err, ld->errlen) == -1)
+		return -1;
+	free(ld->files);
+	ld->files = xcalloc(n + 1, sizeof(*ld->files));
+	ld->files[0] = top;
+	for (i = 0; i < n; i++) {
+		if ((ld->files[i + 1] = cfgfile_read(dropins[i], ld->err,
+		    ld->errlen)) == NULL)
+			goto out;
+		ld->nfiles++;
+		if (check_dropin(ld, cfgfile_root(ld->files[i + 1])) == -1)
+			goto out;
 	}
-	fclose(f);
-	if (config_read_file(c, path) == CONFIG_TRUE)
-		return 0;
-	if (config_error_type(c) == CONFIG_ERR_FILE_IO)
-		snprintf(err, errlen, "%s: cannot read: %s",
-		    config_error_file(c) ? config_error_file(c) : path,
-		    config_error_text(c));
-	else
-		snprintf(err, errlen, "%s:%d: %s",
-		    config_error_file(c) ? config_error_file(c) : path,
-		    config_error_line(c), config_error_text(c));
-	return -1;
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(dropins[i]);
+	free(dropins);
+	return rc;
 }
 
 struct cfg *
 cfg_load(const char *path, char *err, size_t errlen)
 {
-	config_t		 c;
 	const config_setting_t	*root;
 	struct loader		 ld;
 	char			 scratch[2];
+	size_t			 i;
 	int			 rc = -1;
 
 	memset(&ld, 0, sizeof(ld));
@@ -755,25 +849,23 @@ cfg_load(const char *path, char *err, size_t errlen)
 	ld.errlen = errlen;
 	ld.cfg = xcalloc(1, sizeof(*ld.cfg));
 	ld.cfg->file = xstrdup(path);
-	config_init(&c);
-	/* No auto-conversion: the readers in cfgval.c accept what fits. */
-	config_set_options(&c, 0);
-	if (read_file(&c, path, err, errlen) == -1)
+	if (read_files(&ld, path) == -1)
 		goto out;
-	root = config_root_setting(&c);
-	if (check_known(root, "top-level", top_settings, NULL, NULL, err,
-	    errlen) == -1 ||
-	    load_agent(&ld, root) == -1 ||
+	root = cfgfile_root(ld.files[0]);
+	if (load_agent(&ld, root) == -1 ||
 	    load_daemon(&ld, root) == -1 ||
 	    load_defaults(&ld, root) == -1 ||
-	    load_sinks(&ld, root) == -1 ||
-	    load_jobs(&ld, root) == -1)
+	    load_sinks(&ld) == -1 ||
+	    load_jobs(&ld) == -1)
 		goto out;
 	cfg_index(ld.cfg);
 	rc = 0;
 out:
 	strmap_free(ld.names);
-	config_destroy(&c);
+	free(ld.sink_set);
+	for (i = 0; i < ld.nfiles; i++)
+		cfgfile_free(ld.files[i]);
+	free(ld.files);
 	if (rc == -1) {
 		cfg_free(ld.cfg);
 		return NULL;
