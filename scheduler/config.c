@@ -792,6 +792,27 @@ check_dropin(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/*
+ * A sink finds daemon.state_dir in its own tree (its spool goes under
+ * it): a drop-in gets the main file's.
+ */
+static void
+share_state_dir(const config_setting_t *top, config_setting_t *root)
+{
+	const config_setting_t	*g;
+	config_setting_t	*d, *s;
+	const char		*dir;
+
+	if ((g = config_setting_get_member(top, "daemon")) == NULL ||
+	    config_setting_lookup_string(g, "state_dir", &dir) != CONFIG_TRUE)
+		return;
+	if ((d = config_setting_add(root, "daemon", CONFIG_TYPE_GROUP)) ==
+	    NULL || (s = config_setting_add(d, "state_dir",
+	    CONFIG_TYPE_STRING)) == NULL || config_setting_set_string(s,
+	    dir) != CONFIG_TRUE)
+		fatal("config: cannot pass daemon.state_dir to a drop-in");
+}
+
 /* The main file and its drop-ins, each read and its top level checked. */
 static int
 read_files(struct loader *ld, const char *path)
@@ -821,6 +842,7 @@ read_files(struct loader *ld, const char *path)
 		ld->nfiles++;
 		if (check_dropin(ld, cfgfile_root(ld->files[i + 1])) == -1)
 			goto out;
+		share_state_dir(cfgfile_root(top), cfgfile_root(ld->files[i + 1]));
 	}
 	rc = 0;
 out:

@@ -58,12 +58,15 @@ ok "a NUL byte is an error, not cut off"
 # Drop-ins: conf.d/*.conf in name order join the main file's jobs and sinks.
 cat >"$d/qosd.conf" <<CONF
 agent: { id = "cf"; };
-daemon: { realtime = false; self_interval = 0; };
+daemon: { realtime = false; self_interval = 0; state_dir = "$T/state"; };
 defaults: { interval = 1; timeout = 0.9; splay = 0; };
 jobs = ( { name = "main"; collector = "exec"; command = [ "/bin/echo", "main v=1i" ]; } );
 CONF
 mkdir "$d/conf.d"
-echo "sinks = ( { type = \"file\"; path = \"$out\"; } );" >"$d/conf.d/00-sink.conf"
+cat >"$d/conf.d/00-sink.conf" <<CONF
+sinks = ( { type = "file"; path = "$out"; },
+  { name = "db"; type = "influxdb"; url = "http://127.0.0.1:9"; database = "x"; } );
+CONF
 echo 'jobs = ( { name = "b"; collector = "exec"; command = [ "/bin/echo", "b v=1i" ]; } );' >"$d/conf.d/20-b.conf"
 echo 'jobs = ( { name = "a"; collector = "exec"; command = [ "/bin/echo", "a v=1i" ]; } );' >"$d/conf.d/10-a.conf"
 echo 'not even libconfig' >"$d/conf.d/README"
@@ -83,6 +86,8 @@ ok "drop-ins: jobs and sinks merged, duplicates and misplaced settings named in 
 qpid=$!
 track_pid "$qpid"
 wait_for 5 grep -qs '^b,' "$out" || fail "no points from the drop-in's job: $(cat "$T/log")"
+# A drop-in's influxdb sink spools under the main file's state_dir.
+[ -d "$T/state/spool/db/ready" ] || fail "the drop-in's spool is not under daemon.state_dir: $(ls -R "$T/state" 2>&1)"
 # A reload that meets a directory include keeps the daemon and its jobs.
 echo '@include "../parts"' >>"$d/conf.d/20-b.conf"
 kill -HUP "$qpid"
@@ -92,4 +97,5 @@ n=$(grep -c '^a,' "$out")
 sleep 2
 kill -0 "$qpid" || fail "the daemon died"
 [ "$(grep -c '^a,' "$out")" -gt "$n" ] || fail "jobs stopped after the failed reload"
+ok "a drop-in's sink spools under the main file's state_dir"
 ok "a SIGHUP meeting a directory include: reload refused with FILE:LINE, the daemon runs on"
