@@ -276,8 +276,11 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 		log_err("event loop: %m");
 		rc = EX_SOFTWARE;
 	}
-	if (opts->once && d.once_failed && rc == EX_OK)
+	/* --once: 0 all ok, 2 measured but some result not ok, 1 failed. */
+	if (opts->once && rc == EX_OK && d.once_failed)
 		rc = 1;
+	else if (opts->once && rc == EX_OK && d.once_not_ok)
+		rc = 2;
 	finish(&d);
 	return rc;
 }

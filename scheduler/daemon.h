@@ -51,7 +51,8 @@ struct daemon {
 	struct lp_point	 pt;		/* scratch for parsing */
 	struct buf	 line;		/* scratch for encoding */
 	int		 stopping;
-	int		 once_failed;
+	int		 once_failed;	/* --once: a run failed */
+	int		 once_not_ok;	/* --once: a result not "ok" */
 	struct backoff	 respawn_bo;	/* a lost spawner's restarts */
 	sd_event_source	*respawn;	/* its timer */
 };

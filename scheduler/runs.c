@@ -99,6 +99,23 @@ run_reject(struct run *r, const char *line, size_t len, const char *why)
 		    r->job->name, why, (int)(len > 120 ? 120 : len), line);
 }
 
+static int
+is_own(const char *m)
+{
+	return strcmp(m, "qosd") == 0 || strcmp(m, "qosd_job") == 0 ||
+	    strcmp(m, "qosd_sink") == 0;
+}
+
+/* --once: a point whose result is not "ok" makes the exit status 2. */
+static void
+once_result(struct daemon *d, const struct lp_point *p)
+{
+	const struct lp_field	*f = lp_point_get_field(p, "result");
+
+	if (f != NULL && f->type == LP_STRING && strcmp(f->v.s, "ok") != 0)
+		d->once_not_ok = 1;
+}
+
 static void
 run_line(void *arg, const char *line, size_t len, int toolong)
 {
@@ -119,6 +136,15 @@ run_line(void *arg, const char *line, size_t len, int toolong)
 		run_reject(r, line, len, err);
 		return;
 	}
+	/* qosd's own measurements come from the daemon, never from a run. */
+	if (is_own(d->pt.measurement)) {
+		snprintf(err, sizeof(err), "measurement \"%s\" is qosd's own",
+		    d->pt.measurement);
+		run_reject(r, line, len, err);
+		return;
+	}
+	if (d->opts->once)
+		once_result(d, &d->pt);
 	lp_point_tag(&d->pt, "job", r->tags[0].value, 1, err, sizeof(err));
 	for (i = 1; i < r->ntags; i++)
 		lp_point_tag(&d->pt, r->tags[i].key, r->tags[i].value, 0,
