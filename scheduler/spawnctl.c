@@ -248,10 +248,11 @@ spawnctl_pid(void)
 
 int
 spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
-    const char *name, int wfd, struct spawner **spp)
+    const char *name, int wfd, int efd, struct spawner **spp)
 {
 	struct spawner		*sp = spawners;
 	struct spawn_run	 rq;
+	int			 fds[2] = { wfd, efd };
 
 	if (sp == NULL || sp->retiring) {
 		if (complain_fail(&none, clock_mono_us()))
@@ -268,7 +269,7 @@ spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
 	rq.gen = sp->gen;
 	rq.job = job;
 	snprintf(rq.name, sizeof(rq.name), "%s", name);
-	if (msg_send(&sp->ch, SPAWN_RUN, &rq, sizeof(rq), wfd) == -1) {
+	if (msg_send_fds(&sp->ch, SPAWN_RUN, &rq, sizeof(rq), fds, 2) == -1) {
 		if (errno == E2BIG)
 			log_err("%s: the spawner is not keeping up: run not "
 			    "started", name);
