@@ -23,7 +23,7 @@
 #include <libconfig.h>
 
 #define CFGFILE_DEPTH	8		/* includes within includes */
-#define CFGFILE_MAX	(64 << 20)	/* bytes of one file and all it includes */
+#define CFGFILE_MAX	(64 << 20)	/* bytes of a file and its includes */
 
 struct cfgfile;
 

@@ -842,7 +842,8 @@ read_files(struct loader *ld, const char *path)
 		ld->nfiles++;
 		if (check_dropin(ld, cfgfile_root(ld->files[i + 1])) == -1)
 			goto out;
-		share_state_dir(cfgfile_root(top), cfgfile_root(ld->files[i + 1]));
+		share_state_dir(cfgfile_root(top),
+		    cfgfile_root(ld->files[i + 1]));
 	}
 	rc = 0;
 out:
