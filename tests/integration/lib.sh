@@ -49,6 +49,10 @@ wait_for() {
 	return 1
 }
 
+# measured RC: whether qosd --once measured: 0 (every result ok) or 2
+# (measured, some result not ok: the targets these tests make fail).
+measured() { [ "$1" -eq 0 ] || [ "$1" -eq 2 ]; }
+
 # count_lines PATTERN FILE: lines matching an extended regexp (0 if none).
 count_lines() { grep -cE "$1" "$2" 2>/dev/null || true; }
 

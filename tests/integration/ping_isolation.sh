@@ -26,7 +26,7 @@ conf() {	# FILE COUNT TARGET...
 run() {	# CONF OUT: seconds taken
 	local s0 s1
 	s0=$(date +%s.%N)
-	ip netns exec "$NSA" "$QOSD" --once --config "$1" >"$2" 2>"$2.log" ||
+	ip netns exec "$NSA" "$QOSD" --once --config "$1" >"$2" 2>"$2.log"; measured $? ||
 		fail "qosd: $(cat "$2.log")"
 	s1=$(date +%s.%N)
 	awk -v a="$s0" -v b="$s1" 'BEGIN { printf "%.2f", b - a }'
