@@ -46,18 +46,7 @@ static int
 http_configure(const config_setting_t *job, void **state, char *err,
     size_t errlen)
 {
-	struct http_conf	*c;
-
-	if (http_conf_read(job, &c, err, errlen) == -1)
-		return -1;
-	*state = c;
-	return 0;
-}
-
-static void
-http_release(void *state)
-{
-	http_conf_free(state);
+	return (*state = http_conf_new(job, err, errlen)) == NULL ? -1 : 0;
 }
 
 static int
@@ -386,5 +375,5 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.settings = http_settings,
 	.configure = http_configure,
 	.run = http_run,
-	.release = http_release,
+	.release = http_conf_free,
 };

@@ -45,18 +45,7 @@ static int
 iperf_configure(const config_setting_t *job, void **state, char *err,
     size_t errlen)
 {
-	struct iperf_conf	*c;
-
-	if (iperf_conf_read(job, &c, err, errlen) == -1)
-		return -1;
-	*state = c;
-	return 0;
-}
-
-static void
-iperf_release(void *state)
-{
-	iperf_conf_free(state);
+	return (*state = iperf_conf_new(job, err, errlen)) == NULL ? -1 : 0;
 }
 
 /* xorshift64*, for backoff jitter only. */
@@ -186,6 +175,6 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.settings = iperf_settings,
 	.configure = iperf_configure,
 	.run = iperf_run,
-	.release = iperf_release,
+	.release = iperf_conf_free,
 	.default_exclusive = "bandwidth",
 };

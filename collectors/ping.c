@@ -48,7 +48,7 @@
 #define PING_DRAIN	32		/* sends between two receive drains */
 
 struct ping_conf {
-	struct probe_conf	pc;
+	struct probe_conf	pc;		/* first: probe_job_new() */
 	int			samples;
 };
 
@@ -68,30 +68,18 @@ static const char *const ping_settings[] = {
 	"dscp", "source", "device", "family", "samples", NULL
 };
 
-static void
-ping_release(void *state)
-{
-	struct ping_conf	*c = state;
-
-	if (c == NULL)
-		return;
-	probe_conf_cleanup(&c->pc);
-	free(c);
-}
-
 static int
 ping_configure(const config_setting_t *job, void **state, char *err,
     size_t errlen)
 {
 	struct ping_conf	*c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	*state = NULL;
+	if ((c = probe_job_new(sizeof(*c), &ping_spec, job, err,
+	    errlen)) == NULL)
 		return -1;
-	}
-	if (probe_conf_read(&c->pc, &ping_spec, job, err, errlen) == -1 ||
-	    qosd_cfg_bool(job, "samples", &c->samples, err, errlen) == -1) {
-		ping_release(c);
+	if (qosd_cfg_bool(job, "samples", &c->samples, err, errlen) == -1) {
+		probe_job_free(c);
 		return -1;
 	}
 	*state = c;
@@ -255,10 +243,10 @@ engine(const struct ping_conf *c, struct ping_run *r, uint64_t stop_us)
 }
 
 
-/* Allocate what the run needs; -1 when out of memory. */
+/* Set up r for a run of pc on out; -1 when out of memory. */
 static int
 run_init(struct ping_run *r, const struct probe_conf *pc,
-    struct qosd_out *out, struct ping_probe **probes)
+    struct qosd_out *out)
 {
 	size_t	i, k, cnt = (size_t)pc->count;
 
@@ -268,23 +256,42 @@ run_init(struct ping_run *r, const struct probe_conf *pc,
 	r->nt = pc->ntargets;
 	r->fd[0] = r->fd[1] = -1;
 	r->pktlen = 8 + (size_t)pc->size;
-	*probes = NULL;
 	if ((r->t = calloc(r->nt, sizeof(*r->t))) == NULL ||
-	    (*probes = calloc(r->nt * cnt, sizeof(**probes))) == NULL ||
+	    (r->pt = probe_targets_new(pc)) == NULL ||
+	    (r->probes = calloc(r->nt * cnt, sizeof(*r->probes))) == NULL ||
 	    (r->rtt = calloc(cnt, sizeof(*r->rtt))) == NULL ||
 	    (r->tmp = calloc(cnt, sizeof(*r->tmp))) == NULL ||
 	    (r->pkt = calloc(1, r->pktlen)) == NULL ||
 	    (r->ready = calloc(r->nt, sizeof(*r->ready))) == NULL)
 		return -1;
 	for (i = 0; i < r->nt; i++) {
+		r->t[i].pt = &r->pt[i];
 		r->t[i].fi = -1;
 		r->t[i].ttl = -1;
-		r->t[i].p = *probes + i * cnt;
+		r->t[i].p = r->probes + i * cnt;
 		for (k = 0; k < cnt; k++)
 			r->t[i].p[k].rtt_ms = -1;
 	}
 	icmp_init(r);
 	return 0;
+}
+
+/* Close and free what r holds. */
+static void
+run_cleanup(struct ping_run *r)
+{
+	int	fi;
+
+	for (fi = 0; fi < 2; fi++)
+		if (r->fd[fi] != -1)
+			close(r->fd[fi]);
+	free(r->ready);
+	free(r->pkt);
+	free(r->tmp);
+	free(r->rtt);
+	free(r->probes);
+	free(r->pt);
+	free(r->t);
 }
 
 /*
@@ -329,28 +336,22 @@ ping_run(void *state, struct qosd_out *out)
 {
 	const struct ping_conf	*c = state;
 	const struct probe_conf	*pc = &c->pc;
-	struct probe_target	*pt = NULL;
-	struct ping_probe	*probes = NULL;
 	struct ping_run		 r;
 	uint64_t		 stop, sched, dns;
 	size_t			 i;
-	int			 fi, rc = 0;
+	int			 rc = -1;
 
-	if (run_init(&r, pc, out, &probes) == -1 ||
-	    (pt = probe_targets_new(pc)) == NULL) {
+	if (run_init(&r, pc, out) == -1) {
 		log_err("ping[%s]: out of memory", qosd_out_job(out));
-		rc = -1;
 		goto done;
 	}
 	sched = (uint64_t)(((double)(pc->count - 1) * pc->interval +
 	    pc->timeout) * 1e6);
 	probe_deadlines(out, r.nt, sched, &stop, &dns);
-	probe_resolve(pc, pt, 0, dns, qosd_out_job(out));
-	for (i = 0; i < r.nt; i++) {
-		r.t[i].pt = &pt[i];
-		if (pt[i].fail == NULL)
-			r.t[i].fi = pt[i].sa.ss_family == AF_INET6;
-	}
+	probe_resolve(pc, r.pt, 0, dns, qosd_out_job(out));
+	for (i = 0; i < r.nt; i++)
+		if (r.pt[i].fail == NULL)
+			r.t[i].fi = r.pt[i].sa.ss_family == AF_INET6;
 	rc = open_sockets(&r);
 	if (r.fd[0] != -1 || r.fd[1] != -1) {
 		engine(c, &r, stop);
@@ -363,16 +364,7 @@ ping_run(void *state, struct qosd_out *out)
 	for (i = 0; i < r.nt; i++)
 		emit_target(c, &r, &r.t[i]);
 done:
-	for (fi = 0; fi < 2; fi++)
-		if (r.fd[fi] != -1)
-			close(r.fd[fi]);
-	free(r.ready);
-	free(r.pkt);
-	free(r.tmp);
-	free(r.rtt);
-	free(probes);
-	free(r.t);
-	free(pt);
+	run_cleanup(&r);
 	return rc;
 }
 
@@ -382,6 +374,6 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.settings = ping_settings,
 	.configure = ping_configure,
 	.run = ping_run,
-	.release = ping_release,
+	.release = probe_job_free,
 	.flags = QOSD_COLLECTOR_NET_RAW,
 };

@@ -48,7 +48,7 @@
 enum { MODE_CONNECT, MODE_ECHO };
 
 struct tcp_conf {
-	struct probe_conf	pc;
+	struct probe_conf	pc;		/* first: probe_job_new() */
 	long long		port;
 	int			mode;
 };
@@ -90,17 +90,6 @@ static const struct probe_spec tcp_spec = {
 	.opts = 0,
 };
 
-static void
-tcp_release(void *state)
-{
-	struct tcp_conf	*c = state;
-
-	if (c == NULL)
-		return;
-	probe_conf_cleanup(&c->pc);
-	free(c);
-}
-
 static int
 tcp_configure(const config_setting_t *job, void **state, char *err,
     size_t errlen)
@@ -108,13 +97,12 @@ tcp_configure(const config_setting_t *job, void **state, char *err,
 	struct tcp_conf	*c;
 	int		 r;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	*state = NULL;
+	if ((c = probe_job_new(sizeof(*c), &tcp_spec, job, err,
+	    errlen)) == NULL)
 		return -1;
-	}
 	c->mode = MODE_CONNECT;
-	if (probe_conf_read(&c->pc, &tcp_spec, job, err, errlen) == -1 ||
-	    (r = qosd_cfg_int(job, "port", 1, 65535, &c->port, err,
+	if ((r = qosd_cfg_int(job, "port", 1, 65535, &c->port, err,
 	    errlen)) == -1)
 		goto fail;
 	if (r == 0) {
@@ -127,7 +115,7 @@ tcp_configure(const config_setting_t *job, void **state, char *err,
 	*state = c;
 	return 0;
 fail:
-	tcp_release(c);
+	probe_job_free(c);
 	return -1;
 }
 
@@ -673,5 +661,5 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.settings = tcp_settings,
 	.configure = tcp_configure,
 	.run = tcp_run,
-	.release = tcp_release,
+	.release = probe_job_free,
 };

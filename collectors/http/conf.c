@@ -262,16 +262,14 @@ parse_longs(struct http_conf *st, const config_setting_t *job, char *err,
 	return 0;
 }
 
-int
-http_conf_read(const config_setting_t *job, struct http_conf **c, char *err,
-    size_t errlen)
+struct http_conf *
+http_conf_new(const config_setting_t *job, char *err, size_t errlen)
 {
 	struct http_conf	*st;
 
-	*c = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
 	st->upload_bytes = DEFAULT_UPLOAD_BYTES;
 	st->timeout = DEFAULT_TIMEOUT;
@@ -302,16 +300,16 @@ http_conf_read(const config_setting_t *job, struct http_conf **c, char *err,
 	    qosd_cfg_dscp(job, "dscp", &st->dscp, err, errlen) == -1 ||
 	    parse_longs(st, job, err, errlen) == -1) {
 		http_conf_free(st);
-		return -1;
+		return NULL;
 	}
-	*c = st;
-	return 0;
+	return st;
 }
 
 void
-http_conf_free(struct http_conf *c)
+http_conf_free(void *state)
 {
-	int	k;
+	struct http_conf	*c = state;
+	int			 k;
 
 	if (c == NULL)
 		return;

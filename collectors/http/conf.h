@@ -48,14 +48,17 @@ struct http_conf {
 };
 
 /*
- * Read the settings of job into a new *c, for configure(): 0, or -1 with
- * "FILE:LINE: SETTING: what is wrong" (or "out of memory") in err and *c
- * NULL.  Free it with http_conf_free().
+ * The settings of job, for configure(): a new struct http_conf to free
+ * with http_conf_free(), or NULL with "FILE:LINE: SETTING: what is wrong"
+ * (or "out of memory") in err.
  */
-int	http_conf_read(const config_setting_t *job, struct http_conf **c,
-	    char *err, size_t errlen);
-/* Free c and all it holds; NULL is fine. */
-void	http_conf_free(struct http_conf *c);
+struct http_conf *http_conf_new(const config_setting_t *job, char *err,
+	    size_t errlen);
+/*
+ * Free c, a struct http_conf, and all it holds; NULL is fine.  The
+ * collector's release().
+ */
+void	http_conf_free(void *c);
 /* The method of a request of kind k: "GET", "HEAD", "POST" or "PUT". */
 const char *http_method(const struct http_conf *c, enum http_kind k);
 /*

@@ -176,17 +176,15 @@ read_block(struct iperf_conf *st, const config_setting_t *job, char *err,
 	return r == -1 ? -1 : 0;
 }
 
-int
-iperf_conf_read(const config_setting_t *job, struct iperf_conf **c,
-    char *err, size_t errlen)
+struct iperf_conf *
+iperf_conf_new(const config_setting_t *job, char *err, size_t errlen)
 {
 	struct iperf_conf	*st;
 	double			 ct = DEF_CONNECT;
 
-	*c = NULL;
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
 	st->port = DEF_PORT;
 	st->duration = DEF_DURATION;
@@ -220,16 +218,17 @@ iperf_conf_read(const config_setting_t *job, struct iperf_conf **c,
 	    errlen) == -1 ||
 	    check_timeout(job, st, err, errlen) == -1)
 		goto fail;
-	*c = st;
-	return 0;
+	return st;
 fail:
 	iperf_conf_free(st);
-	return -1;
+	return NULL;
 }
 
 void
-iperf_conf_free(struct iperf_conf *c)
+iperf_conf_free(void *state)
 {
+	struct iperf_conf	*c = state;
+
 	if (c == NULL)
 		return;
 	free(c->server);

@@ -35,15 +35,17 @@ struct iperf_conf {
 };
 
 /*
- * Read the settings of job into a new *c, for configure(): iperf3's
- * defaults for what is not given, and a job timeout, when given, long
- * enough for the tests.  0, or -1 with "FILE:LINE: SETTING: what is
- * wrong" (or "out of memory") in err and *c NULL.  Free it with
- * iperf_conf_free().
+ * The settings of job, for configure(): iperf3's defaults for what is not
+ * given, and a job timeout, when given, long enough for the tests.  A new
+ * struct iperf_conf to free with iperf_conf_free(), or NULL with
+ * "FILE:LINE: SETTING: what is wrong" (or "out of memory") in err.
  */
-int	iperf_conf_read(const config_setting_t *job, struct iperf_conf **c,
-	    char *err, size_t errlen);
-/* Free c and all it holds; NULL is fine. */
-void	iperf_conf_free(struct iperf_conf *c);
+struct iperf_conf *iperf_conf_new(const config_setting_t *job, char *err,
+	    size_t errlen);
+/*
+ * Free c, a struct iperf_conf, and all it holds; NULL is fine.  The
+ * collector's release().
+ */
+void	iperf_conf_free(void *c);
 
 #endif /* COLLECTORS_IPERF_CONF_H */

@@ -43,6 +43,8 @@ struct ping_run {
 	struct qosd_out		*out;
 	struct ping_target	*t;
 	size_t			 nt;
+	struct probe_target	*pt;		/* t[i].pt is &pt[i] */
+	struct ping_probe	*probes;	/* t[i].p point into it */
 	int			 fd[2];		/* IPv4, IPv6; -1 none */
 	int			 dgram[2];	/* SOCK_DGRAM ICMP */
 	uint16_t		 ident;

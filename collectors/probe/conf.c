@@ -161,3 +161,27 @@ probe_conf_cleanup(struct probe_conf *pc)
 	free(pc->device);
 	pc->device = NULL;
 }
+
+void *
+probe_job_new(size_t size, const struct probe_spec *sp,
+    const config_setting_t *job, char *err, size_t errlen)
+{
+	struct probe_conf	*pc;
+
+	if ((pc = calloc(1, size)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (probe_conf_read(pc, sp, job, err, errlen) == -1) {
+		free(pc);
+		return NULL;
+	}
+	return pc;
+}
+
+void
+probe_job_free(void *state)
+{
+	probe_conf_cleanup(state);
+	free(state);
+}

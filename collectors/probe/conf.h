@@ -2,8 +2,12 @@
  * conf.h: the settings every probe collector shares (ping, tcp, and udp
  * to come): which hosts, how many probes how often, and how the probes
  * leave this host.  A collector says in a struct probe_spec which of them
- * it takes and how it names them, reads them all with one
- * probe_conf_read() in its configure(), and then reads only its own.
+ * it takes and how it names them, and its configure() makes its job state
+ * (a struct whose first member is a struct probe_conf) with one
+ * probe_job_new() that reads them all; it then reads only its own.
+ *
+ *   struct udp_conf { struct probe_conf pc; long long port; };
+ *   c = probe_job_new(sizeof(*c), &udp_spec, job, err, errlen);
  *
  *   targets    a host name or address, or a list of them (required)
  *   count      probes per target and run, 1 to 10000 (5)
@@ -70,5 +74,16 @@ int	probe_conf_read(struct probe_conf *pc, const struct probe_spec *spec,
 	    const config_setting_t *job, char *err, size_t errlen);
 /* Free what pc holds; it then holds nothing (a second call is harmless). */
 void	probe_conf_cleanup(struct probe_conf *pc);
+
+/*
+ * A collector's job state in one call: a new zeroed object of size bytes
+ * whose first member is a struct probe_conf, read as probe_conf_read()
+ * does.  NULL with the reason in err.  Free it with probe_job_free(),
+ * which is the release() of a collector whose state holds nothing else.
+ */
+void	*probe_job_new(size_t size, const struct probe_spec *spec,
+	    const config_setting_t *job, char *err, size_t errlen);
+/* Free a state made by probe_job_new(), and its probe_conf; NULL is fine. */
+void	probe_job_free(void *state);
 
 #endif /* COLLECTORS_PROBE_CONF_H */

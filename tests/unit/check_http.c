@@ -50,9 +50,9 @@ configure(const char *settings)
 	const config_setting_t	*job = job_of(settings);
 
 	http_conf_free(state);
-	state = NULL;
 	err[0] = '\0';
-	return http_conf_read(job, &state, err, sizeof(err));
+	state = http_conf_new(job, err, sizeof(err));
+	return state == NULL ? -1 : 0;
 }
 
 static void

@@ -74,10 +74,10 @@ job_of(const char *body)
 static struct iperf_conf *
 configure_ok(const char *body)
 {
-	struct iperf_conf	*state = NULL;
+	struct iperf_conf	*state;
 
-	ck_assert_msg(iperf_conf_read(job_of(body), &state, err,
-	    sizeof(err)) == 0, "%s: %s", body, err);
+	state = iperf_conf_new(job_of(body), err, sizeof(err));
+	ck_assert_msg(state != NULL, "%s: %s", body, err);
 	ck_assert_ptr_nonnull(state);
 	return state;
 }
@@ -186,11 +186,13 @@ static const struct {
 
 START_TEST(test_iperf_refuses_bad_settings)
 {
-	struct iperf_conf	*state = NULL;
+	const struct qosd_collector	*p = cu_plugin("iperf");
+	void				*state = NULL;
 
-	ck_assert_int_eq(iperf_conf_read(job_of(bad[_i].body), &state, err,
+	ck_assert_int_eq(p->configure(job_of(bad[_i].body), &state, err,
 	    sizeof(err)), -1);
 	ck_assert_ptr_null(state);
+	plugin_unload_all();
 	ck_assert_msg(strstr(err, bad[_i].want) != NULL, "%s:\n  expected: "
 	    "%s\n  got:      %s", bad[_i].body, bad[_i].want, err);
 	ck_assert_msg(strncmp(err, tree_file, strlen(tree_file)) == 0,
