@@ -244,7 +244,8 @@ fuzz: $(BUILD)/fuzz/fuzz_lp
 	$(BUILD)/fuzz/fuzz_lp -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=4096 $(BUILD)/fuzz/corpus tests/fixtures/lp
 
-$(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c lib/lp.c lib/buf.c
+$(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c lib/lp.c lib/lp_enc.c \
+		lib/lp_parse.c lib/buf.c
 	@mkdir -p $(@D)
 	clang -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -I. -Iinclude \
 		-fsanitize=fuzzer,address,undefined -o $@ $^

@@ -1,5 +1,6 @@
 /*
- * check_lp.c: the line-protocol encoder and parser.
+ * check_lp.c: the line protocol: the point model and its rules (lp.c),
+ * the encoder (lp_enc.c) and the parser (lp_parse.c).
  */
 #include <float.h>
 #include <inttypes.h>
@@ -13,6 +14,8 @@
 
 #include "lib/buf.h"
 #include "lib/lp.h"
+#include "lib/lp_enc.h"
+#include "lib/lp_parse.h"
 #include "tests/unit/suites.h"
 
 #define ROUNDS		100000
