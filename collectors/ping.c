@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -241,7 +240,6 @@ engine(const struct ping_conf *c, struct ping_run *r, uint64_t stop_us)
 			break;
 	}
 }
-
 
 /* Set up r for a run of pc on out; -1 when out of memory. */
 static int
