@@ -71,7 +71,8 @@ SHIPPER_LIBS := $(call pc,--libs,libcurl zlib) -lm
 
 # The layout (docs/architecture.md): include/qosd/ is the plugin
 # interface; lib/ the library every process uses (libqosd.a, no daemon
-# state); collectors/ one plugin per file, collectors/probe/ the probe code
+# state); collectors/ one plugin per file (collectors/NAME.c, its private
+# modules in collectors/NAME/), collectors/probe/ the probe code
 # ping and tcp share (libprobe.a); sinks/ the sinks, sinks/shipper/ the
 # shipper process (shipper.so); scheduler/ the daemon, scheduler/spawner/
 # the spawner and its runs.  tests/tools/check-layout checks that every
@@ -89,6 +90,8 @@ SHIPPER_SRCS := $(sort $(wildcard sinks/shipper/*.c)) sinks/spool.c
 SHIPPER_OBJS := $(SHIPPER_SRCS:%.c=$(BUILD)/%.o)
 COLLECTORS  := $(basename $(notdir $(wildcard collectors/*.c)))
 PLUGINS     := $(COLLECTORS:%=$(BUILD)/collectors/%.so)
+# The objects of collector NAME's private modules (collectors/NAME/*.c).
+mod_objs     = $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard collectors/$(1)/*.c)))
 # What the daemon exports to plugins: every function of include/qosd/.
 PUBLIC_HDRS := $(sort $(wildcard include/qosd/*.h))
 DYNLIST     := $(BUILD)/qosd.dynlist
@@ -156,10 +159,15 @@ $(BUILD)/sinks/shipper.so: $(SHIPPER_OBJS) $(LIB_A) $(BUILD)/sinks/shipper.ver
 $(BUILD)/collectors/%.so: $(BUILD)/collectors/%.o $(BUILD)/collectors/%.ver
 	$(CC) -shared $(LDFLAGS_ALL) \
 		-Wl,--version-script=$(BUILD)/collectors/$*.ver -o $@ \
-		$(filter %.o %.a,$^) $(LIBS_$*)
+		$(filter %.o,$^) $(filter %.a,$^) $(LIBS_$*)
+
+# A plugin links its private modules, collectors/NAME/*.c.
+$(foreach c,$(COLLECTORS),$(eval \
+	$(BUILD)/collectors/$(c).so: $(call mod_objs,$(c))))
 
 # Collectors that use the shared probe code.
-$(BUILD)/collectors/ping.so $(BUILD)/collectors/tcp.so: $(PROBE_A)
+$(BUILD)/collectors/ping.so $(BUILD)/collectors/tcp.so \
+	$(BUILD)/collectors/exec.so $(BUILD)/collectors/http.so: $(PROBE_A)
 
 # Unit suites: each links tests/unit/main.c, the daemon's objects and the
 # whole library (so that plugins loaded by a test find the exported API).
@@ -185,14 +193,21 @@ $(STUB_SUITES:%=$(BUILD)/tests/check_%): $(BUILD)/tests/check_%: \
 EXTRA_latstats := $(PROBE_A)
 $(BUILD)/tests/check_latstats: $(PROBE_A)
 
-# The collector suites load the plugins they test.
+# The collector suites load the plugins they test, and link the private
+# modules they test through their headers.
 $(BUILD)/tests/check_ping: $(BUILD)/collectors/ping.so
 $(BUILD)/tests/check_tcp: $(BUILD)/collectors/tcp.so
+$(BUILD)/tests/check_http: $(BUILD)/collectors/http.so
+$(BUILD)/tests/check_iperf: $(BUILD)/collectors/iperf.so
+EXTRA_http := $(call mod_objs,http) $(PROBE_A)
+EXTRA_iperf := $(call mod_objs,iperf)
+$(BUILD)/tests/check_http: $(EXTRA_http)
+$(BUILD)/tests/check_iperf: $(EXTRA_iperf)
 
 # The config suite loads the test plugins.
 $(BUILD)/tests/check_config: $(TEST_PLUGINS)
 
-# The iperf suite compiles collectors/iperf.c in, so it links its libraries.
+# The iperf suite links iperf's modules, so it links their libraries.
 $(BUILD)/tests/check_iperf: CHECK_LIBS += $(LIBS_iperf)
 
 # Collectors for tests only (tests/plugins), loaded with --plugin-dir.
@@ -240,7 +255,8 @@ fuzz: $(BUILD)/fuzz/fuzz_lp
 	$(BUILD)/fuzz/fuzz_lp -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=4096 $(BUILD)/fuzz/corpus tests/fixtures/lp
 
-$(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c lib/lp.c lib/buf.c
+$(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c lib/lp.c lib/lp_enc.c \
+		lib/lp_parse.c lib/buf.c
 	@mkdir -p $(@D)
 	clang -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -I. -Iinclude \
 		-fsanitize=fuzzer,address,undefined -o $@ $^
