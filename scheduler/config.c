@@ -18,14 +18,13 @@
 #include "lib/strmap.h"
 #include "qosd/cfg.h"
 #include "qosd/collector.h"
+#include "scheduler/cfgcheck.h"
 #include "scheduler/cfgfile.h"
 #include "scheduler/config.h"
 #include "scheduler/plugin.h"
 #include "sinks/sink.h"
 
-#define NAME_MAX_LEN	64	/* job and sink names */
 #define DAY		86400.0
-#define MSG_MAX		4096
 
 #define NO_SINKS_HINT	"no sinks: add one, e.g. " \
 	"sinks = ( { type = \"file\"; path = \"-\"; } );"
@@ -64,237 +63,6 @@ static const char *const job_settings[] = {
 };
 static const char *const reserved_tags[] = { "agent", "job", "time", NULL };
 
-static char *
-xstrdup(const char *s)
-{
-	char	*p;
-
-	if ((p = strdup(s)) == NULL)
-		fatal("strdup: %m");
-	return p;
-}
-
-static void *
-xcalloc(size_t n, size_t size)
-{
-	void	*p;
-
-	if ((p = calloc(n == 0 ? 1 : n, size)) == NULL)
-		fatal("calloc: %m");
-	return p;
-}
-
-static uint64_t
-to_us(double seconds)
-{
-	return (uint64_t)llround(seconds * 1e6);
-}
-
-static int
-in_list(const char *s, const char *const *list)
-{
-	size_t	i;
-
-	for (i = 0; list != NULL && list[i] != NULL; i++)
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Levenshtein distance, for "did you mean"; large for long names. */
-static size_t
-distance(const char *a, const char *b)
-{
-	size_t	la = strlen(a), lb = strlen(b), i, j, prev, cur, tmp;
-	size_t	row[NAME_MAX_LEN + 1];
-
-	if (la > NAME_MAX_LEN || lb > NAME_MAX_LEN)
-		return SIZE_MAX;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			cur = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < cur)
-				cur = row[j] + 1;
-			if (row[j - 1] + 1 < cur)
-				cur = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = cur;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
-static void
-closest(const char *name, const char *const *list, const char **best,
-    size_t *bestd)
-{
-	size_t	i, d;
-
-	for (i = 0; list != NULL && list[i] != NULL; i++)
-		if ((d = distance(name, list[i])) < *bestd) {
-			*bestd = d;
-			*best = list[i];
-		}
-}
-
-static void
-add_list(struct buf *b, const char *what, const char *const *list)
-{
-	size_t	i;
-
-	if (list == NULL || list[0] == NULL) {
-		buf_addf(b, "%s has no settings of its own", what);
-		return;
-	}
-	buf_addf(b, "%s settings are: ", what);
-	for (i = 0; list[i] != NULL; i++)
-		buf_addf(b, "%s%s", i ? ", " : "", list[i]);
-}
-
-/*
- * Refuse any member of g that is in neither known list; what and what2
- * name the lists in the message ("testcoll", "common job").
- */
-static int
-check_known(const config_setting_t *g, const char *what,
-    const char *const *known, const char *what2, const char *const *known2,
-    char *err, size_t errlen)
-{
-	const config_setting_t	*s;
-	const char		*name, *best = NULL;
-	size_t			 bestd = 3;
-	struct buf		 b;
-	int			 i, n;
-
-	n = config_setting_length(g);
-	for (i = 0; i < n; i++) {
-		s = config_setting_get_elem(g, (unsigned int)i);
-		name = config_setting_name(s);
-		if (in_list(name, known) || in_list(name, known2))
-			continue;
-		closest(name, known, &best, &bestd);
-		closest(name, known2, &best, &bestd);
-		buf_init(&b, MSG_MAX);
-		buf_adds(&b, "unknown setting");
-		if (best != NULL && bestd < strlen(name))
-			buf_addf(&b, " (did you mean \"%s\"?)", best);
-		buf_adds(&b, "; ");
-		add_list(&b, what, known);
-		if (what2 != NULL) {
-			buf_adds(&b, "; ");
-			add_list(&b, what2, known2);
-		}
-		qosd_cfg_error(s, err, errlen, "%s", buf_str(&b));
-		buf_cleanup(&b);
-		return -1;
-	}
-	return 0;
-}
-
-/* A group, absent (NULL), or an error. */
-static int
-get_group(const config_setting_t *parent, const char *name,
-    const char *example, const config_setting_t **g, char *err,
-    size_t errlen)
-{
-	const config_setting_t	*s;
-	char			 expect[256];
-
-	*g = NULL;
-	if ((s = config_setting_get_member(parent, name)) == NULL)
-		return 0;
-	if (!config_setting_is_group(s)) {
-		snprintf(expect, sizeof(expect), "a group: %s = { %s }", name,
-		    example);
-		return cfgval_expected(s, expect, err, errlen);
-	}
-	*g = s;
-	return 1;
-}
-
-/* A list of groups (an empty array will do), absent (NULL), or an error. */
-static int
-get_list(const config_setting_t *parent, const char *name,
-    const char *example, const config_setting_t **l, char *err,
-    size_t errlen)
-{
-	const config_setting_t	*s;
-	char			 expect[256];
-
-	*l = NULL;
-	if ((s = config_setting_get_member(parent, name)) == NULL)
-		return 0;
-	if (!config_setting_is_list(s) && !(config_setting_is_array(s) &&
-	    config_setting_length(s) == 0)) {
-		snprintf(expect, sizeof(expect), "a list of groups: %s = ( "
-		    "{ %s }, ... )", name, example);
-		return cfgval_expected(s, expect, err, errlen);
-	}
-	*l = s;
-	return 1;
-}
-
-/*
- * Where the setting s was written, for a message about a later setting
- * near: "line N" in the same file, else "FILE:LINE".
- */
-static const char *
-where(const config_setting_t *s, const config_setting_t *near, char *buf,
-    size_t len)
-{
-	const char	*f = config_setting_source_file(s);
-	const char	*nf = config_setting_source_file(near);
-
-	if (f != NULL && nf != NULL && strcmp(f, nf) != 0)
-		snprintf(buf, len, "%s:%u", f, config_setting_source_line(s));
-	else
-		snprintf(buf, len, "line %u", config_setting_source_line(s));
-	return buf;
-}
-
-static int
-valid_name(const char *s)
-{
-	const char	*p;
-
-	if (*s == '\0' || strlen(s) > NAME_MAX_LEN)
-		return 0;
-	for (p = s; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' ||
-		    *p == '-'))
-			return 0;
-	return 1;
-}
-
-/* A name string member: 1 valid, 0 absent, -1 error. */
-static int
-get_name(const config_setting_t *g, const char *what, const char **v,
-    char *err, size_t errlen)
-{
-	int	r;
-
-	if ((r = qosd_cfg_string(g, "name", 0, v, err, errlen)) != 1)
-		return r;
-	if (!valid_name(*v)) {
-		struct buf	b;
-
-		buf_init(&b, MSG_MAX);
-		cfgval_quote(*v, &b);
-		qosd_cfg_error(config_setting_get_member(g, "name"), err,
-		    errlen, "%s is not a valid %s name: use 1 to %d letters, "
-		    "digits, '_', '.' or '-'", buf_str(&b), what, NAME_MAX_LEN);
-		buf_cleanup(&b);
-		return -1;
-	}
-	return 1;
-}
-
 /* A tag value, or the agent id, which becomes one. */
 static int
 check_tag_value(const config_setting_t *s, char *err, size_t errlen)
@@ -332,7 +100,7 @@ load_tags(const config_setting_t *parent, struct cfg_tag **tagsp,
 	size_t			 i, n;
 	int			 r;
 
-	r = get_group(parent, "tags", "key = \"value\"; ...", &g, err,
+	r = cfgc_group(parent, "tags", "key = \"value\"; ...", &g, err,
 	    errlen);
 	if (r != 1)
 		return r;
@@ -340,7 +108,7 @@ load_tags(const config_setting_t *parent, struct cfg_tag **tagsp,
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(g, (unsigned int)i);
 		key = config_setting_name(s);
-		if (in_list(key, reserved_tags))
+		if (cfgc_in_list(key, reserved_tags))
 			return qosd_cfg_error(s, err, errlen, "the tag key "
 			    "\"%s\" is reserved: %s", key,
 			    strcmp(key, "time") == 0 ? "line protocol has no "
@@ -348,11 +116,11 @@ load_tags(const config_setting_t *parent, struct cfg_tag **tagsp,
 		if (check_tag_value(s, err, errlen) == -1)
 			return -1;
 	}
-	tags = xcalloc(n, sizeof(*tags));
+	tags = cfgc_calloc(n, sizeof(*tags));
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(g, (unsigned int)i);
-		tags[i].key = xstrdup(config_setting_name(s));
-		tags[i].value = xstrdup(config_setting_get_string(s));
+		tags[i].key = cfgc_strdup(config_setting_name(s));
+		tags[i].value = cfgc_strdup(config_setting_get_string(s));
 	}
 	*tagsp = tags;
 	*np = n;
@@ -366,11 +134,11 @@ load_agent(struct loader *ld, const config_setting_t *root)
 	const char		*id = NULL;
 	char			 host[HOST_NAME_MAX + 1];
 
-	if (get_group(root, "agent", "id = \"...\"; tags = { ... };", &g,
+	if (cfgc_group(root, "agent", "id = \"...\"; tags = { ... };", &g,
 	    ld->err, ld->errlen) == -1)
 		return -1;
 	if (g != NULL) {
-		if (check_known(g, "agent", agent_settings, NULL, NULL,
+		if (cfgc_known(g, "agent", agent_settings, NULL, NULL,
 		    ld->err, ld->errlen) == -1)
 			return -1;
 		if ((s = config_setting_get_member(g, "id")) != NULL &&
@@ -393,7 +161,7 @@ load_agent(struct loader *ld, const config_setting_t *root)
 		host[sizeof(host) - 1] = '\0';
 		id = host;
 	}
-	ld->cfg->agent_id = xstrdup(id);
+	ld->cfg->agent_id = cfgc_strdup(id);
 	return 0;
 }
 
@@ -407,11 +175,11 @@ load_daemon(struct loader *ld, const config_setting_t *root)
 	double			 self = 60, grace = 5;
 	int			 rt = 1;
 
-	if (get_group(root, "daemon", "state_dir = \"...\"; ...", &g,
+	if (cfgc_group(root, "daemon", "state_dir = \"...\"; ...", &g,
 	    ld->err, ld->errlen) == -1)
 		return -1;
 	if (g != NULL) {
-		if (check_known(g, "daemon", daemon_settings, NULL, NULL,
+		if (cfgc_known(g, "daemon", daemon_settings, NULL, NULL,
 		    ld->err, ld->errlen) == -1 ||
 		    qosd_cfg_string(g, "state_dir", 0, &dir, ld->err,
 		    ld->errlen) == -1 ||
@@ -434,10 +202,10 @@ load_daemon(struct loader *ld, const config_setting_t *root)
 			    "(off) or a number from 1 to %g, got %g", DAY,
 			    self);
 	}
-	cfg->state_dir = xstrdup(dir);
+	cfg->state_dir = cfgc_strdup(dir);
 	cfg->max_children = (unsigned int)children;
-	cfg->self_interval_us = to_us(self);
-	cfg->stop_grace_us = to_us(grace);
+	cfg->self_interval_us = cfgc_us(self);
+	cfg->stop_grace_us = cfgc_us(grace);
 	cfg->realtime = rt;
 	return 0;
 }
@@ -451,12 +219,12 @@ load_defaults(struct loader *ld, const config_setting_t *root)
 	ld->timeout = 30;
 	ld->splay = 10;
 	ld->max_output = 1 << 20;
-	if (get_group(root, "defaults", "interval = 60; ...", &g, ld->err,
+	if (cfgc_group(root, "defaults", "interval = 60; ...", &g, ld->err,
 	    ld->errlen) == -1)
 		return -1;
 	if (g == NULL)
 		return 0;
-	if (check_known(g, "defaults", defaults_settings, NULL, NULL,
+	if (cfgc_known(g, "defaults", defaults_settings, NULL, NULL,
 	    ld->err, ld->errlen) == -1 ||
 	    qosd_cfg_float(g, "interval", 0.1, DAY, &ld->interval, ld->err,
 	    ld->errlen) == -1 ||
@@ -477,7 +245,7 @@ load_sink(struct loader *ld, const config_setting_t *list, unsigned int i)
 	const config_setting_t	*s, *ts;
 	const struct sink_type	*type;
 	const char		*tname, *name = NULL;
-	char			 what[64], defname[NAME_MAX_LEN + 16];
+	char			 what[64], defname[CFGC_NAME_MAX + 16];
 	char			 wbuf[PATH_MAX + 32];
 	struct cfg_sink		*sk;
 	size_t			 k, same = 0;
@@ -499,10 +267,10 @@ load_sink(struct loader *ld, const config_setting_t *list, unsigned int i)
 		return qosd_cfg_error(ts, ld->err, ld->errlen, "unknown sink "
 		    "type \"%s\" (known types: %s)", tname, sink_type_names());
 	snprintf(what, sizeof(what), "%s sink", type->name);
-	if (check_known(s, what, type->settings, "common sink",
+	if (cfgc_known(s, what, type->settings, "common sink",
 	    sink_settings, ld->err, ld->errlen) == -1)
 		return -1;
-	if (get_name(s, "sink", &name, ld->err, ld->errlen) == -1)
+	if (cfgc_name(s, "sink", &name, ld->err, ld->errlen) == -1)
 		return -1;
 	if (name == NULL) {
 		for (k = 0; k < cfg->nsinks; k++)
@@ -520,7 +288,7 @@ load_sink(struct loader *ld, const config_setting_t *list, unsigned int i)
 			continue;
 		return qosd_cfg_error(s, ld->err, ld->errlen, "the sink name "
 		    "\"%s\" is already used by the sink at %s: give each sink "
-		    "its own name", name, where(ld->sink_set[k], s, wbuf,
+		    "its own name", name, cfgc_where(ld->sink_set[k], s, wbuf,
 		    sizeof(wbuf)));
 	}
 	ld->sink_set[cfg->nsinks] = s;
@@ -532,7 +300,7 @@ load_sink(struct loader *ld, const config_setting_t *list, unsigned int i)
 			    "refused its settings", type->name);
 		return -1;
 	}
-	sk->name = xstrdup(name);
+	sk->name = cfgc_strdup(name);
 	sk->type = type;
 	cfg->nsinks++;
 	return 0;
@@ -550,7 +318,7 @@ get_lists(struct loader *ld, const char *name, const char *example,
 
 	*n = 0;
 	for (i = 0; i < ld->nfiles; i++) {
-		if (get_list(cfgfile_root(ld->files[i]), name, example,
+		if (cfgc_list(cfgfile_root(ld->files[i]), name, example,
 		    &lists[i], ld->err, ld->errlen) == -1)
 			return -1;
 		if (lists[i] != NULL)
@@ -567,7 +335,7 @@ load_sinks(struct loader *ld)
 	unsigned int		 k;
 	int			 rc = -1;
 
-	l = xcalloc(ld->nfiles, sizeof(*l));
+	l = cfgc_calloc(ld->nfiles, sizeof(*l));
 	if (get_lists(ld, "sinks", "type = \"file\"; path = \"-\";", l,
 	    &n) == -1)
 		goto out;
@@ -580,8 +348,8 @@ load_sinks(struct loader *ld)
 			    ld->cfg->file);
 		goto out;
 	}
-	ld->cfg->sinks = xcalloc(n, sizeof(*ld->cfg->sinks));
-	ld->sink_set = xcalloc(n, sizeof(*ld->sink_set));
+	ld->cfg->sinks = cfgc_calloc(n, sizeof(*ld->cfg->sinks));
+	ld->sink_set = cfgc_calloc(n, sizeof(*ld->sink_set));
 	for (i = 0; i < ld->nfiles; i++)
 		for (k = 0; l[i] != NULL &&
 		    k < (unsigned int)config_setting_length(l[i]); k++)
@@ -644,9 +412,9 @@ job_timing(struct loader *ld, const config_setting_t *s, struct cfg_job *j)
 	    "a run's offset must fall within one interval", ld->err,
 	    ld->errlen) == -1)
 		return -1;
-	j->interval_us = to_us(interval);
-	j->timeout_us = to_us(timeout);
-	j->splay_us = to_us(splay);
+	j->interval_us = cfgc_us(interval);
+	j->timeout_us = cfgc_us(timeout);
+	j->splay_us = cfgc_us(splay);
 	j->max_output = ld->max_output;
 	return qosd_cfg_size(s, "max_output", 1024, (uint64_t)1 << 30,
 	    &j->max_output, ld->err, ld->errlen) == -1 ? -1 : 0;
@@ -694,7 +462,7 @@ load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
 	if (!config_setting_is_group(s))
 		return cfgval_expected(s, "a job group { name = \"...\"; "
 		    "collector = \"...\"; ... }", ld->err, ld->errlen);
-	if ((r = get_name(s, "job", &name, ld->err, ld->errlen)) == -1)
+	if ((r = cfgc_name(s, "job", &name, ld->err, ld->errlen)) == -1)
 		return -1;
 	if (r == 0)
 		return qosd_cfg_error(s, ld->err, ld->errlen, "missing setting "
@@ -705,7 +473,7 @@ load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
 	    (void *)(uintptr_t)nm)) != NULL)
 		return qosd_cfg_error(nm, ld->err, ld->errlen, "duplicate job "
 		    "name \"%s\": %s already has a job of that name", name,
-		    where(earlier, nm, wbuf, sizeof(wbuf)));
+		    cfgc_where(earlier, nm, wbuf, sizeof(wbuf)));
 	if ((r = qosd_cfg_string(s, "collector", 0, &coll, ld->err,
 	    ld->errlen)) == -1)
 		return -1;
@@ -715,16 +483,16 @@ load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
 	if ((plugin = plugin_get(coll, perr, sizeof(perr))) == NULL)
 		return qosd_cfg_error(config_setting_get_member(s,
 		    "collector"), ld->err, ld->errlen, "%s", perr);
-	if (check_known(s, plugin->name, plugin->settings, "common job",
+	if (cfgc_known(s, plugin->name, plugin->settings, "common job",
 	    job_settings, ld->err, ld->errlen) == -1 ||
 	    qosd_cfg_bool(s, "enabled", &enabled, ld->err, ld->errlen) == -1 ||
 	    job_exclusive(s, plugin, &excl, ld->err, ld->errlen) == -1 ||
 	    job_timing(ld, s, j) == -1 ||
 	    load_tags(s, &j->tags, &j->ntags, ld->err, ld->errlen) == -1)
 		return -1;
-	j->name = xstrdup(name);
-	j->collector = xstrdup(coll);
-	j->exclusive = excl != NULL ? xstrdup(excl) : NULL;
+	j->name = cfgc_strdup(name);
+	j->collector = cfgc_strdup(coll);
+	j->exclusive = excl != NULL ? cfgc_strdup(excl) : NULL;
 	j->line = (int)config_setting_source_line(s);
 	j->plugin = plugin;
 	ld->err[0] = '\0';
@@ -748,11 +516,11 @@ load_jobs(struct loader *ld)
 	unsigned int		  k;
 	int			  r, rc = -1;
 
-	l = xcalloc(ld->nfiles, sizeof(*l));
+	l = cfgc_calloc(ld->nfiles, sizeof(*l));
 	if (get_lists(ld, "jobs", "name = \"...\"; collector = \"...\";", l,
 	    &n) == -1)
 		goto out;
-	ld->cfg->jobs = xcalloc(n ? n : 1, sizeof(*ld->cfg->jobs));
+	ld->cfg->jobs = cfgc_calloc(n ? n : 1, sizeof(*ld->cfg->jobs));
 	ld->names = strmap_new(n);
 	for (i = 0; i < ld->nfiles; i++)
 		for (k = 0; l[i] != NULL &&
@@ -779,14 +547,14 @@ check_dropin(struct loader *ld, const config_setting_t *root)
 	unsigned int		 i;
 
 	for (i = 0; (s = config_setting_get_elem(root, i)) != NULL; i++) {
-		if (in_list(config_setting_name(s), dropin_settings))
+		if (cfgc_in_list(config_setting_name(s), dropin_settings))
 			continue;
-		if (in_list(config_setting_name(s), top_settings))
+		if (cfgc_in_list(config_setting_name(s), top_settings))
 			return qosd_cfg_error(s, ld->err, ld->errlen, "not in "
 			    "a drop-in: agent, daemon and defaults are set in "
 			    "%s; a drop-in adds jobs and sinks",
 			    ld->cfg->file);
-		return check_known(root, "drop-in", dropin_settings, NULL,
+		return cfgc_known(root, "drop-in", dropin_settings, NULL,
 		    NULL, ld->err, ld->errlen);
 	}
 	return 0;
@@ -824,16 +592,16 @@ read_files(struct loader *ld, const char *path)
 
 	if ((top = cfgfile_read(path, ld->err, ld->errlen)) == NULL)
 		return -1;
-	ld->files = xcalloc(1, sizeof(*ld->files));
+	ld->files = cfgc_calloc(1, sizeof(*ld->files));
 	ld->files[0] = top;
 	ld->nfiles = 1;
-	if (check_known(cfgfile_root(top), "top-level", top_settings,
+	if (cfgc_known(cfgfile_root(top), "top-level", top_settings,
 	    NULL, NULL, ld->err, ld->errlen) == -1)
 		return -1;
 	if (cfgfile_dropins(path, &dropins, &n, ld->err, ld->errlen) == -1)
 		return -1;
 	free(ld->files);
-	ld->files = xcalloc(n + 1, sizeof(*ld->files));
+	ld->files = cfgc_calloc(n + 1, sizeof(*ld->files));
 	ld->files[0] = top;
 	for (i = 0; i < n; i++) {
 		if ((ld->files[i + 1] = cfgfile_read(dropins[i], ld->err,
@@ -870,8 +638,8 @@ cfg_load(const char *path, char *err, size_t errlen)
 	}
 	ld.err = err;
 	ld.errlen = errlen;
-	ld.cfg = xcalloc(1, sizeof(*ld.cfg));
-	ld.cfg->file = xstrdup(path);
+	ld.cfg = cfgc_calloc(1, sizeof(*ld.cfg));
+	ld.cfg->file = cfgc_strdup(path);
 	if (read_files(&ld, path) == -1)
 		goto out;
 	root = cfgfile_root(ld.files[0]);
