@@ -63,9 +63,13 @@ static const char *const job_settings[] = {
 };
 static const char *const reserved_tags[] = { "agent", "job", "time", NULL };
 
-/* A tag value, or the agent id, which becomes one. */
+/*
+ * A tag (key NULL: the agent id, which becomes the value of the tag
+ * agent): what line protocol can carry, the encoder's own rules.
+ */
 static int
-check_tag_value(const config_setting_t *s, char *err, size_t errlen)
+check_tag(const config_setting_t *s, const char *key, char *err,
+    size_t errlen)
 {
 	const char	*v;
 
@@ -75,7 +79,7 @@ check_tag_value(const config_setting_t *s, char *err, size_t errlen)
 	if (strpbrk(v, "\n\r") != NULL)
 		return qosd_cfg_error(s, err, errlen, "a tag value cannot "
 		    "contain a line break");
-	return 0;
+	return qosd_cfg_tag(s, key, v, err, errlen);
 }
 
 static void
@@ -105,6 +109,10 @@ load_tags(const config_setting_t *parent, struct cfg_tag **tagsp,
 	if (r != 1)
 		return r;
 	n = (size_t)config_setting_length(g);
+	if (n > CFG_TAGS_MAX)
+		return qosd_cfg_error(g, err, errlen, "%zu tags: at most %d "
+		    "(a point carries at most 256 tags in all)", n,
+		    CFG_TAGS_MAX);
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(g, (unsigned int)i);
 		key = config_setting_name(s);
@@ -113,7 +121,7 @@ load_tags(const config_setting_t *parent, struct cfg_tag **tagsp,
 			    "\"%s\" is reserved: %s", key,
 			    strcmp(key, "time") == 0 ? "line protocol has no "
 			    "tag called time" : "qosd sets it on every point");
-		if (check_tag_value(s, err, errlen) == -1)
+		if (check_tag(s, key, err, errlen) == -1)
 			return -1;
 	}
 	tags = cfgc_calloc(n, sizeof(*tags));
@@ -142,7 +150,7 @@ load_agent(struct loader *ld, const config_setting_t *root)
 		    ld->err, ld->errlen) == -1)
 			return -1;
 		if ((s = config_setting_get_member(g, "id")) != NULL &&
-		    check_tag_value(s, ld->err, ld->errlen) == -1)
+		    check_tag(s, NULL, ld->err, ld->errlen) == -1)
 			return -1;
 		if (qosd_cfg_string(g, "id", 0, &id, ld->err,
 		    ld->errlen) == -1)

@@ -18,6 +18,8 @@ struct sink_type;
 struct strmap;
 
 #define CFG_DEFAULT_FILE	"/etc/qosd/qosd.conf"
+/* Tags a tags group may hold (agent's, job's). */
+#define CFG_TAGS_MAX		64
 
 struct cfg_tag {
 	char		*key;

@@ -82,8 +82,12 @@ int	fanout_start(struct daemon *, const struct cfg *cfg,
 	    size_t *nout);
 /* Stop and free n sinks. */
 void	fanout_stop(struct sink_rt *v, size_t n);
-/* Add the agent's tags and the time if missing, and hand p to each sink. */
-void	fanout_emit(struct daemon *, struct lp_point *p);
+/*
+ * Add the agent's tags and the time if missing, and hand p to each sink.
+ * 0, or -1 when p cannot be encoded (dropped, counted in lines_rejected,
+ * logged rate-limited).
+ */
+int	fanout_emit(struct daemon *, struct lp_point *p);
 /* Push out what the sinks buffer (after a run). */
 void	fanout_flush(struct daemon *);
 /* Wait until every sink's writer has written what it was given. */

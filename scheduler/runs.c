@@ -145,12 +145,21 @@ run_line(void *arg, const char *line, size_t len, int toolong)
 	}
 	if (d->opts->once)
 		once_result(d, &d->pt);
-	lp_point_tag(&d->pt, "job", r->tags[0].value, 1, err, sizeof(err));
+	/* The configuration checked these tags; a failure is still told. */
+	if (lp_point_tag(&d->pt, "job", r->tags[0].value, 1, err,
+	    sizeof(err)) == -1) {
+		run_reject(r, line, len, err);
+		return;
+	}
 	for (i = 1; i < r->ntags; i++)
-		lp_point_tag(&d->pt, r->tags[i].key, r->tags[i].value, 0,
-		    err, sizeof(err));
+		if (lp_point_tag(&d->pt, r->tags[i].key, r->tags[i].value, 0,
+		    err, sizeof(err)) == -1) {
+			run_reject(r, line, len, err);
+			return;
+		}
 	r->points++;
-	fanout_emit(d, &d->pt);
+	if (fanout_emit(d, &d->pt) == -1)
+		r->rejected++;
 }
 
 /* The lag counts until the run's process exists. */

@@ -46,6 +46,9 @@ parse_url(struct http_conf *st, int k, const config_setting_t *job,
 	    errlen)) != 1)
 		return r;
 	s = config_setting_get_member(job, url_settings[k]);
+	/* The URL is the value of the tag url. */
+	if (qosd_cfg_tag(s, NULL, str, err, errlen) == -1)
+		return -1;
 	if ((u = curl_url()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -150,6 +150,10 @@ read_server(struct iperf_conf *st, const config_setting_t *job, char *err,
 		return qosd_cfg_error(job, err, errlen, "server: missing: give "
 		    "the iperf3 server's name or address, e.g. server = "
 		    "\"iperf.example\"");
+	/* The server is the value of the tag target. */
+	if (qosd_cfg_tag(config_setting_get_member(job, "server"), NULL,
+	    server, err, errlen) == -1)
+		return -1;
 	if ((st->server = strdup(server)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

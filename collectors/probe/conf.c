@@ -36,13 +36,17 @@ read_targets(struct probe_conf *pc, const config_setting_t *job, char *err,
 		    "give the %s, e.g. targets = [ \"192.0.2.1\" ]",
 		    pc->spec->targets_hint);
 	s = config_setting_get_member(job, "targets");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (strpbrk(list[i], " \t\r\n") != NULL ||
 		    strlen(list[i]) > HOST_MAX) {
 			qosd_cfg_error(s, err, errlen, "\"%s\" is not a host "
 			    "name or address", list[i]);
 			goto fail;
 		}
+		/* Each target is the value of the tag target. */
+		if (qosd_cfg_tag(s, NULL, list[i], err, errlen) == -1)
+			goto fail;
+	}
 	if ((pc->targets = calloc(n, sizeof(*pc->targets))) == NULL)
 		goto nomem;
 	for (i = 0; i < n; i++) {

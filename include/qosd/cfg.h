@@ -60,4 +60,18 @@ int	qosd_cfg_strings(const config_setting_t *g, const char *name,
 int	qosd_cfg_error(const config_setting_t *s, char *err, size_t errlen,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The longest tag key or value a configuration may give. */
+#define QOSD_CFG_TAG_MAX	256
+
+/*
+ * A tag a collector will put on its points (a target's name, say): key
+ * (NULL: not checked) and value must be what line protocol can carry (not
+ * empty, valid UTF-8, no line break, no trailing backslash, at most
+ * QOSD_CFG_TAG_MAX bytes) — the rules the encoder applies, checked here
+ * so that a bad value fails at --check-config instead of losing points.
+ * 0, or -1 with err "FILE:LINE: PATH: reason" for setting s.
+ */
+int	qosd_cfg_tag(const config_setting_t *s, const char *key,
+	    const char *value, char *err, size_t errlen);
+
 #endif /* QOSD_CFG_H */
