@@ -227,8 +227,16 @@ install: all
 	chmod 644 $(DESTDIR)$(UNITDIR)/qosd.service
 	install -m 644 systemd/qosd.sysusers $(DESTDIR)$(SYSUSERSDIR)/qosd.conf
 
-deb: all
-	@pkg/mkdeb $(BUILD) $(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
+# The package: its own clean build for PREFIX=/usr in $(DEB_BUILD), so
+# that the paths compiled in (plugins, shipper.so) are the package's and
+# never a /usr/local build's.  VERSION=... makes another version.
+DEB_BUILD ?= $(BUILD)/deb
+deb:
+	@rm -rf $(DEB_BUILD)
+	@$(MAKE) --no-print-directory -s BUILD=$(DEB_BUILD) PREFIX=/usr \
+		SYSCONFDIR=/etc all
+	@VERSION=$(VERSION) pkg/mkdeb $(DEB_BUILD) \
+		$(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
 
 headers:
 	@for h in scheduler/*.h collectors/*.h sinks/*.h; do \

@@ -27,6 +27,14 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q conffiles || fail "no conffile
 ok "contents"
 r="$T/root"
 dpkg-deb -x "$deb" "$r"
+# Built for PREFIX=/usr, whatever the tree's last build was: the paths
+# compiled in are the package's (a /usr/local build's objects must not
+# be reused).
+paths=$(grep -a -o '/usr[a-z/]*/qosd/[a-z/]*\(collectors\|shipper.so\)' "$r/usr/sbin/qosd" | sort -u | tr '\n' ' ')
+[ "$paths" = "/usr/lib/qosd/collectors /usr/lib/qosd/shipper.so " ] ||
+	fail "paths compiled into the packaged qosd: $paths"
+! grep -q -a /usr/local "$r/usr/sbin/qosd" || fail "the packaged qosd names /usr/local"
+ok "built for /usr"
 mkdir -p "$r/etc"
 touch "$r/etc/passwd" "$r/etc/group"
 systemd-sysusers --root="$r" "$r/usr/lib/sysusers.d/qosd.conf" || fail "systemd-sysusers"
