@@ -8,6 +8,8 @@
 #   make sanitize         the same tests built with ASan and UBSan
 #   make fuzz             the libFuzzer harness on the line-protocol parser
 #   make bench            measurements beside the tools users run today
+#   make check-system     the .deb installed and run under systemd in a
+#                         booted Debian 12 container (root; after check)
 #   make install DESTDIR= PREFIX=
 #   make headers style clean deps
 
@@ -99,7 +101,7 @@ DYNLIST     := scheduler/qosd.dynlist
 .SECONDARY:
 
 .PHONY: all check check-unit check-integration sanitize fuzz bench install \
-	clean deps headers style tests demo deb
+	clean deps headers style tests demo deb check-system
 
 all: $(BUILD)/qosd $(PLUGINS) $(BUILD)/sinks/shipper.so
 
@@ -250,6 +252,15 @@ deb:
 		SYSCONFDIR=/etc all
 	@VERSION=$(VERSION) pkg/mkdeb $(DEB_BUILD) \
 		$(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
+
+# The package as users run it (tests/system/run): built, installed with
+# apt into a Debian 12 root booted under systemd in a container
+# (systemd-nspawn -b --private-network), driven with systemctl.  Runs as
+# root; the root is cached in /var/cache/qosd-test.
+SYSTEM_PKGS := mmdebstrap systemd-container util-linux binutils dpkg
+check-system:
+	@tests/tools/install-deps $(BUILD_PKGS) $(SYSTEM_PKGS)
+	@BUILD=$(BUILD) tests/system/run
 
 headers:
 	@for h in scheduler/*.h collectors/*.h sinks/*.h; do \
