@@ -23,7 +23,7 @@ command -v jq >/dev/null || skip "jq missing (apt-get install jq)"
 
 # block MARKER: the fenced code block whose first line is MARKER.
 block() {
-	awk -v m="$1" '/^```/ { if (on) exit; fence = !fence; if (fence && (getline l) > 0 && l == m) on = 1; next } on' "$doc"
+	awk -v m="$1" '/^```/ { if (on) exit; fence = !fence; if (fence && (getline l) > 0 && l == m) { on = 1; print l }; next } on' "$doc"
 }
 cq=$(block "-- qosd-compat: qos_metrics from qosd's measurements (InfluxDB 1.x)")
 bf=$(block "-- qosd-compat backfill: replace both times with the range to fill")
@@ -87,6 +87,16 @@ sed -i -e 's/interval = 30;/interval = 12;/' -e 's/timeout = 20;/timeout = 11;/'
 post() {
 	curl -sf -XPOST "$INFLUX_URL/query" --data-urlencode "db=qos" --data-urlencode "q=$1"
 }
+# run_script FILE: as the doc says, curl --data-urlencode 'q@FILE'; every
+# statement's result without error.
+run_script() {
+	local res
+	res=$(curl -sf -XPOST "$INFLUX_URL/query?db=qos" --data-urlencode "q@$1") ||
+		fail "influxd refused $(basename "$1"): $(curl -s -XPOST "$INFLUX_URL/query?db=qos" --data-urlencode "q@$1")"
+	! jq -e '.results[] | select(.error)' <<<"$res" >/dev/null ||
+		fail "influxd: $(jq -r '.results[] | select(.error) | .error' <<<"$res" | head -2)"
+	[ "$(jq '.results | length' <<<"$res")" = 5 ] || fail "not 5 statements run: $res"
+}
 write() { curl -sf -XPOST "$INFLUX_URL/write?db=qos&precision=s" --data-binary "$1"; }
 now=$(date +%s)
 # As the old scripts wrote it (Python ints for status codes and bytes).
@@ -96,13 +106,8 @@ write "qos_metrics,target=old.example ping_avg_ms=0.1,ping_min_ms=0.08,ping_max_
 qpid=$!
 track_pid "$qpid"
 # The doc's continuous queries, run every 2 s instead of every minute.
-sed 's/RESAMPLE EVERY 1m /RESAMPLE EVERY 2s /' <<<"$cq" | tr '\n' ' ' | sed 's/ END /&\n/g' |
-while IFS= read -r st || [ -n "$st" ]; do
-	case "$st" in *CREATE*) ;; *) continue ;; esac
-	st=${st#*CREATE}
-	res=$(post "CREATE$st") || fail "influxd refused: CREATE$st"
-	! jq -e '.results[0].error' <<<"$res" >/dev/null || fail "influxd: $(jq -r '.results[0].error' <<<"$res"): CREATE$st"
-done || exit 1
+sed 's/RESAMPLE EVERY 1m /RESAMPLE EVERY 2s /' <<<"$cq" >"$T/qosd-compat.influxql"
+run_script "$T/qosd-compat.influxql"
 [ "$(post 'SHOW CONTINUOUS QUERIES' | jq '[.results[0].series[] | select(.name == "qos") | .values[]] | length')" = 5 ] ||
 	fail "not 5 continuous queries: $(post 'SHOW CONTINUOUS QUERIES')"
 
@@ -148,11 +153,8 @@ http,agent=a,job=web,target=backfill.example,kind=upload total_ms=10.0,status_co
 sleep 3
 [ -z "$(fields_of backfill.example "$b0")" ] || fail "the continuous queries reached 3 hours back"
 from=$(date -u -d "@$b0" +%Y-%m-%dT%H:%M:%SZ) to=$(date -u -d "@$((b0 + 3600))" +%Y-%m-%dT%H:%M:%SZ)
-sed -e "s/2026-01-01T00:00:00Z/$from/g" -e "s/2026-01-02T00:00:00Z/$to/g" <<<"$bf" | grep -v '^--' |
-	tr '\n' ' ' | sed 's/ SELECT /\nSELECT /g' | while IFS= read -r st || [ -n "$st" ]; do
-	res=$(post "$st") || fail "influxd refused: $st"
-	! jq -e '.results[0].error' <<<"$res" >/dev/null || fail "influxd: $(jq -r '.results[0].error' <<<"$res"): $st"
-done || exit 1
+sed -e "s/2026-01-01T00:00:00Z/$from/g" -e "s/2026-01-02T00:00:00Z/$to/g" <<<"$bf" >"$T/backfill.influxql"
+run_script "$T/backfill.influxql"
 fields_of backfill.example "$b0" | diff "$T/old" - >"$T/d" || fail "backfill: $(cat "$T/d")"
 [ "$(influx_query qos "SELECT iperf_bandwidth_mbps, http_download_bytes FROM qos_metrics WHERE \"target\" = 'backfill.example'" |
 	jq -c '.results[0].series[0].values[0][1:]')" = '[100,1048576]' ] || fail "backfilled values wrong"
