@@ -257,7 +257,7 @@ deb:
 # apt into a Debian 12 root booted under systemd in a container
 # (systemd-nspawn -b --private-network), driven with systemctl.  Runs as
 # root; the root is cached in /var/cache/qosd-test.
-SYSTEM_PKGS := mmdebstrap systemd-container util-linux binutils dpkg
+SYSTEM_PKGS := mmdebstrap systemd-container util-linux binutils dpkg jq
 check-system:
 	@tests/tools/install-deps $(BUILD_PKGS) $(SYSTEM_PKGS)
 	@BUILD=$(BUILD) tests/system/run
