@@ -101,7 +101,7 @@ DYNLIST     := scheduler/qosd.dynlist
 .SECONDARY:
 
 .PHONY: all check check-unit check-integration sanitize fuzz bench install \
-	clean deps headers style tests demo deb check-system
+	clean deps headers style tests demo deb
 
 all: $(BUILD)/qosd $(PLUGINS) $(BUILD)/sinks/shipper.so
 
@@ -258,6 +258,7 @@ deb:
 # (systemd-nspawn -b --private-network), driven with systemctl.  Runs as
 # root; the root is cached in /var/cache/qosd-test.
 SYSTEM_PKGS := mmdebstrap systemd-container util-linux binutils dpkg jq
+.PHONY: check-system
 check-system:
 	@tests/tools/install-deps $(BUILD_PKGS) $(SYSTEM_PKGS)
 	@BUILD=$(BUILD) tests/system/run
