@@ -8,6 +8,8 @@
 #   make sanitize         the same tests built with ASan and UBSan
 #   make fuzz             the libFuzzer harness on the line-protocol parser
 #   make bench            measurements beside the tools users run today
+#   make check-system     the .deb installed and run under systemd in a
+#                         booted Debian 12 container (root; after check)
 #   make install DESTDIR= PREFIX=
 #   make headers style clean deps
 
@@ -273,14 +275,19 @@ bench: deps
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PLUGINDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/qosd $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -d -m 750 $(DESTDIR)$(SYSCONFDIR)/qosd
 	install -m 755 $(BUILD)/qosd $(DESTDIR)$(SBINDIR)/qosd
 	install -m 644 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
 	install -m 644 $(BUILD)/sinks/shipper.so $(DESTDIR)$(LIBDIR)/qosd/
-	install -m 640 etc/qosd.conf $(DESTDIR)$(SYSCONFDIR)/qosd/qosd.conf
+	@# A configuration already in place on this system is kept.
+	@c=$(DESTDIR)$(SYSCONFDIR)/qosd/qosd.conf; \
+	if [ -z "$(DESTDIR)" ] && [ -e $$c ]; then \
+		echo "keeping $$c; the default is $$c.dist"; c=$$c.dist; fi; \
+	install -m 640 etc/qosd.conf $$c
 	install -m 644 docs/metrics.md docs/grafana.md docs/migration.md \
-		$(DESTDIR)$(DOCDIR)/
+		docs/influxdb.md $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DATADIR)/grafana
 	install -m 644 etc/grafana/dashboards/qosd.json $(DESTDIR)$(DATADIR)/grafana/
 	install -m 644 etc/grafana/provisioning/datasources/qosd.yaml \
@@ -295,9 +302,35 @@ install: all
 		>$(DESTDIR)$(UNITDIR)/qosd.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/qosd.service
 	install -m 644 systemd/qosd.sysusers $(DESTDIR)$(SYSUSERSDIR)/qosd.conf
+	@# On this system (no DESTDIR), as the package's postinst does: the
+	@# qosd user, and its group may read the configuration.
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo systemd-sysusers $(SYSUSERSDIR)/qosd.conf; \
+		systemd-sysusers $(SYSUSERSDIR)/qosd.conf && \
+		chgrp qosd $(SYSCONFDIR)/qosd $(SYSCONFDIR)/qosd/qosd.conf* && \
+		echo chgrp qosd $(SYSCONFDIR)/qosd $(SYSCONFDIR)/qosd/qosd.conf; \
+	fi
 
-deb: all
-	@pkg/mkdeb $(BUILD) $(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
+# The package: its own clean build for PREFIX=/usr in $(DEB_BUILD), so
+# that the paths compiled in (plugins, shipper.so) are the package's and
+# never a /usr/local build's.  VERSION=... makes another version.
+DEB_BUILD ?= $(BUILD)/deb
+deb:
+	@rm -rf $(DEB_BUILD)
+	@$(MAKE) --no-print-directory -s BUILD=$(DEB_BUILD) PREFIX=/usr \
+		SYSCONFDIR=/etc all
+	@VERSION=$(VERSION) pkg/mkdeb $(DEB_BUILD) \
+		$(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
+
+# The package as users run it (tests/system/run): built, installed with
+# apt into a Debian 12 root booted under systemd in a container
+# (systemd-nspawn -b --private-network), driven with systemctl.  Runs as
+# root; the root is cached in /var/cache/qosd-test.
+SYSTEM_PKGS := mmdebstrap systemd-container util-linux binutils dpkg jq
+.PHONY: check-system
+check-system:
+	@tests/tools/install-deps $(BUILD_PKGS) $(SYSTEM_PKGS)
+	@BUILD=$(BUILD) tests/system/run
 
 SRC_TREE := include lib collectors sinks scheduler
 
