@@ -540,3 +540,14 @@ qosd_cfg_strings(const config_setting_t *g, const char *name,
 	*n = len;
 	return 1;
 }
+
+uint64_t
+qosd_cfg_run_timeout_us(const config_setting_t *job)
+{
+	const uint64_t	*t;
+
+	/* The loader hangs the job's timeout on it (config.c, load_job). */
+	if (job == NULL || (t = config_setting_get_hook(job)) == NULL)
+		return 0;
+	return *t;
+}

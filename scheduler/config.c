@@ -504,7 +504,12 @@ load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
 	j->line = (int)config_setting_source_line(s);
 	j->plugin = plugin;
 	ld->err[0] = '\0';
-	if (plugin->configure(s, &j->state, ld->err, ld->errlen) == -1) {
+	/* For qosd_cfg_run_timeout_us(), during configure() only. */
+	config_setting_set_hook((config_setting_t *)(uintptr_t)s,
+	    &j->timeout_us);
+	r = plugin->configure(s, &j->state, ld->err, ld->errlen);
+	config_setting_set_hook((config_setting_t *)(uintptr_t)s, NULL);
+	if (r == -1) {
 		j->state = NULL;
 		if (ld->err[0] == '\0')
 			qosd_cfg_error(s, ld->err, ld->errlen, "the %s "

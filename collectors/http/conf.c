@@ -265,6 +265,26 @@ parse_longs(struct http_conf *st, const config_setting_t *job, char *err,
 	return 0;
 }
 
+/*
+ * A request_timeout given must fit within the run's timeout (the default
+ * one is cut to what the run has left).
+ */
+static int
+fits(const struct http_conf *st, const config_setting_t *job, char *err,
+    size_t errlen)
+{
+	const config_setting_t	*s = config_setting_get_member(job,
+				    "request_timeout");
+	uint64_t		 run = qosd_cfg_run_timeout_us(job);
+
+	if (run == 0 || s == NULL || st->timeout * 1e6 <= (double)run)
+		return 0;
+	return qosd_cfg_error(s, err, errlen, "request_timeout (%g s) is "
+	    "longer than the run's timeout of %g s (its own, or "
+	    "defaults.timeout): a request could never take it", st->timeout,
+	    (double)run / 1e6);
+}
+
 struct http_conf *
 http_conf_new(const config_setting_t *job, char *err, size_t errlen)
 {
@@ -301,7 +321,8 @@ http_conf_new(const config_setting_t *job, char *err, size_t errlen)
 	    qosd_cfg_enum(job, "family", families, &st->family, err,
 	    errlen) == -1 ||
 	    qosd_cfg_dscp(job, "dscp", &st->dscp, err, errlen) == -1 ||
-	    parse_longs(st, job, err, errlen) == -1) {
+	    parse_longs(st, job, err, errlen) == -1 ||
+	    fits(st, job, err, errlen) == -1) {
 		http_conf_free(st);
 		return NULL;
 	}

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,18 +109,25 @@ static int
 check_timeout(const config_setting_t *job, const struct iperf_conf *st,
     char *err, size_t errlen)
 {
-	double	timeout, need;
-	int	ntests = st->dir == IPERF_BOTH ? 2 : 1;
+	const config_setting_t	*own = config_setting_get_member(job,
+				    "timeout");
+	double			 timeout, need;
+	int			 ntests = st->dir == IPERF_BOTH ? 2 : 1;
+	uint64_t		 run = qosd_cfg_run_timeout_us(job);
 
-	if (qosd_cfg_float(job, "timeout", 0.001, 86400, &timeout, err,
+	/* The timeout the run gets, its own or inherited. */
+	if (run != 0)
+		timeout = (double)run / 1e6;
+	else if (qosd_cfg_float(job, "timeout", 0.001, 86400, &timeout, err,
 	    errlen) != 1)
 		return 0;
 	need = ntests * (st->omit + st->duration + 2.0);
 	if (timeout >= need)
 		return 0;
-	return qosd_cfg_error(config_setting_get_member(job, "timeout"), err,
-	    errlen, "%g s is too short for %d test%s of omit + duration = "
-	    "%d s: give at least %g s", timeout, ntests, ntests > 1 ? "s" : "",
+	return qosd_cfg_error(own != NULL ? own : job, err, errlen, "%g s%s "
+	    "is too short for %d test%s of omit + duration = %d s: give at "
+	    "least timeout = %g", timeout, own != NULL ? "" : " (the timeout "
+	    "it inherits)", ntests, ntests > 1 ? "s" : "",
 	    st->omit + st->duration, need);
 }
 

@@ -111,6 +111,29 @@ read_device(struct probe_conf *pc, const config_setting_t *job, char *err,
 	return 1;
 }
 
+/*
+ * The probes of a target take (count - 1) x interval for the sends and a
+ * timeout for the last reply: more than the run's timeout, and the last
+ * replies would always count as lost.
+ */
+static int
+fits(const struct probe_conf *pc, const config_setting_t *job, char *err,
+    size_t errlen)
+{
+	uint64_t	run = qosd_cfg_run_timeout_us(job);
+	double		need = (double)(pc->count - 1) * pc->interval +
+			    pc->timeout;
+
+	if (run == 0 || need * 1e6 <= (double)run)
+		return 0;
+	return qosd_cfg_error(job, err, errlen, "%lld probes take %g s "
+	    "((count - 1) x %s + %s), more than the run's timeout of %g s "
+	    "(its own, or defaults.timeout): raise timeout, or lower count, "
+	    "%s or %s", pc->count, need, pc->spec->interval,
+	    pc->spec->timeout, (double)run / 1e6, pc->spec->interval,
+	    pc->spec->timeout);
+}
+
 int
 probe_conf_read(struct probe_conf *pc, const struct probe_spec *sp,
     const config_setting_t *job, char *err, size_t errlen)
@@ -142,7 +165,8 @@ probe_conf_read(struct probe_conf *pc, const struct probe_spec *sp,
 	pc->family = family_af[fam];
 	if (read_source(pc, job, fam, err, errlen) == -1 ||
 	    ((sp->opts & PROBE_DEVICE) && read_device(pc, job, err,
-	    errlen) == -1))
+	    errlen) == -1) ||
+	    fits(pc, job, err, errlen) == -1)
 		goto fail;
 	return 0;
 fail:

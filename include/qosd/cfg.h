@@ -60,6 +60,15 @@ int	qosd_cfg_strings(const config_setting_t *g, const char *name,
 int	qosd_cfg_error(const config_setting_t *s, char *err, size_t errlen,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * The timeout the daemon gives each run of job (its own timeout, or the
+ * one it inherits from defaults, within its interval), in microseconds;
+ * 0 when job was not read by the daemon (a test's).  A collector that
+ * knows how long its run takes refuses settings that cannot fit, so that
+ * a job that can never finish fails at --check-config.
+ */
+uint64_t qosd_cfg_run_timeout_us(const config_setting_t *job);
+
 /* The longest tag key or value a configuration may give. */
 #define QOSD_CFG_TAG_MAX	256
 

@@ -99,3 +99,32 @@ kill -0 "$qpid" || fail "the daemon died"
 [ "$(grep -c '^a,' "$out")" -gt "$n" ] || fail "jobs stopped after the failed reload"
 ok "a drop-in's sink spools under the main file's state_dir"
 ok "a SIGHUP meeting a directory include: reload refused with FILE:LINE, the daemon runs on"
+
+# Jobs that can never finish in the timeout they get (their own or the
+# inherited defaults.timeout) fail at --check-config.
+fit() {	# fit EXPECT_RC EXPECT_TEXT JOB
+	cat >"$T/fit.conf" <<CONF
+defaults: { interval = 60; timeout = 5; };
+sinks = ( { type = "file"; path = "-"; } );
+jobs = ( $3 );
+CONF
+	"$QOSD" --check-config --config "$T/fit.conf" >"$T/err" 2>&1
+	rc=$?
+	[ $rc -eq "$1" ] || fail "exit $rc, not $1, for $3: $(cat "$T/err")"
+	[ -z "$2" ] || grep -qF -- "$2" "$T/err" || fail "expected \"$2\": $(cat "$T/err")"
+}
+fit 78 'fit.conf:3: jobs.bw.timeout: 3 s is too short for 2 tests of omit + duration = 1 s: give at least timeout = 6' \
+    '{ name = "bw"; collector = "iperf"; server = "127.0.0.1"; direction = "both"; duration = 1; timeout = 3; }'
+fit 78 'fit.conf:3: jobs.bw: 5 s (the timeout it inherits) is too short for 2 tests of omit + duration = 3 s' \
+    '{ name = "bw"; collector = "iperf"; server = "127.0.0.1"; direction = "both"; duration = 3; }'
+fit 0 '' '{ name = "bw"; collector = "iperf"; server = "127.0.0.1"; direction = "both"; duration = 3; timeout = 10; }'
+fit 78 'jobs.gw: 5 probes take 11 s ((count - 1) x ping_interval + ping_timeout), more than the run'"'"'s timeout of 5 s' \
+    '{ name = "gw"; collector = "ping"; targets = [ "127.0.0.1" ]; ping_interval = 2; ping_timeout = 3; }'
+fit 0 '' '{ name = "gw"; collector = "ping"; targets = [ "127.0.0.1" ]; }'
+fit 78 'jobs.e: 10 probes take 12 s' \
+    '{ name = "e"; collector = "tcp"; targets = [ "127.0.0.1" ]; port = 7; mode = "echo"; count = 10; probe_interval = 1; probe_timeout = 3; }'
+fit 78 'jobs.web.request_timeout: request_timeout (8 s) is longer than the run'"'"'s timeout of 5 s' \
+    '{ name = "web"; collector = "http"; url = "http://127.0.0.1/"; request_timeout = 8; }'
+fit 0 '' '{ name = "web"; collector = "http"; url = "http://127.0.0.1/"; request_timeout = 4; }'
+fit 0 '' '{ name = "web"; collector = "http"; url = "http://127.0.0.1/"; }'
+ok "jobs that cannot fit their run's timeout (own or inherited) fail at --check-config"
