@@ -126,7 +126,7 @@ check_timeout(const config_setting_t *job, const struct iperf_conf *st,
 		return 0;
 	return qosd_cfg_error(own != NULL ? own : job, err, errlen, "%g s%s "
 	    "is too short for %d test%s of omit + duration = %d s: give at "
-	    "least timeout = %g", timeout, own != NULL ? "" : " (the timeout "
+	    "least %g s", timeout, own != NULL ? "" : " (the timeout "
 	    "it inherits)", ntests, ntests > 1 ? "s" : "",
 	    st->omit + st->duration, need);
 }

@@ -113,7 +113,7 @@ CONF
 	[ $rc -eq "$1" ] || fail "exit $rc, not $1, for $3: $(cat "$T/err")"
 	[ -z "$2" ] || grep -qF -- "$2" "$T/err" || fail "expected \"$2\": $(cat "$T/err")"
 }
-fit 78 'fit.conf:3: jobs.bw.timeout: 3 s is too short for 2 tests of omit + duration = 1 s: give at least timeout = 6' \
+fit 78 'fit.conf:3: jobs.bw.timeout: 3 s is too short for 2 tests of omit + duration = 1 s: give at least 6 s' \
     '{ name = "bw"; collector = "iperf"; server = "127.0.0.1"; direction = "both"; duration = 1; timeout = 3; }'
 fit 78 'fit.conf:3: jobs.bw: 5 s (the timeout it inherits) is too short for 2 tests of omit + duration = 3 s' \
     '{ name = "bw"; collector = "iperf"; server = "127.0.0.1"; direction = "both"; duration = 3; }'
