@@ -7,6 +7,8 @@
 #   make check-integration  only the integration tests (real servers)
 #   make sanitize         the same tests built with ASan and UBSan
 #   make fuzz             the libFuzzer harness on the line-protocol parser
+#   make fuzz-config      libFuzzer on the configuration loader and every
+#                         collector's configure()
 #   make bench            measurements beside the tools users run today
 #   make check-system     the .deb installed and run under systemd in a
 #                         booted Debian 12 container (root; after check)
@@ -117,6 +119,7 @@ CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SHIPPER_LIBS) \
 .SECONDARY:
 
 .PHONY: all check check-unit check-integration check-layout sanitize fuzz \
+	fuzz-config \
 	bench install clean deps headers style tests demo deb
 
 all: $(BUILD)/qosd $(PLUGINS) $(BUILD)/sinks/shipper.so
@@ -263,6 +266,28 @@ $(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c lib/lp.c lib/lp_enc.c \
 	clang -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -I. -Iinclude \
 		-fsanitize=fuzzer,address,undefined -o $@ $^
 
+# The configuration loader and every collector's configure(), fuzzed with
+# the real plugins: everything built instrumented in build-fuzz/.
+FUZZ_CFLAGS := -fsanitize=fuzzer-no-link,address,undefined
+fuzz-config:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+		OPT='-O1 -g -fno-omit-frame-pointer' SANFLAGS='$(FUZZ_CFLAGS)' \
+		build-fuzz/fuzz/fuzz_config
+	@mkdir -p build-fuzz/fuzz/config-corpus build-fuzz/fuzz/crashes
+	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
+	build-fuzz/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=build-fuzz/fuzz/crashes/ \
+		-max_len=16384 -dict=tests/fuzz/config.dict \
+		build-fuzz/fuzz/config-corpus tests/fixtures/config/good \
+		tests/fixtures/config/bad etc
+
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CORE_OBJS) $(LIB_A) \
+		$(DYNLIST) $(PLUGINS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-Wl,--dynamic-list=$(DYNLIST) -o $@ tests/fuzz/fuzz_config.c \
+		$(CORE_OBJS) $(WHOLE_LIB) $(CHECK_LIBS)
+
 # The main job on real local servers, about a minute, then a table.
 demo: deps
 	@$(MAKE) --no-print-directory tests
@@ -347,6 +372,6 @@ style:
 	    exit 1; fi; echo "style ok"
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
