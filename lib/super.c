@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <systemd/sd-event.h>
 
@@ -72,6 +73,28 @@ super_wait(pid_t pid)
 		if (errno != EINTR)
 			return -1;
 	return ws;
+}
+
+int
+super_reap(pid_t pid, uint64_t timeout_us, const char *what)
+{
+	struct timespec	 ts = { 0, 2000000 };
+	uint64_t	 end = clock_mono_us() + timeout_us;
+	pid_t		 r;
+	int		 ws;
+
+	super_unwatch(pid);
+	while ((r = waitpid(pid, &ws, WNOHANG)) == 0 &&
+	    clock_mono_us() < end)
+		nanosleep(&ts, NULL);
+	if (r == pid)
+		return ws;
+	if (r == -1 && errno != EINTR)
+		return -1;
+	log_err("%s (pid %ld) still there %.1f s after it was told to go: "
+	    "killed", what, (long)pid, (double)timeout_us / 1e6);
+	kill(pid, SIGKILL);
+	return super_wait(pid);
 }
 
 static int

@@ -38,6 +38,11 @@ void	super_unwatch(pid_t pid);
  * is not called.  The wait status, or -1.
  */
 int	super_wait(pid_t pid);
+/*
+ * The same, but at most timeout_us: then pid gets SIGKILL (logged with
+ * what, as an error) and is reaped.  The wait status, or -1.
+ */
+int	super_reap(pid_t pid, uint64_t timeout_us, const char *what);
 
 /* The backoff alone, for a test or a caller with its own timer. */
 struct backoff {

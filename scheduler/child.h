@@ -1,15 +1,15 @@
 /*
  * child.h: one collector run as a child process.
  *
- * Runs are forked by a spawner: a small process forked from the daemon
- * right after a configuration is loaded (child_spawner_start()), which
- * forks each run on request and reports its start and exit.  The parent's
- * event loop so never pays for a fork (page tables, copy-on-write faults),
- * and runs never inherit what the parent holds later (a sink's secrets).
+ * Runs are forked by a spawner (scheduler/spawnctl.h), which forks each
+ * run on request and reports its start and exit: the daemon's event loop
+ * so never pays for a fork (page tables, copy-on-write faults), and runs
+ * never inherit what the daemon holds later (a sink's secrets).
  *
- * A run gets its own process group, /dev/null as stdin and stdout, the
- * parent's stderr, no other fd but the write end of a pipe, no core dumps,
- * and (unless the collector asks for CAP_NET_RAW) no capabilities.  The
+ * A run gets the start-up of lib/proc.h: its own process group, /dev/null
+ * as stdin and stdout, the daemon's stderr, no other descriptor but the
+ * write end of a pipe, no core dumps, and (unless the collector asks for
+ * CAP_NET_RAW) no capabilities.  The
  * parent reads the pipe without blocking and hands every complete line to
  * a callback; it enforces the run's timeout (SIGTERM to the group, then
  * SIGKILL after a grace) and its output cap (SIGKILL).  When the run has
@@ -25,7 +25,7 @@
 
 #include <systemd/sd-event.h>
 
-struct qosd_collector;
+struct spawnctl_cb;
 struct child;
 
 enum child_status {
@@ -34,6 +34,8 @@ enum child_status {
 	CHILD_TIMEOUT,		/* killed by us at its deadline */
 	CHILD_CRASHED,		/* killed by a signal not ours */
 	CHILD_OVERFLOW,		/* killed by us: printed more than allowed */
+	CHILD_STOPPED,		/* killed by us: qosd stops, or its spawner
+				   died */
 	CHILD_SPAWN_ERROR	/* never ran (fork or pipe failed) */
 };
 
@@ -47,8 +49,7 @@ struct child_result {
 };
 
 struct child_spec {
-	const struct qosd_collector *plugin;
-	void		*state;		/* the job's configured state */
+	unsigned int	 job_index;	/* in the current spawner's table */
 	const char	*collector;	/* its name, for logs */
 	const char	*job;		/* for logs */
 	uint64_t	 timeout_us;
@@ -65,42 +66,28 @@ struct child_cb {
 	void	(*done)(void *arg, const struct child_result *);
 };
 
+/* What the spawner reports, for spawnctl_start(). */
+extern const struct spawnctl_cb child_spawn_cb;
 /*
- * Fork a new spawner from the process as it is now; runs started from
- * then on are forked by it.  The previous spawner, if any, serves its runs
- * until they are done and then exits.  Call it after each configuration
- * is loaded, before anything secret is read.  0, or -1 after logging why.
- */
-int	child_spawner_start(sd_event *ev);
-/*
- * After child_spawner_start(): keep the new spawner, let the previous
- * ones go once their runs are done (commit); or drop the new one and make
- * the previous one current again (abandon: a reload that failed later).
- */
-void	child_spawner_commit(void);
-void	child_spawner_abandon(void);
-/* Stop every spawner once its runs are done (at exit). */
-void	child_spawner_stop(void);
-/*
- * Call cb(arg) if the current spawner dies: a new one cannot be forked
- * from a daemon that has let go of its plugins.
- */
-void	child_on_spawner_lost(void (*cb)(void *), void *arg);
-/*
- * Start a run of spec.  spec->plugin and spec->state must be objects that
- * existed when the current spawner was forked (the spawner uses its own
- * copy of them); spec->job is copied.  The callbacks will be called with
- * arg; returns NULL (after logging why) when the run cannot be asked for.
+ * Start a run of spec: the job spec->job_index of the current spawner's
+ * table; spec->job is copied.  The callbacks will be called with arg;
+ * returns NULL (after logging why) when the run cannot be asked for.
  */
 struct child *child_start(sd_event *ev, const struct child_spec *spec,
 	    const struct child_cb *cb, void *arg);
-/* SIGKILL the child's process group now; done still follows. */
+/*
+ * SIGKILL the child's process group now, qosd stopping; done still
+ * follows, with CHILD_STOPPED.
+ */
 void	child_kill(struct child *);
 /* child_kill() every child. */
 void	child_kill_all(void);
 /* The number of collector runs started and not yet done. */
 size_t	child_count(void);
-/* The status's name: "ok", "failed", "timeout", "crashed", "overflow". */
+/*
+ * The status's name: "ok", "failed", "timeout", "crashed", "overflow",
+ * "stopped", "error".
+ */
 const char *child_status_str(enum child_status);
 
 #endif /* SCHEDULER_CHILD_H */

@@ -1,5 +1,5 @@
 /*
- * sched.h: the daemon's event loop: job timers, runs, reload, shutdown.
+ * sched.h: the daemon: its event loop (daemon.c) and what runs in it.
  */
 #ifndef SCHEDULER_SCHED_H
 #define SCHEDULER_SCHED_H

@@ -45,78 +45,64 @@ shipper_so_path(void)
 	return SHIPPER_SO;
 }
 
+struct ship_args {
+	const struct shipper_conf *c;
+	const char		*name;
+	const char		*spooldir;
+	int			 msgfd;
+	int			 verbose;
+};
+
 /* In the new process: load shipper.so and hand over to it. */
-static void __attribute__((noreturn))
-shipper_exec(const struct shipper_conf *c, const char *name,
-    const char *spooldir)
+static int
+shipper_proc(void *arg)
 {
-	void	(*main_fn)(const struct shipper_conf *, const char *,
-		    const char *, int);
-	void	*h;
+	struct ship_args	*a = arg;
+	void			(*main_fn)(const struct shipper_conf *,
+				    const char *, const char *, int, int);
+	void			*h;
 
 	if ((h = dlopen(shipper_so_path(), RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		log_err("sink %s: cannot load the shipper: %s", name,
+		log_err("sink %s: cannot load the shipper: %s", a->name,
 		    dlerror());
-		_exit(127);
+		return 127;
 	}
 	*(void **)&main_fn = dlsym(h, "qosd_shipper_main");
 	if (main_fn == NULL) {
-		log_err("sink %s: %s has no qosd_shipper_main", name,
+		log_err("sink %s: %s has no qosd_shipper_main", a->name,
 		    shipper_so_path());
-		_exit(127);
+		return 127;
 	}
-	main_fn(c, name, spooldir, log_getverbose());
-	_exit(0);
+	main_fn(a->c, a->name, a->spooldir, a->msgfd, a->verbose);
+	return 0;
 }
 
 pid_t
 shipper_start(const struct shipper_conf *c, const char *name,
     const char *spooldir, int *rfd)
 {
-	pid_t		 pid;
-	sigset_t	 all, old;
-	int		 sig, nfd, p[2];
+	struct proc_profile	 prof = { "qosd-shipper", SIGTERM,
+				    PROC_F_NULL_STDOUT, 1UL << SIGPIPE,
+				    { -1, -1, -1, -1, -1, -1, -1, -1 } };
+	struct ship_args	 a = { c, name, spooldir, -1,
+				    log_getverbose() };
+	pid_t			 pid;
+	int			 p[2];
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_err("sink %s: pipe: %m", name);
 		return -1;
 	}
-	/* No handler of the parent's may run in the child before reset. */
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	if ((pid = fork()) == -1) {
+	prof.fds[0] = a.msgfd = p[1];
+	pid = proc_start(&prof, shipper_proc, &a);
+	close(p[1]);
+	if (pid == -1) {
 		log_err("sink %s: cannot fork the shipper: %m", name);
-		sigprocmask(SIG_SETMASK, &old, NULL);
 		close(p[0]);
-		close(p[1]);
 		return -1;
 	}
-	if (pid > 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		close(p[1]);
-		*rfd = p[0];
-		return pid;
-	}
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	if (getppid() == 1)
-		_exit(0);
-	/* Shipping is no deadline: not real-time, not at Nice=-5. */
-	proc_normal();
-	if (p[1] != SHIPPER_MSG_FD && dup3(p[1], SHIPPER_MSG_FD,
-	    O_CLOEXEC) == -1)
-		_exit(127);
-	if ((nfd = open("/dev/null", O_RDWR)) == -1)
-		_exit(127);
-	dup2(nfd, STDIN_FILENO);
-	dup2(nfd, STDOUT_FILENO);
-	close(nfd);
-	close_range(SHIPPER_MSG_FD + 1, ~0U, 0);
-	shipper_exec(c, name, spooldir);
+	*rfd = p[0];
+	return pid;
 }
 
 void

@@ -91,7 +91,7 @@ take(const struct writer_ops *ops, void *t, const char *b, size_t len,
 	return (size_t)(p - b);
 }
 
-static void __attribute__((noreturn))
+static int __attribute__((noreturn))
 writer_main(const struct writer_ops *ops, void *t, int fd)
 {
 	struct writer_figs	 f;
@@ -294,30 +294,19 @@ on_exit_status(void *arg, int wstatus)
 	schedule_restart(w);
 }
 
-/* In the new process: a clean start, then the loop. */
-static void __attribute__((noreturn))
-child_main(struct writer *w, void *t, int fd)
-{
-	struct rlimit	rl = { 0, 0 };
-	sigset_t	none;
-	int		sig;
+struct writer_start {
+	const struct writer_ops	*ops;
+	void			*t;
+	int			 fd;
+};
 
-	for (sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	/* The parent's end closing is the signal to finish. */
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	prctl(PR_SET_NAME, "qosd-writer", 0, 0, 0);
-	proc_close_except(fd, w->ops->keep_fd(t));
-	proc_normal();
-	setrlimit(RLIMIT_CORE, &rl);
-	if (proc_drop_caps(0) == -1)
-		log_err("sink %s: writer: dropping capabilities: %m", w->name);
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	writer_main(w->ops, t, fd);
+/* The writer process, after its start-up (lib/proc.h). */
+static int
+writer_proc(void *arg)
+{
+	struct writer_start	*ws = arg;
+
+	writer_main(ws->ops, ws->t, ws->fd);
 }
 
 /*
@@ -327,10 +316,14 @@ child_main(struct writer *w, void *t, int fd)
 static int
 try_spawn(struct writer *w, int watched, char *err, size_t errlen)
 {
-	sigset_t	 all, old;
-	void		*t;
-	int		 sv[2], sz = SOCK_BUF;
-	pid_t		 pid;
+	struct proc_profile	 prof = { "qosd-writer", 0, PROC_F_NULL_STDOUT,
+				    (1UL << SIGPIPE) | (1UL << SIGHUP) |
+				    (1UL << SIGINT), { -1, -1, -1, -1, -1, -1,
+				    -1, -1 } };
+	struct writer_start	 ws;
+	void			*t;
+	int			 sv[2], sz = SOCK_BUF;
+	pid_t			 pid;
 
 	if ((t = w->ops->open(w->arg, err, errlen)) == NULL)
 		return -1;
@@ -341,13 +334,16 @@ try_spawn(struct writer *w, int watched, char *err, size_t errlen)
 		return -1;
 	}
 	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	if ((pid = fork()) == 0) {
-		close(sv[0]);
-		child_main(w, t, sv[1]);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	/*
+	 * No parent-death signal: the daemon's end closing is the writer's
+	 * signal to finish what it was given, and then exit.
+	 */
+	prof.fds[0] = sv[1];
+	prof.fds[1] = w->ops->keep_fd(t);
+	ws.ops = w->ops;
+	ws.t = t;
+	ws.fd = sv[1];
+	pid = proc_start(&prof, writer_proc, &ws);
 	close(sv[1]);
 	w->ops->forget(t);
 	if (pid == -1) {

@@ -38,7 +38,6 @@
 #include "sinks/shipper/shipper.h"
 #include "sinks/spool.h"
 
-#define MSG_FD		SHIPPER_MSG_FD
 #define MAX_SEGMENTS	256		/* coalesced into one batch */
 #define RESP_MAX	4096		/* response body kept for logs */
 #define POLL_MS		1000		/* ready/ rescan without inotify */
@@ -255,6 +254,7 @@ struct batch {
 
 struct shipper {
 	const struct shipper_conf *c;
+	int		 msgfd;		/* to the daemon */
 	const char	*name;
 	char		*ready;
 	char		*rejected;
@@ -297,7 +297,7 @@ report(struct shipper *sh)
 	ssize_t	n;
 
 	do
-		n = write(MSG_FD, &sh->msg, sizeof(sh->msg));
+		n = write(sh->msgfd, &sh->msg, sizeof(sh->msg));
 	while (n == -1 && errno == EINTR);
 	if (n == -1 && errno == EPIPE)
 		_exit(0);	/* the parent is gone */
@@ -879,7 +879,7 @@ drop_caps(const char *name)
 
 void
 qosd_shipper_main(const struct shipper_conf *c, const char *name,
-    const char *spooldir, int verbose)
+    const char *spooldir, int msgfd, int verbose)
 {
 	struct shipper	 sh;
 	struct pollfd	 pfd;
@@ -895,6 +895,7 @@ qosd_shipper_main(const struct shipper_conf *c, const char *name,
 	sigaction(SIGTERM, &sa, NULL);
 	memset(&sh, 0, sizeof(sh));
 	sh.c = c;
+	sh.msgfd = msgfd;
 	sh.name = name;
 	sh.ready = io_path_join(spooldir, SPOOL_READY);
 	sh.rejected = io_path_join(spooldir, SPOOL_REJECTED);

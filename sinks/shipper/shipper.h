@@ -105,15 +105,12 @@ struct shipper_msg {
 
 /*
  * The shipper process's main loop, the one symbol shipper.so exports for
- * shipper_start() (shipstart.h), which calls it in the forked process with
- * MSG_FD set up.  shipper.so has its own copy of lib/ (log.c among it):
- * verbose is the daemon's log_getverbose().  Never returns.
+ * shipper_start() (shipstart.h), which calls it in the forked process:
+ * it reports on msgfd.  shipper.so has its own copy of lib/ (log.c among
+ * it): verbose is the daemon's log_getverbose().  Never returns.
  */
 void	qosd_shipper_main(const struct shipper_conf *, const char *name,
-	    const char *spooldir, int verbose)
+	    const char *spooldir, int msgfd, int verbose)
 	    __attribute__((noreturn, visibility("default")));
-
-/* The fd, in the shipper process, of the pipe of its messages. */
-#define SHIPPER_MSG_FD	3
 
 #endif /* SINKS_SHIPPER_SHIPPER_H */

@@ -38,7 +38,7 @@ done
 # The daemon: the qosd / qosd_job / qosd_sink points.
 while IFS=$'\t' read -r m k; do
 	check "$m" "$k" scheduler
-done < <(grep -ohE '(lp_point_set_measurement\(p, "[a-z_]+"|F_INT\("[a-z0-9_]+"|lp_point_field_[a-z]+\(p, "[a-z0-9_]+"|^\s+"[a-z0-9_]+",)' "$TOP"/scheduler/sched.c |
+done < <(grep -ohE '(lp_point_set_measurement\(p, "[a-z_]+"|F_INT\("[a-z0-9_]+"|lp_point_field_[a-z]+\(p, "[a-z0-9_]+"|^\s+"[a-z0-9_]+",)' "$TOP"/scheduler/selfmetrics.c |
 	awk -F'"' '/set_measurement/ { m = $2; next } { print m "\t" $2 }')
 for f in "$TOP"/sinks/*.c; do
 	while IFS=$'\t' read -r m k; do

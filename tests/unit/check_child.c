@@ -20,6 +20,8 @@
 #include "qosd/point.h"
 #include "lib/super.h"
 #include "scheduler/child.h"
+#include "scheduler/spawnctl.h"
+#include "scheduler/spawner/spawner.h"
 #include "tests/unit/suites.h"
 
 struct outcome {
@@ -160,6 +162,14 @@ COLL(garbage);
 COLL(toolong);
 COLL(grandchild);
 
+/* The spawner's table: a run names its collector by index. */
+static const struct spawn_job table[] = {
+	{ &c_points, NULL }, { &c_fail, NULL }, { &c_crash, NULL },
+	{ &c_sleep, NULL }, { &c_stubborn, NULL }, { &c_flood, NULL },
+	{ &c_garbage, NULL }, { &c_toolong, NULL }, { &c_grandchild, NULL },
+};
+#define NTABLE	(sizeof(table) / sizeof(table[0]))
+
 static void
 on_line(void *arg, const char *line, size_t len, int toolong)
 {
@@ -206,13 +216,13 @@ setup(void)
 	/* Runs see the process as the spawner was forked. */
 	snprintf(pidfile, sizeof(pidfile), "/tmp/qosd-gc.%ld",
 	    (long)getpid());
-	ck_assert_int_eq(child_spawner_start(ev), 0);
+	ck_assert_int_eq(spawnctl_start(ev, table, NTABLE, &child_spawn_cb), 0);
 }
 
 static void
 teardown(void)
 {
-	child_spawner_stop();
+	spawnctl_stop(2000000);
 	ev = sd_event_unref(ev);
 }
 
@@ -224,10 +234,15 @@ run_one(const struct qosd_collector *coll, uint64_t timeout_us,
 	static const struct child_cb	cb = { on_started, on_line, on_done };
 	struct child_spec		spec;
 	struct outcome			o;
+	size_t				i;
 
 	memset(&o, 0, sizeof(o));
 	memset(&spec, 0, sizeof(spec));
-	spec.plugin = coll;
+	for (i = 0; i < NTABLE && table[i].plugin != coll; i++)
+		;
+	ck_assert_uint_lt(i, NTABLE);
+	spec.job_index = (unsigned int)i;
+	spec.collector = "test";
 	spec.job = "t";
 	spec.timeout_us = timeout_us;
 	spec.grace_us = 300000;

@@ -1,0 +1,122 @@
+/*
+ * daemon.h: the daemon's state, shared by the files of scheduler/ that
+ * each hold one role of its event loop: daemon.c (the loop, signals,
+ * stop), jobs.c (when jobs are due), runs.c (a run's life), fanout.c
+ * (the sinks), selfmetrics.c (qosd's own points), reload.c.  Not for
+ * anything outside scheduler/.
+ */
+#ifndef SCHEDULER_DAEMON_H
+#define SCHEDULER_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "lib/buf.h"
+#include "lib/lp.h"
+#include "lib/super.h"
+#include "scheduler/lagstats.h"
+
+struct cfg;
+struct jobs;
+struct sched_opts;
+struct sink_type;
+
+struct sink_rt {
+	char			*name;
+	const struct sink_type	*type;
+	const void		*conf;	/* the cfg_sink state it started from */
+	void			*rt;
+};
+
+struct counters {
+	uint64_t	 ok, failed, timeout, crashed, overflow, stopped;
+	uint64_t	 rejected, spawn_errors, waited;
+};
+
+struct daemon {
+	sd_event	*ev;
+	struct cfg	*cfg;
+	const struct sched_opts *opts;
+	struct jobs	*jobs;
+	struct sink_rt	*sinks;
+	size_t		 nsinks;
+	sd_event_source	*self_timer;
+	sd_event_source	*stop_timer;
+	uint64_t	 self_deadline;
+	uint64_t	 start_mono;
+	struct lagstats	 lag;
+	struct counters	 n;
+	struct lp_point	 pt;		/* scratch for parsing */
+	struct buf	 line;		/* scratch for encoding */
+	int		 stopping;
+	int		 once_failed;	/* --once: a run failed */
+	int		 once_not_ok;	/* --once: a result not "ok" */
+	struct backoff	 respawn_bo;	/* a lost spawner's restarts */
+	sd_event_source	*respawn;	/* its timer */
+};
+
+struct job;
+
+/*
+ * daemon.c: arm job j's timer for deadline (CLOCK_MONOTONIC us); 0
+ * disarms it and lets go of it.
+ */
+void	daemon_arm(struct daemon *, struct job *j, uint64_t deadline);
+/* daemon.c: exit the loop once nothing is left to do. */
+void	daemon_maybe_exit(struct daemon *);
+/* daemon.c: stop (a signal, a lost spawner): no new runs, then exit. */
+void	daemon_stop(struct daemon *, const char *why);
+
+/* runs.c: the job table's operations (jobs.h). */
+extern const struct jobs_ops runs_jobs_ops;
+
+/*
+ * fanout.c: the sinks.  Start the sinks of cfg, keeping those of old
+ * that did not change (taken out of old); --once prints to stdout
+ * whatever the sinks say.  0, or -1 after logging why.
+ */
+int	fanout_start(struct daemon *, const struct cfg *cfg,
+	    struct sink_rt *old, size_t nold, struct sink_rt **out,
+	    size_t *nout);
+/* Stop and free n sinks. */
+void	fanout_stop(struct sink_rt *v, size_t n);
+/*
+ * Add the agent's tags and the time if missing, and hand p to each sink.
+ * 0, or -1 when p cannot be encoded (dropped, counted in lines_rejected,
+ * logged rate-limited).
+ */
+int	fanout_emit(struct daemon *, struct lp_point *p);
+/* Push out what the sinks buffer (after a run). */
+void	fanout_flush(struct daemon *);
+/* Wait until every sink's writer has written what it was given. */
+void	fanout_sync(struct daemon *);
+
+/* selfmetrics.c: the qosd and qosd_sink points, now and on a timer. */
+void	self_metrics(struct daemon *);
+/* (Re)arm the self-metrics timer for the configured interval. */
+void	self_arm(struct daemon *);
+/* The qosd_job point of one run (or skip). */
+struct child_result;
+void	self_job(struct daemon *, const char *job, const char *collector,
+	    const char *result, uint64_t lag_us, unsigned long points,
+	    unsigned long rejected, const struct child_result *cr);
+
+/*
+ * reload.c: fork a spawner for cfg (after which the daemon lets go of
+ * the plugins); 0, or -1 after logging why.
+ */
+int	daemon_spawner(struct daemon *, struct cfg *cfg);
+/* Let go of cfg's plugins: the spawner has its copies. */
+void	daemon_let_go(struct cfg *cfg);
+/* daemon.realtime: the daemon's priority (lib/prio.h). */
+void	daemon_priority(const struct daemon *, int want);
+/*
+ * Load the configuration again (a SIGHUP, or a lost spawner: why says
+ * which, for the log); a bad one keeps the one running.  0 when the new
+ * one runs, -1 when it was refused.
+ */
+int	daemon_reload(struct daemon *, const char *why);
+
+#endif /* SCHEDULER_DAEMON_H */

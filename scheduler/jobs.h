@@ -1,0 +1,109 @@
+/*
+ * jobs.h: the job table: when each job is due, and whether its run may
+ * start now, must wait, or is skipped.  No timers, processes or sinks:
+ * the caller arms a timer where ops->arm() says, calls jobs_fire() when
+ * it fires, and is told through ops->start() to start a run; time comes
+ * from lib/clock.h, so that a test sets it and drives the table without
+ * sleeping.
+ *
+ * - Deadlines are absolute on CLOCK_MONOTONIC: next = previous +
+ *   interval, so runs never drift however long they take.
+ * - Phase: the first deadline falls on a wall-clock multiple of the
+ *   interval plus a stable offset within the job's splay (a hash of the
+ *   agent id and the job name), so that a fleet does not hit one server
+ *   at :00 and a restart keeps each job's phase.
+ * - A job whose run is still going at its next deadline is skipped and
+ *   counted, never queued; deadlines missed entirely (a stopped process)
+ *   are counted as skipped too.
+ * - At most max_children runs at once, and the jobs of one exclusive
+ *   group never overlap: a due run waits (pending, first come first
+ *   served) until both allow it.
+ * - A reload keeps the deadline (so the phase) of every job whose interval
+ *   and splay did not change.
+ */
+#ifndef SCHEDULER_JOBS_H
+#define SCHEDULER_JOBS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/complain.h"
+
+struct cfg;
+struct cfg_job;
+struct jobs;
+
+struct job {
+	char		*name;
+	const struct cfg_job *conf;	/* NULL once a reload removed it */
+	uint64_t	 deadline;	/* next, CLOCK_MONOTONIC us */
+	uint64_t	 due;		/* deadline of the pending run */
+	int		 pending;	/* waiting for a slot or its group */
+	char		*group;		/* of the running run, or NULL */
+	int		 running;
+	void		*run;		/* the caller's, while running */
+	void		*timer;		/* the caller's */
+	struct complain	 skips;		/* rate-limited reports: skips, */
+	struct complain	 fails;		/* failed runs (runs.c), */
+	struct complain	 rejects;	/* rejected lines (runs.c) */
+	struct jobs	*t;
+	struct job	*next;		/* all jobs */
+	struct job	*next_pending;
+};
+
+struct jobs_ops {
+	/*
+	 * Start a run of j now for deadline due; waited: it waited for a
+	 * slot or its group.  0 when it started (then jobs_done() follows),
+	 * -1 when it could not.
+	 */
+	int	(*start)(void *arg, struct job *j, uint64_t due, int waited);
+	/* j's run for a deadline was skipped: why. */
+	void	(*skipped)(void *arg, struct job *j, const char *why);
+	/* Arm j's timer for deadline; 0: disarm it (and forget it). */
+	void	(*arm)(void *arg, struct job *j, uint64_t deadline);
+	/* j leaves the table: free what the caller keeps in it. */
+	void	(*gone)(void *arg, struct job *j);
+};
+
+/*
+ * A table for agent (copied; it places each job's phase) with at most
+ * max_children runs at once.  once: every job is due at once, one time.
+ */
+struct jobs	*jobs_new(const struct jobs_ops *ops, void *arg,
+		    const char *agent, unsigned int max_children, int once);
+/* Free the table and its jobs (ops->gone for each).  NULL is fine. */
+void		 jobs_free(struct jobs *);
+/* Add a job of c (borrowed until a reload replaces it) and arm it. */
+struct job	*jobs_add(struct jobs *, const struct cfg_job *c);
+/* j's timer fired: it is due at its deadline; the next is armed. */
+void		 jobs_fire(struct jobs *, struct job *j);
+/* j's run is over: start what waited for its slot or group. */
+void		 jobs_done(struct jobs *, struct job *j);
+/*
+ * Take the jobs of cfg: jobs kept by name keep their deadline unless
+ * their interval or splay changed; removed ones are retired (a running
+ * one stays until jobs_done()); new ones are added.
+ */
+void		 jobs_reload(struct jobs *, const struct cfg *cfg,
+		    unsigned int max_children);
+/* No more runs: disarm every job, forget what waits. */
+void		 jobs_stop(struct jobs *);
+/* Runs started and not yet done. */
+size_t		 jobs_running(const struct jobs *);
+/* Jobs configured (not retired). */
+size_t		 jobs_count(const struct jobs *);
+/* Whether a run is waiting for a slot or its group. */
+int		 jobs_waiting(const struct jobs *);
+/* The first job, to walk the table with ->next. */
+struct job	*jobs_first(const struct jobs *);
+/* Runs skipped so far (overrun or missed deadlines). */
+uint64_t	 jobs_skipped(const struct jobs *);
+/*
+ * The first deadline after now of a job of interval and splay (us), as
+ * the table places it: a CLOCK_MONOTONIC time.
+ */
+uint64_t	 jobs_first_deadline(const char *agent, const char *job,
+		    uint64_t interval_us, uint64_t splay_us);
+
+#endif /* SCHEDULER_JOBS_H */

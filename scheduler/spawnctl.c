@@ -1,0 +1,286 @@
+/*
+ * spawnctl.c: the daemon's side of its spawners: forking them, asking
+ * them for runs, reading their reports, retiring them.  The daemon never
+ * blocks on a spawner: a request its queue cannot take fails that run.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-event.h>
+
+#include "lib/clock.h"
+#include "lib/complain.h"
+#include "lib/log.h"
+#include "lib/msg.h"
+#include "lib/proc.h"
+#include "lib/super.h"
+#include "scheduler/spawnctl.h"
+#include "scheduler/spawner/spawner.h"
+
+/* Requests queued for a spawner that is behind: then runs fail. */
+#define REQ_QUEUE	(256 * 1024)
+
+struct spawner {
+	pid_t			 pid;
+	uint32_t		 gen;
+	struct msgchan		 ch;
+	sd_event_source		*io;
+	const struct spawnctl_cb *cb;
+	size_t			 runs;		/* asked, not yet exited */
+	int			 retiring;
+	struct spawner		*next;
+};
+
+static struct spawner	*spawners;	/* the first is the current one */
+static uint32_t		 next_gen = 1;
+static void		(*lost_cb)(void *);
+static void		*lost_arg;
+static struct complain	 none;		/* runs asked with no spawner */
+
+static void
+spawner_free(struct spawner *sp)
+{
+	struct spawner	**pp;
+
+	for (pp = &spawners; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == sp) {
+			*pp = sp->next;
+			break;
+		}
+	sp->io = sd_event_source_disable_unref(sp->io);
+	msgchan_cleanup(&sp->ch);
+	free(sp);
+}
+
+static void
+spawner_reaped(void *arg, int wstatus)
+{
+	pid_t	pid = (pid_t)(intptr_t)arg;
+
+	if (WIFSIGNALED(wstatus))
+		log_warning("spawner %ld killed by %s", (long)pid,
+		    strsignal(WTERMSIG(wstatus)));
+	else
+		log_debug("spawner %ld exited", (long)pid);
+}
+
+static void
+spawner_lost(struct spawner *sp)
+{
+	int	current = sp == spawners && !sp->retiring;
+
+	log_err("spawner %ld is gone: its %zu runs count as killed",
+	    (long)sp->pid, sp->runs);
+	sp->retiring = 1;
+	if (current && lost_cb != NULL)
+		lost_cb(lost_arg);
+	sp->cb->lost(sp);
+	spawner_free(sp);
+}
+
+static void
+dispatch(struct spawner *sp, const struct msg *m)
+{
+	struct spawn_started	st;
+	struct spawn_exited	ex;
+	struct spawn_failed	f;
+
+	switch (m->type) {
+	case SPAWN_STARTED:
+		memcpy(&st, m->data, sizeof(st));
+		sp->cb->started(st.id, st.pid, st.start_us);
+		break;
+	case SPAWN_EXITED:
+		memcpy(&ex, m->data, sizeof(ex));
+		if (sp->runs > 0)
+			sp->runs--;
+		sp->cb->exited(ex.id, ex.wstatus, ex.maxrss_bytes);
+		break;
+	case SPAWN_FAILED:
+		memcpy(&f, m->data, sizeof(f));
+		if (sp->runs > 0)
+			sp->runs--;
+		sp->cb->failed(f.id, f.err);
+		break;
+	}
+}
+
+static int
+on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
+{
+	struct spawner	*sp = arg;
+	struct msg	 m;
+	ssize_t		 n;
+	int		 r = 0;
+
+	(void)s;
+	(void)fd;
+	if ((revents & EPOLLOUT) && msg_flush(&sp->ch) == 1)
+		sd_event_source_set_io_events(sp->io, EPOLLIN);
+	while ((n = msg_read(&sp->ch)) > 0)
+		while ((r = msg_get(&sp->ch, &m)) == 1)
+			dispatch(sp, &m);
+	if (r == -1)
+		log_err("spawner %ld: %s", (long)sp->pid, msg_error(&sp->ch));
+	if (r == -1 || n == 0 || (n == -1 && errno != EAGAIN)) {
+		spawner_lost(sp);
+		return 0;
+	}
+	if (sp->retiring && sp->runs == 0)
+		/* Its runs are over: end of file tells it to go. */
+		spawner_free(sp);
+	return 0;
+}
+
+int
+spawnctl_start(sd_event *ev, const struct spawn_job *jobs, size_t njobs,
+    const struct spawnctl_cb *cb)
+{
+	struct proc_profile	 prof = { "qosd-spawner", SIGKILL,
+				    PROC_F_KEEP_SCHED | PROC_F_NET_RAW |
+				    PROC_F_NULL_STDOUT | PROC_F_HIDE_CREDS,
+				    (1UL << SIGTERM) |
+				    (1UL << SIGHUP) | (1UL << SIGINT) |
+				    (1UL << SIGPIPE), { -1, -1, -1, -1, -1,
+				    -1, -1, -1 } };
+	struct spawner_args	 a;
+	struct spawner		*sp, *old;
+	int			 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_err("spawner: socketpair: %m");
+		return -1;
+	}
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		fatal("spawner: %m");
+	sp->gen = next_gen++;
+	sp->cb = cb;
+	a.sock = sv[1];
+	a.gen = sp->gen;
+	a.jobs = jobs;
+	a.njobs = njobs;
+	prof.fds[0] = sv[1];
+	fflush(NULL);
+	sp->pid = proc_start(&prof, spawner_main, &a);
+	close(sv[1]);
+	if (sp->pid == -1) {
+		log_err("spawner: fork: %m");
+		close(sv[0]);
+		free(sp);
+		return -1;
+	}
+	msgchan_init(&sp->ch, sv[0], spawn_to_daemon, spawn_to_daemon_n,
+	    REQ_QUEUE);
+	if (super_watch(sp->pid, spawner_reaped,
+	    (void *)(intptr_t)sp->pid) == -1 ||
+	    sd_event_add_io(ev, &sp->io, sp->ch.sock, EPOLLIN, on_io,
+	    sp) < 0)
+		fatal("spawner: cannot watch it");
+	for (old = spawners; old != NULL; old = old->next)
+		old->retiring = 1;
+	sp->next = spawners;
+	spawners = sp;
+	return 0;
+}
+
+void
+spawnctl_commit(void)
+{
+	struct spawner	*sp, *next;
+
+	/* Idle ones go now, busy ones when their runs are done. */
+	for (sp = spawners != NULL ? spawners->next : NULL; sp != NULL;
+	    sp = next) {
+		next = sp->next;
+		if (sp->runs == 0)
+			spawner_free(sp);
+	}
+}
+
+void
+spawnctl_abandon(void)
+{
+	struct spawner	*sp = spawners;
+
+	if (sp == NULL)
+		return;
+	if (sp->next != NULL)
+		sp->next->retiring = 0;
+	sp->retiring = 1;
+	if (sp->runs == 0)
+		spawner_free(sp);
+}
+
+void
+spawnctl_stop(uint64_t timeout_us)
+{
+	uint64_t	 end = clock_mono_us() + timeout_us, now;
+	struct spawner	*sp;
+	pid_t		 pid;
+
+	/* Its end of file tells each spawner to go; then it is reaped. */
+	while ((sp = spawners) != NULL) {
+		pid = sp->pid;
+		spawner_free(sp);
+		now = clock_mono_us();
+		super_reap(pid, now < end ? end - now : 0, "a spawner");
+	}
+}
+
+void
+spawnctl_on_lost(void (*cb)(void *), void *arg)
+{
+	lost_cb = cb;
+	lost_arg = arg;
+}
+
+pid_t
+spawnctl_pid(void)
+{
+	return spawners != NULL && !spawners->retiring ? spawners->pid : -1;
+}
+
+int
+spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
+    const char *name, int wfd, int efd, struct spawner **spp)
+{
+	struct spawner		*sp = spawners;
+	struct spawn_run	 rq;
+	int			 fds[2] = { wfd, efd };
+
+	if (sp == NULL || sp->retiring) {
+		if (complain_fail(&none, clock_mono_us()))
+			log_err("%s: run not started: no spawner (%lu runs so "
+			    "far)", name, none.failures);
+		return -1;
+	}
+	if (none.failures > 0)
+		log_notice("runs start again after %lu could not",
+		    complain_ok(&none));
+	memset(&rq, 0, sizeof(rq));
+	rq.id = id;
+	rq.deadline_us = deadline_us;
+	rq.gen = sp->gen;
+	rq.job = job;
+	snprintf(rq.name, sizeof(rq.name), "%s", name);
+	if (msg_send_fds(&sp->ch, SPAWN_RUN, &rq, sizeof(rq), fds, 2) == -1) {
+		if (errno == E2BIG)
+			log_err("%s: the spawner is not keeping up: run not "
+			    "started", name);
+		else
+			log_err("%s: asking the spawner: %m", name);
+		return -1;
+	}
+	if (msg_queued(&sp->ch) > 0)
+		sd_event_source_set_io_events(sp->io, EPOLLIN | EPOLLOUT);
+	sp->runs++;
+	*spp = sp;
+	return 0;
+}

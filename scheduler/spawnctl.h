@@ -1,0 +1,68 @@
+/*
+ * spawnctl.h: the daemon's side of its spawners (scheduler/spawner/).
+ *
+ * The current spawner is the one forked for the configuration in force;
+ * a reload forks a new one, and the previous ones serve their runs to the
+ * end and then go (the daemon closes its end: their end of file).  Every
+ * run is asked of the current spawner; what the spawner reports comes
+ * back through the callbacks given to spawnctl_start().
+ */
+#ifndef SCHEDULER_SPAWNCTL_H
+#define SCHEDULER_SPAWNCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+struct spawn_job;
+struct spawner;
+
+struct spawnctl_cb {
+	/* Run id's process exists, forked at start_us (CLOCK_MONOTONIC). */
+	void	(*started)(uint64_t id, pid_t pid, uint64_t start_us);
+	/* Run id has exited (its wait status and peak RSS). */
+	void	(*exited)(uint64_t id, int wstatus, uint64_t maxrss_bytes);
+	/* Run id was never forked: errno value err. */
+	void	(*failed)(uint64_t id, int err);
+	/* Spawner sp is gone: its runs that have not exited never will. */
+	void	(*lost)(const struct spawner *sp);
+};
+
+/*
+ * Fork a new spawner from the process as it is now, knowing the njobs
+ * jobs of jobs (it keeps its copy: the caller may free the array and let
+ * go of the plugins afterwards).  Runs asked from now on go to it.  Call
+ * it after each configuration is loaded, before anything secret is read.
+ * 0, or -1 after logging why.
+ */
+int	spawnctl_start(sd_event *ev, const struct spawn_job *jobs,
+	    size_t njobs, const struct spawnctl_cb *cb);
+/*
+ * After spawnctl_start(): keep the new spawner and let the previous ones
+ * go once their runs are done (commit), or drop the new one and make the
+ * previous one current again (abandon: a reload that failed later).
+ */
+void	spawnctl_commit(void);
+void	spawnctl_abandon(void);
+/*
+ * At exit, when no run is left: let every spawner go and reap it, at most
+ * timeout_us for all (then it is killed), so that none outlives the
+ * daemon (systemd would SIGKILL it).
+ */
+void	spawnctl_stop(uint64_t timeout_us);
+/* Call cb(arg) if the current spawner dies. */
+void	spawnctl_on_lost(void (*cb)(void *), void *arg);
+/*
+ * Ask the current spawner for a run of job (an index in its table) named
+ * name, to stop at deadline_us, writing its points to wfd and its stderr
+ * to efd (both borrowed).  0 with *spp the spawner asked, or -1 after
+ * logging why (none, or it is not keeping up: the run is not started).
+ */
+int	spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
+	    const char *name, int wfd, int efd, struct spawner **spp);
+/* The pid of the current spawner, or -1. */
+pid_t	spawnctl_pid(void);
+
+#endif /* SCHEDULER_SPAWNCTL_H */

@@ -1,0 +1,95 @@
+/*
+ * spawner.h: the spawner, the process that forks every collector run, and
+ * the messages it exchanges with the daemon (lib/msg.h).
+ *
+ * The daemon forks a spawner right after a configuration is loaded
+ * (scheduler/spawnctl.h), before any sink reads a secret: the spawner
+ * keeps its own copy of the collectors' configured job states, so the
+ * daemon then lets go of the plugins.  The daemon never forks a run: it
+ * asks, naming the job by its index in the table the spawner was forked
+ * with, and passes the write end of the run's pipe; the spawner forks the
+ * run (scheduler/spawner/run.h) and reports its start and its exit.
+ *
+ *   daemon -> spawner	SPAWN_RUN	struct spawn_run, with two pipes:
+ *					the run's points and its stderr
+ *   spawner -> daemon	SPAWN_STARTED	struct spawn_started
+ *			SPAWN_EXITED	struct spawn_exited
+ *			SPAWN_FAILED	struct spawn_failed (fork failed, or a
+ *					request for a job it does not know)
+ *
+ * Messages are ordered: a run's STARTED precedes its EXITED.
+ */
+#ifndef SCHEDULER_SPAWNER_SPAWNER_H
+#define SCHEDULER_SPAWNER_SPAWNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/msg.h"
+
+struct qosd_collector;
+
+enum spawn_msg_type {
+	SPAWN_RUN = 1,
+	SPAWN_STARTED,
+	SPAWN_EXITED,
+	SPAWN_FAILED
+};
+
+#define SPAWN_NAME_MAX	128
+
+struct spawn_run {
+	uint64_t	 id;
+	uint64_t	 deadline_us;	/* CLOCK_MONOTONIC */
+	uint32_t	 gen;		/* the table the index refers to */
+	uint32_t	 job;		/* index in that table */
+	char		 name[SPAWN_NAME_MAX];	/* the job's, for logs */
+};
+
+struct spawn_started {
+	uint64_t	 id;
+	uint64_t	 start_us;	/* CLOCK_MONOTONIC, just before fork */
+	int32_t		 pid;
+	uint32_t	 unused;
+};
+
+struct spawn_exited {
+	uint64_t	 id;
+	uint64_t	 maxrss_bytes;
+	int32_t		 pid;
+	int32_t		 wstatus;
+};
+
+struct spawn_failed {
+	uint64_t	 id;
+	int32_t		 err;		/* an errno value */
+	uint32_t	 unused;
+};
+
+/* What each side accepts. */
+extern const struct msg_type spawn_to_spawner[];
+extern const size_t spawn_to_spawner_n;
+extern const struct msg_type spawn_to_daemon[];
+extern const size_t spawn_to_daemon_n;
+
+/* A job as the spawner knows it: what to run, configured. */
+struct spawn_job {
+	const struct qosd_collector *plugin;
+	void		*state;
+};
+
+struct spawner_args {
+	int		 sock;		/* to the daemon */
+	uint32_t	 gen;
+	const struct spawn_job *jobs;	/* the spawner's copy */
+	size_t		 njobs;
+};
+
+/*
+ * The spawner process, after its start-up (lib/proc.h): serve requests
+ * until the daemon closes its end (or dies), then exit.  arg is a struct
+ * spawner_args.
+ */
+int	spawner_main(void *arg);
+
+#endif /* SCHEDULER_SPAWNER_SPAWNER_H */
