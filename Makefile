@@ -43,7 +43,7 @@ TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
 	openssl \
 	clang libclang-rt-14-dev man-db procps psmisc lintian binutils \
 	systemd jq
-BENCH_PKGS := collectd-core hyperfine rt-tests
+BENCH_PKGS := collectd-core liboping0 hyperfine rt-tests
 
 PKG_CONFIG ?= pkg-config
 pc = $(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
