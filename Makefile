@@ -70,6 +70,7 @@ LIBS_tcp   := -lm
 LIBS_iperf := -liperf $(call pc,--libs,jansson) -lm
 LIBS_http  := $(call pc,--libs,libcurl) -lm
 LIBS_exec  :=
+LIBS_udp   := -lm
 # Libraries the shipper needs (shipper.so: never the daemon).
 SHIPPER_LIBS := $(call pc,--libs,libcurl zlib) -lm
 
@@ -260,6 +261,13 @@ $(BUILD)/tests/check_acl: $(BUILD)/reflector/acl.o
 EXTRA_limit := $(BUILD)/reflector/limit.o $(BUILD)/reflector/table.o
 $(BUILD)/tests/check_limit: $(EXTRA_limit)
 $(BUILD)/tools/stamp_client: $(PROTO_A)
+
+# The udp collector (the STAMP Session-Sender) links the probe code and
+# the wire formats; its suite links its modules too.
+$(BUILD)/collectors/udp.so: $(PROBE_A) $(PROTO_A)
+EXTRA_udp := $(call mod_objs,udp) $(PROBE_A) $(PROTO_A)
+$(BUILD)/tests/check_udp: $(BUILD)/collectors/udp.so $(EXTRA_udp)
+$(BUILD)/tests/check_udp: CHECK_LIBS += -lm
 $(BUILD)/tools/stamp_client: CHECK_LIBS += $(PROTO_A) -lm
 
 # The binary, its unit and /etc/default file (the man page goes with the
