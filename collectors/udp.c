@@ -230,12 +230,38 @@ wait_until(struct udp_run *r, struct pollfd *pfd, uint64_t wake)
 }
 
 /*
+ * After the last probe: a closing packet to each target whose loss it
+ * would split by direction, and a wait for their answers (a probe's
+ * timeout, or stop).
+ */
+static void
+closing(struct udp_run *r, struct pollfd *pfd, int refl, uint64_t stop)
+{
+	uint64_t	until;
+	size_t		i;
+
+	if (r->mode != UDP_STAMP || refl == UDP_REFL_STATELESS)
+		return;
+	for (i = 0; i < r->nt; i++)
+		if (r->t[i].sock != -1 && udp_acct_need_closing(&r->t[i].a))
+			udp_send_closing(r, i);
+	until = qosd_mono_us() + (uint64_t)(r->pc->timeout * 1e6);
+	if (until > stop)
+		until = stop;
+	while (r->closing > 0 && qosd_mono_us() < until) {
+		if (wait_until(r, pfd, until) == -1)
+			break;
+		drain_all(r);
+	}
+}
+
+/*
  * Send probe k to every target at start + k * probe_interval, each with
  * its own timeout, until every probe is answered or timed out, or stop
  * (CLOCK_MONOTONIC us) comes.
  */
 static void
-engine(struct udp_run *r, uint64_t stop)
+engine(struct udp_run *r, int refl, uint64_t stop)
 {
 	const struct probe_conf	*pc = r->pc;
 	struct pollfd		*pfd;
@@ -273,6 +299,7 @@ engine(struct udp_run *r, uint64_t stop)
 		if (wait_until(r, pfd, wake < stop ? wake : stop) == -1)
 			break;
 	}
+	closing(r, pfd, refl, stop);
 	free(pfd);
 }
 
@@ -519,7 +546,7 @@ udp_run(void *state, struct qosd_out *out)
 		r.hw = udp_hwts_ready(pc->device, c->ts == TS_HARDWARE, r.job);
 	if (udp_socks_open(&r) == -1)
 		goto done;
-	engine(&r, stop);
+	engine(&r, c->refl, stop);
 	if (qosd_mono_us() >= stop)
 		log_err("udp[%s]: the run's timeout came before the last "
 		    "probe's: raise the job's timeout above (count - 1) * "

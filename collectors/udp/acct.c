@@ -26,6 +26,7 @@ udp_acct_init(struct udp_acct *a, struct udp_probe *p, uint32_t count,
 	a->count = count;
 	a->timeout_ns = timeout_ns;
 	a->max_rseq = -1;
+	a->closing_rseq = -1;
 }
 
 /* A late answer, or a copy: what its reflector number tells. */
@@ -58,6 +59,15 @@ udp_acct_reply(struct udp_acct *a, const struct udp_reply *r)
 {
 	struct udp_probe	*p;
 
+	if (r->sseq == a->count && r->stamp && a->closing_wire != 0 &&
+	    r->sender_ts == a->closing_wire) {
+		if (a->closing_rseq >= 0)
+			return 1;
+		a->closing_rseq = r->rseq;
+		if (r->rseq != r->sseq)
+			a->stateful = 1;
+		return 3;
+	}
 	if (r->sseq >= a->count)
 		return -1;
 	p = &a->p[r->sseq];
@@ -109,24 +119,46 @@ udp_jitter_3550(const double *transit, size_t n)
 	return j;
 }
 
+/* Whether a probe was lost after the last one the reflector numbered. */
+static int
+tail_unknown(const struct udp_acct *a)
+{
+	uint32_t	k;
+
+	if (a->max_rseq < 0)
+		return 1;
+	for (k = a->max_rseq_sseq + 1; k < a->count; k++)
+		if (a->p[k].state == UDP_P_SENT)
+			return 1;
+	return 0;
+}
+
+int
+udp_acct_need_closing(const struct udp_acct *a)
+{
+	return a->sent != a->received && a->errors == 0 &&
+	    a->closing_wire == 0 && tail_unknown(a);
+}
+
 int
 udp_acct_split(const struct udp_acct *a, uint32_t *fwd, uint32_t *bwd)
 {
-	uint32_t	lost = a->sent - a->received, k;
+	uint32_t	lost = a->sent - a->received;
 	int64_t		reached;
 
 	if (lost == 0) {
 		*fwd = *bwd = 0;
 		return 1;
 	}
-	if (a->max_rseq < 0 || a->errors > 0)
+	if (a->errors > 0)
 		return 0;
-	/* A probe lost after the last numbered one: either way. */
-	for (k = a->max_rseq_sseq + 1; k < a->count; k++)
-		if (a->p[k].state == UDP_P_SENT)
-			return 0;
 	/* Probes the reflector got, each once. */
-	reached = a->max_rseq + 1 - (int64_t)a->fwd_dups;
+	if (a->closing_rseq >= 0 && a->max_rseq < a->closing_rseq)
+		reached = a->closing_rseq - (int64_t)a->fwd_dups;
+	else if (!tail_unknown(a))
+		reached = a->max_rseq + 1 - (int64_t)a->fwd_dups;
+	else
+		return 0;
 	if (reached < (int64_t)a->received || reached > (int64_t)a->sent)
 		return 0;
 	*fwd = a->sent - (uint32_t)reached;
@@ -343,8 +375,7 @@ udp_acct_figures(const struct udp_acct *a, int mode, uint16_t our_ee,
 	if (mode == UDP_REFL_STATELESS || (mode == UDP_REFL_AUTO &&
 	    !a->stateful && a->sent != a->received))
 		return;
-	if (f->nrefl > 0 || a->sent == a->received)
-		f->has_split = udp_acct_split(a, &f->fwd_lost, &f->bwd_lost);
+	f->has_split = udp_acct_split(a, &f->fwd_lost, &f->bwd_lost);
 }
 
 int

@@ -90,6 +90,8 @@ struct udp_acct {
 	int			 stateful;	/* numbers unlike ours seen */
 	int64_t			 max_rseq;	/* -1: none */
 	uint32_t		 max_rseq_sseq;	/* the probe that carried it */
+	uint64_t		 closing_wire;	/* T1 of the closing packet */
+	int64_t			 closing_rseq;	/* its answer's number, -1 */
 };
 
 /* A run's figures for one target, from udp_acct_figures(). */
@@ -125,8 +127,9 @@ void	udp_acct_init(struct udp_acct *a, struct udp_probe *p,
  * Record an answer to probe r->sseq.  Returns 0 when it is the probe's
  * first answer in time, 1 for a copy of an answer already counted, 2 for
  * an answer after the probe's timeout (a loss; its reflector number still
- * counts), -1 when it answers no probe of ours (an unknown number, a
- * probe not sent, or a sender timestamp that is not the one we sent).
+ * counts), 3 for the first answer to the closing packet, -1 when it
+ * answers no probe of ours (an unknown number, a probe not sent, or a
+ * sender timestamp that is not the one we sent).
  */
 int	udp_acct_reply(struct udp_acct *a, const struct udp_reply *r);
 
@@ -166,9 +169,20 @@ double	udp_jitter_3550(const double *transit, size_t n);
  * section 4): the reflector numbered max_rseq + 1 packets up to its
  * highest number we saw.  1 with *fwd and *bwd set when that accounts for
  * every probe lost (none was sent after the one that carried the highest
- * number and lost), 0 when the split is unknown or the numbers do not
- * add up (a reflector that does not number per session).
+ * number and lost), or when the closing packet's answer says how many
+ * the reflector numbered before it; 0 when the split is unknown or the
+ * numbers do not add up (a reflector that does not number per session).
  */
 int	udp_acct_split(const struct udp_acct *a, uint32_t *fwd, uint32_t *bwd);
+
+/*
+ * Whether a closing packet would tell the loss of each direction: probes
+ * were lost after the last one whose answer carried the reflector's
+ * highest number, so that its numbers cannot tell which way they went.
+ * The closing packet is one more test packet, numbered a->count and sent
+ * after the last probe's timeout; the reflector's number on its answer
+ * counts every packet of ours it received before.  It is not a probe.
+ */
+int	udp_acct_need_closing(const struct udp_acct *a);
 
 #endif /* COLLECTORS_UDP_ACCT_H */

@@ -338,6 +338,22 @@ udp_send(struct udp_run *r, size_t ti, uint32_t k)
 	e->k = k;
 }
 
+void
+udp_send_closing(struct udp_run *r, size_t ti)
+{
+	struct udp_target	*t = &r->t[ti];
+	struct udp_probe	 p;
+
+	stamp_now(r, t->a.count, &p);
+	if (sendto(r->s[t->sock].fd, r->pkt, r->pktlen, 0,
+	    (const struct sockaddr *)&t->pt->sa, t->pt->salen) == -1)
+		return;
+	/* Its transmit timestamp is not ours to match: no ring entry. */
+	r->s[t->sock].next_id++;
+	t->a.closing_wire = p.t1_wire;
+	r->closing++;
+}
+
 /* A transmit timestamp from the error queue: datagram id of socket s. */
 static void
 tx_stamp(struct udp_run *r, struct udp_sock *s, uint32_t id,
@@ -542,8 +558,16 @@ answer(struct udp_run *r, struct udp_sock *s, struct msghdr *m, size_t n,
 		return;
 	rx_info(m, &rep);
 	was = rep.sseq < t->a.count ? t->a.p[rep.sseq].state : -1;
-	if (udp_acct_reply(&t->a, &rep) != -1 && was == UDP_P_SENT)
-		r->outstanding--;
+	switch (udp_acct_reply(&t->a, &rep)) {
+	case -1:
+		break;
+	case 3:
+		r->closing--;
+		break;
+	default:
+		if (was == UDP_P_SENT)
+			r->outstanding--;
+	}
 }
 
 static void

@@ -87,6 +87,7 @@ struct udp_run {
 	size_t			 buflen;
 	uint64_t		 last_tx;	/* mono ns of the last send */
 	uint32_t		 outstanding;	/* sent, unanswered */
+	uint32_t		 closing;	/* closing packets unanswered */
 };
 
 /*
@@ -106,6 +107,12 @@ void	udp_socks_close(struct udp_run *r);
  * counts as lost with its error.
  */
 void	udp_send(struct udp_run *r, size_t ti, uint32_t k);
+
+/*
+ * Send target ti's closing packet (collectors/udp/acct.h): a STAMP test
+ * packet numbered count, after the last probe.
+ */
+void	udp_send_closing(struct udp_run *r, size_t ti);
 
 /*
  * Read, without waiting, everything socket si has: first its error queue
