@@ -360,6 +360,12 @@ emit_split(struct qosd_out *out, const struct udp_figures *f)
 		qosd_point_float(out, "stack_max_ms",
 		    latstats_round(f->stack_max));
 	}
+	if (f->nhalves > 0) {
+		qosd_point_float(out, "stack_tx_ms",
+		    latstats_round(f->stack_tx_avg));
+		qosd_point_float(out, "stack_rx_ms",
+		    latstats_round(f->stack_rx_avg));
+	}
 	if (f->nrefl == 0)
 		return;
 	qosd_point_float(out, "reflector_ms", latstats_round(f->refl_avg));
@@ -427,6 +433,12 @@ emit_samples(const struct udp_conf *c, struct qosd_out *out,
 			    latstats_round(s.rtt_kernel));
 			qosd_point_float(out, "stack_ms",
 			    latstats_round(s.stack));
+		}
+		if (s.has_halves) {
+			qosd_point_float(out, "stack_tx_ms",
+			    latstats_round(s.stack_tx));
+			qosd_point_float(out, "stack_rx_ms",
+			    latstats_round(s.stack_rx));
 		}
 		if (s.has_stamp) {
 			qosd_point_float(out, "reflector_ms",

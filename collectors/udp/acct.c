@@ -223,10 +223,19 @@ rtt_figures(const struct udp_acct *a, double *app, double *kern, double *tmp,
 			if (f->nstack++ == 0 || s > f->stack_max)
 				f->stack_max = s;
 		}
+		if (has_layer(p, UDP_TS_SW)) {
+			f->stack_tx_avg += (double)(p->t1_sw - p->t1) / 1e6;
+			f->stack_rx_avg += (double)(p->t4 - p->t4_sw) / 1e6;
+			f->nhalves++;
+		}
 		na++;
 	}
 	if (f->nstack > 0)
 		f->stack_avg /= (double)f->nstack;
+	if (f->nhalves > 0) {
+		f->stack_tx_avg /= (double)f->nhalves;
+		f->stack_rx_avg /= (double)f->nhalves;
+	}
 	latstats_compute(&f->app, app, na, a->sent, tmp);
 	latstats_compute(&f->kern, kern, nk, a->sent, tmp);
 	f->best = nk > 0 ? &f->kern : &f->app;
@@ -392,6 +401,11 @@ udp_acct_sample(const struct udp_acct *a, uint32_t k, int layer,
 		s->has_kernel = 1;
 		s->rtt_kernel = kern_rtt_ms(p, layer);
 		s->stack = s->rtt_app - s->rtt_kernel;
+	}
+	if (has_layer(p, UDP_TS_SW)) {
+		s->has_halves = 1;
+		s->stack_tx = (double)(p->t1_sw - p->t1) / 1e6;
+		s->stack_rx = (double)(p->t4 - p->t4_sw) / 1e6;
 	}
 	if (p->t2 != 0 && p->t3 != 0) {
 		s->has_stamp = 1;

@@ -102,6 +102,9 @@ struct udp_figures {
 	struct latstats	*best;		/* kern, or app without kernel */
 	size_t		 nstack;	/* probes with stack and net RTT */
 	double		 stack_avg, stack_max;
+	size_t		 nhalves;	/* with both software timestamps */
+	double		 stack_tx_avg;	/* T1 to the kernel's send */
+	double		 stack_rx_avg;	/* the kernel's receive to read */
 	size_t		 nrefl;		/* answers with T2 and T3 */
 	double		 refl_avg, refl_max;
 	double		 net_avg, net_min;
@@ -146,6 +149,8 @@ struct udp_sample {
 	double		 rtt_app;
 	int		 has_kernel;	/* rtt_kernel and stack */
 	double		 rtt_kernel, stack;
+	int		 has_halves;	/* stack_tx and stack_rx */
+	double		 stack_tx, stack_rx;
 	int		 has_stamp;	/* the reflector's and one-way */
 	double		 refl, fwd, bwd;
 };
