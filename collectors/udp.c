@@ -319,6 +319,57 @@ result_of(const struct udp_target *t)
 	return "timeout";
 }
 
+static void	emit_app(struct qosd_out *, const struct latstats *);
+static void	emit_kernel(struct qosd_out *, const struct latstats *);
+static void	emit_split(struct qosd_out *, const struct udp_figures *);
+static void	emit_counts(struct qosd_out *, const struct udp_target *,
+		    const struct udp_figures *);
+static void	emit_samples(const struct udp_conf *, struct qosd_out *,
+		    const struct udp_target *, int);
+
+/*
+ * Target t's point: the `udp` measurement (docs/metrics.md), and its
+ * samples when asked.
+ */
+static void
+emit(const struct udp_conf *c, struct udp_run *r, struct udp_target *t,
+    struct qosd_out *out, double *scratch)
+{
+	struct udp_figures	f;
+	char			 pbuf[8];
+
+	udp_acct_figures(&t->a, c->mode == UDP_STAMP ? c->refl :
+	    UDP_REFL_STATELESS, r->ee, scratch, &f);
+	snprintf(pbuf, sizeof(pbuf), "%lld", c->port);
+	qosd_point_begin(out, "udp");
+	qosd_point_tag(out, "target", t->pt->name);
+	qosd_point_tag(out, "port", pbuf);
+	qosd_point_tag(out, "mode", udp_modes[c->mode]);
+	if (t->pt->fail == NULL)
+		qosd_point_tag(out, "address", t->pt->addr);
+	if (t->a.received > 0)
+		qosd_point_tag(out, "timestamping", udp_layers[f.layer]);
+	if (t->pt->fail == NULL)
+		emit_counts(out, t, &f);
+	emit_app(out, &f.app);
+	emit_kernel(out, &f.kern);
+	if (f.best->has_jitter)
+		qosd_point_float(out, "jitter_ms",
+		    latstats_round(f.best->jitter));
+	if (f.best->received > 0) {
+		qosd_point_float(out, "r_factor",
+		    latstats_round(f.best->r_factor));
+		qosd_point_float(out, "mos", latstats_round(f.best->mos));
+	}
+	emit_split(out, &f);
+	qosd_point_str(out, "result", result_of(t));
+	if (t->a.count > 0 && t->a.p[0].t1 != 0)
+		qosd_point_time(out, t->a.p[0].t1);
+	qosd_point_end(out);
+	if (c->samples && t->a.received > 0)
+		emit_samples(c, out, t, f.layer);
+}
+
 static void
 emit_app(struct qosd_out *out, const struct latstats *st)
 {
@@ -451,45 +502,6 @@ emit_samples(const struct udp_conf *c, struct qosd_out *out,
 		qosd_point_time(out, t->a.p[k].t1);
 		qosd_point_end(out);
 	}
-}
-
-static void
-emit(const struct udp_conf *c, struct udp_run *r, struct udp_target *t,
-    struct qosd_out *out, double *scratch)
-{
-	struct udp_figures	f;
-	char			 pbuf[8];
-
-	udp_acct_figures(&t->a, c->mode == UDP_STAMP ? c->refl :
-	    UDP_REFL_STATELESS, r->ee, scratch, &f);
-	snprintf(pbuf, sizeof(pbuf), "%lld", c->port);
-	qosd_point_begin(out, "udp");
-	qosd_point_tag(out, "target", t->pt->name);
-	qosd_point_tag(out, "port", pbuf);
-	qosd_point_tag(out, "mode", udp_modes[c->mode]);
-	if (t->pt->fail == NULL)
-		qosd_point_tag(out, "address", t->pt->addr);
-	if (t->a.received > 0)
-		qosd_point_tag(out, "timestamping", udp_layers[f.layer]);
-	if (t->pt->fail == NULL)
-		emit_counts(out, t, &f);
-	emit_app(out, &f.app);
-	emit_kernel(out, &f.kern);
-	if (f.best->has_jitter)
-		qosd_point_float(out, "jitter_ms",
-		    latstats_round(f.best->jitter));
-	if (f.best->received > 0) {
-		qosd_point_float(out, "r_factor",
-		    latstats_round(f.best->r_factor));
-		qosd_point_float(out, "mos", latstats_round(f.best->mos));
-	}
-	emit_split(out, &f);
-	qosd_point_str(out, "result", result_of(t));
-	if (t->a.count > 0 && t->a.p[0].t1 != 0)
-		qosd_point_time(out, t->a.p[0].t1);
-	qosd_point_end(out);
-	if (c->samples && t->a.received > 0)
-		emit_samples(c, out, t, f.layer);
 }
 
 /* r for a run of c on out; -1 when out of memory (logged). */
