@@ -1,7 +1,7 @@
 #!/bin/bash
 # Every panel of the Grafana dashboard returns data: a real influxd is
 # filled by a qosd run of the demo configuration (every collector) plus
-# jobs that fail on purpose (http, tcp and iperf to a closed port, a
+# jobs that fail on purpose (http, tcp, udp and iperf to a closed port, a
 # program that exits 1), and each panel query is run the way Grafana
 # sends it ($timeFilter, $__interval and $agent filled in).  A query for
 # failures (result != 'ok') may be empty only for ping, which cannot fail
@@ -21,20 +21,21 @@ uids=$(jq -r '[.. | objects | select(has("datasource")) | .datasource | objects 
 [ "$uids" = '${datasource}' ] || fail "datasource uids in the dashboard: $uids (want only \${datasource})"
 ok "datasource: the variable \$datasource, no hard-coded uid"
 failq=$(jq -r '.panels[] | select(.title == "Failed measurements by result") | .targets[].query' "$dash")
-for m in ping tcp iperf http qosd_job; do
+for m in ping tcp udp iperf http qosd_job; do
 	printf '%s\n' "$failq" | grep -F "FROM \"$m\"" | grep -qF "\"result\" != 'ok'" ||
 		fail "failures panel: no query of $m results other than ok"
 done
 jq -r '.panels[] | select(.title | startswith("Delivery")) | .targets[].query' "$dash" |
 	grep -q 'last("spooled")' || fail "the delivery panel does not plot spooled"
-ok "failures panel: ping, tcp, iperf, http, qosd_job, ok excluded; delivery plots spooled"
+ok "failures panel: ping, tcp, udp, iperf, http, qosd_job, ok excluded; delivery plots spooled"
 d="$T/demo"
 demo_env "$d"
 closed=$(free_port)
-# iperf every 12 s so that a short run has it; jobs that fail: http, tcp
-# and iperf to a closed port, a program that exits 1.
+# iperf every 12 s so that a short run has it; jobs that fail: http, tcp,
+# udp and iperf to a closed port, a program that exits 1.
 fails="\\t{ name = \"down\"; collector = \"http\"; url = \"http://127.0.0.1:$closed/\"; },"
 fails="$fails\\n\\t{ name = \"tcp-down\"; collector = \"tcp\"; targets = [ \"127.0.0.1\" ]; port = $closed; count = 1; },"
+fails="$fails\\n\\t{ name = \"udp-down\"; collector = \"udp\"; targets = [ \"127.0.0.1\" ]; port = $closed; count = 1; },"
 fails="$fails\\n\\t{ name = \"bw-down\"; collector = \"iperf\"; server = \"127.0.0.1\"; port = $closed; exclusive = false; interval = 5; timeout = 4; duration = 1; busy_retries = 0; },"
 fails="$fails\\n\\t{ name = \"broken\"; collector = \"exec\"; interval = 5; command = [ \"/bin/false\" ]; },"
 sed -i -e 's/interval = 30;/interval = 12;/' -e 's/timeout = 20;/timeout = 11;/' \

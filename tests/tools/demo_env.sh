@@ -2,9 +2,10 @@
 # and tests/integration/grafana.sh (sourced after tests/integration/lib.sh
 # and tests/tools/http_nginx.sh, bash).
 #
-# demo_env DIR: start influxd (database qos), nginx, iperf3 -s and a TCP
-# echo responder on free loopback ports, and write DIR/qosd.conf: a copy of
-# etc/qosd.demo.conf with those ports and with DIR for its paths.
+# demo_env DIR: start influxd (database qos), nginx, iperf3 -s, a TCP echo
+# responder and qosd-reflector (STAMP) on free loopback ports, and write
+# DIR/qosd.conf: a copy of etc/qosd.demo.conf with those ports and with DIR
+# for its paths.
 demo_env() {
 	local dir=$1
 	command -v jq >/dev/null || skip "jq missing (apt-get install jq)"
@@ -20,11 +21,19 @@ demo_env() {
 	"$BUILD/tools/responder" --tcp "$DEMO_ECHO_PORT" --duration 600 \
 		>"$T/responder.log" 2>&1 &
 	track_pid $!
+	DEMO_STAMP_PORT=$(free_port_udp)
+	"$BUILD/qosd-reflector" --allow 127.0.0.1 --listen 127.0.0.1 \
+		--stamp "$DEMO_STAMP_PORT" --control "$T/reflector.ctl" \
+		>"$T/reflector.log" 2>&1 &
+	track_pid $!
 	wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$DEMO_IPERF_PORT" 2>/dev/null ||
 		fail "iperf3 -s did not start"
+	wait_for 10 "$BUILD/qosd-reflector" --status --control "$T/reflector.ctl" \
+		>/dev/null 2>&1 || fail "qosd-reflector did not start: $(cat "$T/reflector.log")"
 	mkdir -p "$dir/state"
 	sed -e "s|127.0.0.1:18086|${INFLUX_URL#http://}|" -e "s/18080/$NGX_PORT/g" \
 		-e "s/15201/$DEMO_IPERF_PORT/" -e "s/17007/$DEMO_ECHO_PORT/" \
+		-e "s/18862/$DEMO_STAMP_PORT/" \
 		-e "s|/tmp/qosd-demo|$dir|g" \
 		"$TOP/etc/qosd.demo.conf" >"$dir/qosd.conf"
 	"$BUILD/qosd" --check-config --config "$dir/qosd.conf" || fail "demo config invalid"
