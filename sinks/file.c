@@ -16,7 +16,6 @@
 #include "lib/io.h"
 #include "lib/log.h"
 #include "lib/lp.h"
-#include "lib/proc.h"
 #include "qosd/cfg.h"
 #include "sinks/file.h"
 #include "sinks/sink.h"
@@ -24,8 +23,6 @@
 #include "sinks/writer.h"
 
 #define FILE_BUF_MAX	(4 * 1024 * 1024)
-#define QUEUE_MAX	(64 * 1024 * 1024)	/* for a writer behind */
-#define STOP_US		10000000		/* for the writer to finish */
 
 struct file_conf {
 	char	*path;		/* "-" is stdout */
@@ -190,7 +187,7 @@ file_start(const void *state, const char *name, sd_event *ev, char *err,
 	buf_init(&f->out, FILE_BUF_MAX);
 	f->fd = STDOUT_FILENO;
 	if (strcmp(fc->path, "-") != 0 && (f->w = writer_start(name, ev,
-	    &file_ops, f, QUEUE_MAX, err, errlen)) == NULL) {
+	    &file_ops, f, err, errlen)) == NULL) {
 		free(f->path);
 		free(f->name);
 		free(f);
@@ -282,7 +279,7 @@ file_stop(void *sink)
 	if (f == NULL)
 		return;
 	if (f->w != NULL)
-		writer_stop(f->w, STOP_US);
+		writer_stop(f->w);
 	else
 		file_flush(f);
 	buf_cleanup(&f->out);

@@ -40,8 +40,6 @@
 #define RESTART_MIN	1.0		/* s, the shipper's restart backoff */
 #define RESTART_MAX	60.0
 #define STABLE_US	60000000	/* a shipper up this long was fine */
-#define QUEUE_MAX	(64 * 1024 * 1024)	/* for a writer behind */
-#define STOP_US		10000000		/* for the writer to finish */
 
 enum secret_src { SECRET_NONE, SECRET_INLINE, SECRET_FILE, SECRET_CRED };
 
@@ -758,7 +756,7 @@ influx_start(const void *state, const char *name, sd_event *ev, char *err,
 	}
 	f->spool_max = ic->spool_max;
 	f->do_fsync = ic->do_fsync;
-	if ((f->w = writer_start(name, ev, &spool_ops, f, QUEUE_MAX, err,
+	if ((f->w = writer_start(name, ev, &spool_ops, f, err,
 	    errlen)) == NULL)
 		goto bad;
 	f->flush_us = (uint64_t)(ic->flush_interval * 1e6);
@@ -809,7 +807,7 @@ influx_sync(void *sink)
 {
 	struct influx_sink	*f = sink;
 
-	writer_sync(f->w, STOP_US);
+	writer_sync(f->w);
 }
 
 static void
@@ -859,7 +857,7 @@ influx_stop(void *sink)
 	f->io = sd_event_source_disable_unref(f->io);
 	if (f->rfd != -1)
 		close(f->rfd);
-	writer_stop(f->w, STOP_US);
+	writer_stop(f->w);
 	sd_event_unref(f->ev);
 	sc_cleanup(&f->sc);
 	free(f->spool_dir);
