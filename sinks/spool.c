@@ -423,32 +423,45 @@ spool_dropped(const struct spool *sp)
 	return sp->dropped;
 }
 
-void
-spool_usage(struct spool *sp, uint64_t *bytes, unsigned long *ready)
+uint64_t
+spool_dir_usage(const char *dir, unsigned long *count, char *oldest)
 {
 	DIR		*d;
 	struct dirent	*e;
 	struct stat	 st;
-	uint64_t	 total = sp->bytes;
+	uint64_t	 total = 0;
 	unsigned long	 n = 0;
-	int		 dfd;
 
-	if ((d = opendir(sp->ready)) != NULL) {
-		dfd = dirfd(d);
+	if (oldest != NULL)
+		oldest[0] = '\0';
+	if ((d = opendir(dir)) != NULL) {
 		while ((e = readdir(d)) != NULL) {
 			if (!spool_is_segment(e->d_name) ||
-			    fstatat(dfd, e->d_name, &st, 0) == -1)
+			    fstatat(dirfd(d), e->d_name, &st, 0) == -1)
 				continue;
 			total += (uint64_t)st.st_size;
 			n++;
+			/* spool_is_segment() bounds its length. */
+			if (oldest != NULL && (oldest[0] == '\0' ||
+			    strcmp(e->d_name, oldest) < 0))
+				memcpy(oldest, e->d_name,
+				    strlen(e->d_name) + 1);
 		}
 		closedir(d);
 	}
+	if (count != NULL)
+		*count = n;
+	return total;
+}
+
+void
+spool_usage(struct spool *sp, uint64_t *bytes, unsigned long *ready)
+{
+	uint64_t	ready_bytes = spool_dir_usage(sp->ready, ready, NULL);
+
 	if (bytes != NULL)
-		*bytes = total;
-	if (ready != NULL)
-		*ready = n;
-	sp->ready_est = total - sp->bytes;
+		*bytes = ready_bytes + sp->bytes;
+	sp->ready_est = ready_bytes;
 }
 
 int

@@ -64,6 +64,12 @@ void	spool_forget(struct spool *);
  * error (errno set).
  */
 int	spool_oldest(const char *readydir, const char *after, char *name);
+/*
+ * The bytes of the segments in dir; *count (if not NULL) their number,
+ * oldest (if not NULL, SPOOL_NAME_MAX bytes) the oldest one's name, ""
+ * if none.
+ */
+uint64_t spool_dir_usage(const char *dir, unsigned long *count, char *oldest);
 /* Whether name looks like a segment name. */
 int	spool_is_segment(const char *name);
 /* The number of '\n' in len bytes at p. */
