@@ -266,7 +266,9 @@ reap(struct shipctl *s, pid_t pid, uint64_t end)
 		    (int)((end - now) / 1000) + 1) > 0 && s->ch.sock != -1)
 			hear(s);
 	}
-	if (WIFSIGNALED(ws) && WTERMSIG(ws) != SIGKILL)
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+		log_debug("sink %s: the shipper stopped", s->name);
+	else if (WIFSIGNALED(ws) && WTERMSIG(ws) != SIGKILL)
 		log_err("sink %s: the shipper was killed by signal %d (%s) "
 		    "as it stopped", s->name, WTERMSIG(ws),
 		    strsignal(WTERMSIG(ws)));

@@ -439,6 +439,8 @@ finish(struct writer *w, pid_t pid, uint64_t end)
 	if (w->ch.sock != -1)
 		hear(w);
 	gone(w);
+	if (r == pid)
+		log_debug("sink %s: the writer stopped", w->name);
 	return 1;
 }
 
