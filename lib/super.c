@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/super.h"
+
+#define WAIT_STEP_MS	10	/* super_wait_until() sleeps between looks */
 
 struct watch {
 	pid_t		 pid;
@@ -71,6 +74,35 @@ super_wait(pid_t pid)
 	while (waitpid(pid, &ws, 0) == -1)
 		if (errno != EINTR)
 			return -1;
+	return ws;
+}
+
+int
+super_wait_until(pid_t pid, uint64_t end_us, void (*serve)(void *, int),
+    void *arg, int *killed)
+{
+	uint64_t	now;
+	pid_t		r;
+	int		ws, ms;
+
+	super_unwatch(pid);
+	if (killed != NULL)
+		*killed = 0;
+	while ((r = waitpid(pid, &ws, WNOHANG)) != pid) {
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if ((now = clock_mono_us()) >= end_us) {
+			kill(pid, SIGKILL);
+			if (killed != NULL)
+				*killed = 1;
+			return super_wait(pid);
+		}
+		ms = (int)((end_us - now) / 1000) + 1;
+		if (serve != NULL)
+			serve(arg, ms);
+		else
+			poll(NULL, 0, ms < WAIT_STEP_MS ? ms : WAIT_STEP_MS);
+	}
 	return ws;
 }
 

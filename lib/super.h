@@ -39,6 +39,17 @@ void	super_unwatch(pid_t pid);
  */
 int	super_wait(pid_t pid);
 
+/*
+ * Reap pid (outside the loop, at stop) waiting at most until end_us
+ * (CLOCK_MONOTONIC, lib/clock.h), calling serve(arg, ms) meanwhile to do
+ * what the wait allows for at most ms, such as reading the child's last
+ * messages (NULL: sleep).  A child still there at end_us is killed with
+ * SIGKILL and reaped; *killed (if not NULL) says so.  Its callback is not
+ * called.  The wait status, or -1.
+ */
+int	super_wait_until(pid_t pid, uint64_t end_us,
+	    void (*serve)(void *arg, int ms), void *arg, int *killed);
+
 /* The backoff alone, for a test or a caller with its own timer. */
 struct backoff {
 	double		 min_s, max_s;
