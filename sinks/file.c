@@ -72,9 +72,8 @@ file_release(void *state)
 {
 	struct file_conf	*fc = state;
 
-	if (fc == NULL)
-		return;
-	free(fc->path);
+	if (fc != NULL)
+		free(fc->path);
 	free(fc);
 }
 
@@ -186,14 +185,14 @@ file_start(const void *state, const char *name, sd_event *ev, char *err,
 		fatal("file_start: %m");
 	buf_init(&f->out, FILE_BUF_MAX);
 	f->fd = STDOUT_FILENO;
-	if (strcmp(fc->path, "-") != 0 && (f->w = writer_start(name, ev,
-	    &file_ops, f, err, errlen)) == NULL) {
-		free(f->path);
-		free(f->name);
-		free(f);
-		return NULL;
-	}
-	return f;
+	if (strcmp(fc->path, "-") == 0 || (f->w = writer_start(name, ev,
+	    &file_ops, f, err, errlen)) != NULL)
+		return f;
+	buf_cleanup(&f->out);
+	free(f->path);
+	free(f->name);
+	free(f);
+	return NULL;
 }
 
 static void
@@ -252,6 +251,23 @@ file_write(void *sink, const char *lines, size_t len)
 }
 
 static void
+file_stop(void *sink)
+{
+	struct file_sink	*f = sink;
+
+	if (f == NULL)
+		return;
+	if (f->w != NULL)
+		writer_stop(f->w);
+	else
+		file_flush(f);
+	buf_cleanup(&f->out);
+	free(f->path);
+	free(f->name);
+	free(f);
+}
+
+static void
 file_stats(void *sink, struct lp_point *p)
 {
 	struct file_sink	*f = sink;
@@ -271,32 +287,7 @@ file_stats(void *sink, struct lp_point *p)
 	    sizeof(err));
 }
 
-static void
-file_stop(void *sink)
-{
-	struct file_sink	*f = sink;
-
-	if (f == NULL)
-		return;
-	if (f->w != NULL)
-		writer_stop(f->w);
-	else
-		file_flush(f);
-	buf_cleanup(&f->out);
-	free(f->path);
-	free(f->name);
-	free(f);
-}
-
 const struct sink_type sink_file_type = {
-	.name = "file",
-	.settings = file_settings,
-	.configure = file_configure,
-	.release = file_release,
-	.same = file_same,
-	.start = file_start,
-	.write = file_write,
-	.flush = file_flush,
-	.stats = file_stats,
-	.stop = file_stop,
+	"file", file_settings, file_configure, file_release, file_same,
+	file_start, file_write, file_flush, NULL, file_stats, file_stop
 };

@@ -128,15 +128,18 @@ influx_start(const void *state, const char *name, sd_event *ev, char *err,
 {
 	const struct influx_conf	*ic = state;
 	struct influx_sink		*f;
+	char				*secret = NULL;
 
+	/* A secret that cannot be read fails the start before all else. */
+	if (ic->src != SECRET_NONE && (secret = influx_conf_secret(ic, name,
+	    err, errlen)) == NULL)
+		return NULL;
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->name = strdup(name)) == NULL)
 		fatal("influxdb: %m");
 	f->ev = sd_event_ref(ev);
 	influx_conf_copy(&f->sc, &ic->sc);
-	if (ic->src != SECRET_NONE && (f->sc.secret = influx_conf_secret(ic,
-	    name, err, errlen)) == NULL)
-		goto bad;
+	f->sc.secret = secret;
 	f->spool_dir = influx_conf_spool_dir(ic, name);
 	f->spool_max = ic->spool_max;
 	f->do_fsync = ic->do_fsync;
@@ -250,15 +253,7 @@ influx_stop(void *sink)
 }
 
 const struct sink_type sink_influxdb_type = {
-	.name = "influxdb",
-	.settings = influx_conf_settings,
-	.configure = influx_conf_configure,
-	.release = influx_conf_release,
-	.same = influx_conf_same,
-	.start = influx_start,
-	.write = influx_write,
-	.flush = influx_flush,
-	.sync = influx_sync,
-	.stats = influx_stats,
-	.stop = influx_stop,
+	"influxdb", influx_conf_settings, influx_conf_configure,
+	influx_conf_release, influx_conf_same, influx_start, influx_write,
+	influx_flush, influx_sync, influx_stats, influx_stop
 };

@@ -111,11 +111,13 @@ disconnect(struct shipctl *s)
 	msgchan_cleanup(&s->ch);
 }
 
+/* A SHIP_FIGS: add the figures up, keep the error text. */
 static void
-on_figs(struct shipctl *s, const struct msg *m)
+on_figs(void *arg, const struct msg *m)
 {
-	struct ship_figs	f;
-	size_t			n = m->len - sizeof(f);
+	struct shipctl		*s = arg;
+	struct ship_figs	 f;
+	size_t			 n = m->len - sizeof(f);
 
 	memcpy(&f, m->data, sizeof(f));
 	s->sent += f.sent;
@@ -128,27 +130,20 @@ on_figs(struct shipctl *s, const struct msg *m)
 }
 
 /*
- * Read what the shipper says.  0, or -1 once its channel is gone (its
- * end closed, or it broke the protocol).
+ * Read what the shipper says; once its channel is gone (its end closed,
+ * or it broke the protocol) drop ours.
  */
-static int
+static void
 hear(struct shipctl *s)
 {
-	struct msg	m;
-	ssize_t		n = 1;
-	int		r = 0;
+	int	r;
 
-	while (r != -1 && (n = msg_read(&s->ch)) > 0)
-		while ((r = msg_get(&s->ch, &m)) == 1)
-			on_figs(s, &m);
-	if (r == -1)
+	if ((r = msg_receive(&s->ch, on_figs, s)) == 1)
+		return;
+	if (r == -1 && errno == EPROTO)
 		log_err("sink %s: the shipper: %s", s->name,
 		    msg_error(&s->ch));
-	if (r == -1 || n == 0 || (n == -1 && errno != EAGAIN)) {
-		disconnect(s);
-		return -1;
-	}
-	return 0;
+	disconnect(s);
 }
 
 static int
@@ -197,15 +192,11 @@ start(void *arg)
 	return pid;
 }
 
-/* struct super_ops: it exited (logged by lib/super); restarted later. */
-static void
-exited(void *arg, int wstatus)
-{
-	(void)wstatus;
-	disconnect(arg);
-}
-
-static const struct super_ops ship_super = { start, exited };
+/*
+ * Its exit is logged by lib/super, its channel's end seen by on_io(); the
+ * next start() drops what is left of it.
+ */
+static const struct super_ops ship_super = { start, NULL };
 
 struct shipctl *
 shipctl_start(sd_event *ev, const char *name, const struct shipper_conf *c,
@@ -237,42 +228,38 @@ shipctl_figs(const struct shipctl *s, struct shipctl_figs *f)
 	f->last_error = s->last_error;
 }
 
-/*
- * Wait until pid is gone, reading its last figures, at most until end;
- * then kill it.  Reaped either way.
- */
+/* At stop, while waiting for the shipper: read its last figures. */
+static void
+serve_stop(void *arg, int ms)
+{
+	struct shipctl	*s = arg;
+	struct pollfd	 pfd;
+
+	pfd.fd = s->ch.sock;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, s->ch.sock == -1 && ms > REAP_POLL_MS ?
+	    REAP_POLL_MS : ms) > 0)
+		hear(s);
+}
+
+/* Wait for the shipper, pid, to stop, at most until end; kill it then. */
 static void
 reap(struct shipctl *s, pid_t pid, uint64_t end)
 {
-	struct pollfd	 pfd;
-	uint64_t	 now;
-	pid_t		 r;
-	int		 ws;
+	int	ws, killed;
 
-	while ((r = waitpid(pid, &ws, WNOHANG)) != pid) {
-		if (r == -1 && errno != EINTR)
-			return;
-		if ((now = clock_mono_us()) >= end) {
-			log_err("sink %s: the shipper did not stop in time: "
-			    "killed", s->name);
-			kill(pid, SIGKILL);
-			if ((ws = super_wait(pid)) == -1)
-				return;
-			break;
-		}
-		pfd.fd = s->ch.sock;
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, s->ch.sock == -1 ? REAP_POLL_MS :
-		    (int)((end - now) / 1000) + 1) > 0 && s->ch.sock != -1)
-			hear(s);
-	}
-	if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+	if ((ws = super_wait_until(pid, end, serve_stop, s, &killed)) == -1)
+		return;
+	if (killed)
+		log_err("sink %s: the shipper did not stop in time: killed",
+		    s->name);
+	else if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
 		log_debug("sink %s: the shipper stopped", s->name);
-	else if (WIFSIGNALED(ws) && WTERMSIG(ws) != SIGKILL)
+	else if (WIFSIGNALED(ws))
 		log_err("sink %s: the shipper was killed by signal %d (%s) "
 		    "as it stopped", s->name, WTERMSIG(ws),
 		    strsignal(WTERMSIG(ws)));
-	else if (WIFEXITED(ws) && WEXITSTATUS(ws) != 0)
+	else if (WIFEXITED(ws))
 		log_warning("sink %s: the shipper exited with status %d as "
 		    "it stopped", s->name, WEXITSTATUS(ws));
 }

@@ -405,22 +405,26 @@ capped:
 	return 0;
 }
 
-unsigned long
-spool_open_lines(const struct spool *sp)
-{
-	return sp->lines;
-}
-
-uint64_t
-spool_open_bytes(const struct spool *sp)
-{
-	return sp->bytes;
-}
-
 uint64_t
 spool_dropped(const struct spool *sp)
 {
 	return sp->dropped;
+}
+
+void
+spool_open_size(const struct spool *sp, unsigned long *lines,
+    uint64_t *bytes)
+{
+	if (lines != NULL)
+		*lines = sp->lines;
+	if (bytes != NULL)
+		*bytes = sp->bytes;
+}
+
+int
+spool_fd(const struct spool *sp)
+{
+	return sp->fd;
 }
 
 uint64_t
@@ -464,23 +468,6 @@ spool_usage(struct spool *sp, uint64_t *bytes, unsigned long *ready)
 	sp->ready_est = ready_bytes;
 }
 
-int
-spool_fd(const struct spool *sp)
-{
-	return sp->fd;
-}
-
-void
-spool_forget(struct spool *sp)
-{
-	if (sp == NULL)
-		return;
-	if (sp->fd != -1)
-		close(sp->fd);
-	sp->fd = -1;
-	spool_close(sp);
-}
-
 void
 spool_close(struct spool *sp)
 {
@@ -495,4 +482,14 @@ spool_close(struct spool *sp)
 	free(sp->ready);
 	free(sp->name);
 	free(sp);
+}
+
+void
+spool_forget(struct spool *sp)
+{
+	if (sp != NULL && sp->fd != -1) {
+		close(sp->fd);
+		sp->fd = -1;
+	}
+	spool_close(sp);
 }

@@ -63,6 +63,7 @@ struct writer {
 	struct complain		 full;
 	struct writer_figs	 figs;		/* the current writer's */
 	struct writer_figs	 past;		/* writers before it, summed */
+	int			 shut;		/* at stop: the stream ended */
 };
 
 static void
@@ -116,12 +117,17 @@ push(struct writer *w)
 	want_out(w, msg_queued(&w->ch) > 0);
 }
 
+/* A WRITER_FIGS: cut what the writer is done with from the queue. */
 static void
-on_figs(struct writer *w, const struct writer_figs *f)
+on_figs(void *arg, const struct msg *m)
 {
-	uint64_t	cut = f->consumed - w->done;
+	struct writer		*w = arg;
+	struct writer_figs	 f;
+	uint64_t		 cut;
 
-	if (f->consumed < w->done || cut > w->sent) {
+	memcpy(&f, m->data, sizeof(f));
+	cut = f.consumed - w->done;
+	if (f.consumed < w->done || cut > w->sent) {
 		log_err("sink %s: the writer reports more than it was sent",
 		    w->name);
 		return;
@@ -133,32 +139,23 @@ on_figs(struct writer *w, const struct writer_figs *f)
 		buf_cleanup(&w->q);
 		malloc_trim(0);
 	}
-	w->done = f->consumed;
-	w->figs = *f;
+	w->done = f.consumed;
+	w->figs = f;
 }
 
 /* Read the writer's figures: 0, or -1 once its channel is gone. */
 static int
 hear(struct writer *w)
 {
-	struct writer_figs	f;
-	struct msg		m;
-	ssize_t			n = 1;
-	int			r = 0;
+	int	r;
 
-	while (r != -1 && (n = msg_read(&w->ch)) > 0)
-		while ((r = msg_get(&w->ch, &m)) == 1) {
-			memcpy(&f, m.data, sizeof(f));
-			on_figs(w, &f);
-		}
-	if (r == -1)
+	if ((r = msg_receive(&w->ch, on_figs, w)) == 1)
+		return 0;
+	if (r == -1 && errno == EPROTO)
 		log_err("sink %s: the writer: %s", w->name,
 		    msg_error(&w->ch));
-	if (r == -1 || n == 0 || (n == -1 && errno != EAGAIN)) {
-		disconnect(w);
-		return -1;
-	}
-	return 0;
+	disconnect(w);
+	return -1;
 }
 
 static int
@@ -405,6 +402,20 @@ writer_figs(const struct writer *w, struct writer_figs *f, uint64_t *queued)
 		*queued = w->q.len;
 }
 
+/* At stop, while waiting for the writer: end the stream once it has all. */
+static void
+serve_stop(void *arg, int ms)
+{
+	struct writer	*w = arg;
+
+	if (!w->shut && w->ch.sock != -1 && w->sent == w->q.len &&
+	    msg_queued(&w->ch) == 0) {
+		shutdown(w->ch.sock, SHUT_WR);
+		w->shut = 1;
+	}
+	serve(w, ms);
+}
+
 /*
  * Hand writer pid the rest, let it finish and reap it, at most until
  * end; kill it then.  1 if it finished by itself, 0 if killed.
@@ -412,36 +423,21 @@ writer_figs(const struct writer *w, struct writer_figs *f, uint64_t *queued)
 static int
 finish(struct writer *w, pid_t pid, uint64_t end)
 {
-	uint64_t	now;
-	pid_t		r;
-	int		ws, shut = 0;
+	int	killed;
 
-	while ((r = waitpid(pid, &ws, WNOHANG)) != pid) {
-		if (r == -1 && errno != EINTR)
-			break;
-		if ((now = clock_mono_us()) >= end) {
-			log_err("sink %s: the writer did not finish in time: "
-			    "killed", w->name);
-			kill(pid, SIGKILL);
-			super_wait(pid);
-			gone(w);
-			return 0;
-		}
-		if (!shut && w->ch.sock != -1 && w->sent == w->q.len &&
-		    msg_queued(&w->ch) == 0) {
-			/* All handed over: the end of the stream. */
-			shutdown(w->ch.sock, SHUT_WR);
-			shut = 1;
-		}
-		serve(w, (int)((end - now) / 1000) + 1);
-	}
-	/* Its last figures, if not read yet. */
-	if (w->ch.sock != -1)
-		hear(w);
-	gone(w);
-	if (r == pid)
+	w->shut = 0;
+	super_wait_until(pid, end, serve_stop, w, &killed);
+	if (killed)
+		log_err("sink %s: the writer did not finish in time: killed",
+		    w->name);
+	else {
+		/* Its last figures, if not read yet. */
+		if (w->ch.sock != -1)
+			hear(w);
 		log_debug("sink %s: the writer stopped", w->name);
-	return 1;
+	}
+	gone(w);
+	return !killed;
 }
 
 void

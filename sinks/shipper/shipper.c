@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +75,7 @@ struct shipper {
 	struct ship_figs figs;		/* not yet reported */
 	char		 error[SHIP_ERROR_MAX];	/* likewise, errlen bytes */
 	size_t		 errlen;
-	char		 last[SHIP_ERROR_MAX];	/* the latest error, a string */
+	char		 last[1024];	/* the latest error, a string */
 	struct complain	 cp;
 	int		 stopping;	/* told to stop */
 	int		 drain;		/* deliver ready/ before exiting */
@@ -112,30 +111,32 @@ orphaned(struct shipper *sh)
 	stop(sh, SHIP_TERM_MS, 0);
 }
 
+/* A SHIP_STOP. */
+static void
+on_stop(void *arg, const struct msg *m)
+{
+	struct ship_stop	st;
+
+	memcpy(&st, m->data, sizeof(st));
+	stop(arg, st.budget_ms, st.drain != 0);
+}
+
 /* Read what the daemon said. */
 static void
 hear(struct shipper *sh)
 {
-	struct ship_stop	st;
-	struct msg		m;
-	ssize_t			n = 1;
-	int			r = 0;
+	int	r;
 
 	if (term)
 		stop(sh, SHIP_TERM_MS, 0);
 	if (sh->ch.sock == -1)
 		return;
-	while (r != -1 && (n = msg_read(&sh->ch)) > 0)
-		while ((r = msg_get(&sh->ch, &m)) == 1) {
-			memcpy(&st, m.data, sizeof(st));
-			stop(sh, st.budget_ms, st.drain != 0);
-		}
-	if (r == -1)
-		log_err("sink %s: shipper: from the daemon: %s", sh->name,
-		    msg_error(&sh->ch));
-	if (r == -1 || n == 0 || (n == -1 && errno != EAGAIN))
+	if ((r = msg_receive(&sh->ch, on_stop, sh)) != 1) {
+		if (r == -1 && errno == EPROTO)
+			log_err("sink %s: shipper: from the daemon: %s",
+			    sh->name, msg_error(&sh->ch));
 		orphaned(sh);
-	else if (msg_queued(&sh->ch) > 0 && msg_flush(&sh->ch) == -1)
+	} else if (msg_queued(&sh->ch) > 0 && msg_flush(&sh->ch) == -1)
 		orphaned(sh);
 }
 
@@ -160,15 +161,13 @@ report(struct shipper *sh)
 	sh->errlen = 0;
 }
 
-static void __attribute__((format(printf, 2, 3)))
-set_error(struct shipper *sh, const char *fmt, ...)
+/* sh->last was just written: it goes with the next figures. */
+static void
+new_error(struct shipper *sh)
 {
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sh->last, sizeof(sh->last), fmt, ap);
-	va_end(ap);
 	sh->errlen = strlen(sh->last);
+	if (sh->errlen > sizeof(sh->error))
+		sh->errlen = sizeof(sh->error);
 	memcpy(sh->error, sh->last, sh->errlen);
 }
 
@@ -313,10 +312,13 @@ ship_post(void *arg, const char *body, size_t len, double *retry_after)
 	http_post(sh->http, sh->cur_url, body, len, &a);
 	*retry_after = a.retry_after;
 	if (a.status == 0) {
-		set_error(sh, "%s: %s", url, a.text);
+		snprintf(sh->last, sizeof(sh->last), "%s: %s", url, a.text);
 		v = INFLUX_RETRY;
 	} else if ((v = influx_classify(a.status)) != INFLUX_OK)
-		set_error(sh, "%s: HTTP %ld: %s", url, a.status, a.text);
+		snprintf(sh->last, sizeof(sh->last), "%s: HTTP %ld: %s", url,
+		    a.status, a.text);
+	if (v != INFLUX_OK)
+		new_error(sh);
 	if (v == INFLUX_REJECT || v == INFLUX_SPLIT)
 		snprintf(sh->rej_why, sizeof(sh->rej_why), "HTTP %ld: %s",
 		    a.status, a.text);

@@ -29,9 +29,12 @@ struct wproc {
 	int			 told;	/* f was sent as it is */
 };
 
+/* A WRITER_DATA or WRITER_SEAL. */
 static void
-take(struct wproc *wp, const struct msg *m)
+take(void *arg, const struct msg *m)
 {
+	struct wproc	*wp = arg;
+
 	if (m->type == WRITER_DATA) {
 		wp->ops->append(wp->t, m->data, m->len,
 		    spool_count_lines(m->data, m->len), &wp->f);
@@ -59,25 +62,13 @@ tell(struct wproc *wp)
 static int
 read_all(struct wproc *wp)
 {
-	struct msg	m;
-	ssize_t		n;
-	int		r = 0;
+	int	r;
 
-	while ((n = msg_read(&wp->ch)) > 0) {
-		while ((r = msg_get(&wp->ch, &m)) == 1)
-			take(wp, &m);
-		if (r == -1) {
-			log_err("writer: from the daemon: %s",
-			    msg_error(&wp->ch));
-			return -1;
-		}
-	}
-	if (n == 0)
-		return 0;
-	if (errno == EAGAIN || errno == EINTR)
-		return 1;
-	log_err("writer: reading from the daemon: %m");
-	return -1;
+	if ((r = msg_receive(&wp->ch, take, wp)) == -1 && errno == EPROTO)
+		log_err("writer: from the daemon: %s", msg_error(&wp->ch));
+	else if (r == -1)
+		log_err("writer: reading from the daemon: %m");
+	return r;
 }
 
 void
