@@ -316,7 +316,7 @@ dropped(struct writer *w, const char *lines, size_t len)
 	unsigned long	n = spool_count_lines(lines, len);
 
 	w->qdropped += n;
-	if (len > WRITER_DATA_MAX || len == 0 || lines[len - 1] != '\n')
+	if (len > WRITER_DATA_MAX || lines[len - 1] != '\n')
 		log_err("sink %s: %zu bytes that are not whole lines of at "
 		    "most %d bytes: %lu lines lost", w->name, len,
 		    WRITER_DATA_MAX, n);
@@ -329,7 +329,9 @@ dropped(struct writer *w, const char *lines, size_t len)
 int
 writer_write(struct writer *w, const char *lines, size_t len)
 {
-	if (len == 0 || len > WRITER_DATA_MAX || lines[len - 1] != '\n' ||
+	if (len == 0)
+		return 0;
+	if (len > WRITER_DATA_MAX || lines[len - 1] != '\n' ||
 	    buf_add(&w->q, lines, len) == -1) {
 		dropped(w, lines, len);
 		return -1;
