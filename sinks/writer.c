@@ -190,6 +190,7 @@ gone(struct writer *w)
 }
 
 struct writer_args {
+	const char		*name;
 	const struct writer_ops	*ops;
 	void			*t;
 	int			 sock;
@@ -201,7 +202,7 @@ writer_proc(void *arg)
 {
 	struct writer_args	*a = arg;
 
-	writer_main(a->ops, a->t, a->sock);
+	writer_main(a->name, a->ops, a->t, a->sock);
 }
 
 /*
@@ -215,7 +216,7 @@ spawn(struct writer *w, void *t, char *err, size_t errlen)
 				    (1UL << SIGPIPE) | (1UL << SIGHUP) |
 				    (1UL << SIGINT), { -1, -1, -1, -1, -1, -1,
 				    -1, -1 } };
-	struct writer_args	 a = { w->ops, t, -1 };
+	struct writer_args	 a = { w->name, w->ops, t, -1 };
 	int			 sv[2], sz = SOCK_BUF;
 	pid_t			 pid;
 

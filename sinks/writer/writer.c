@@ -22,6 +22,7 @@ static const struct msg_type to_writer[] = {
 };
 
 struct wproc {
+	const char		*name;		/* the sink's */
 	const struct writer_ops	*ops;
 	void			*t;
 	struct msgchan		 ch;
@@ -65,20 +66,24 @@ read_all(struct wproc *wp)
 	int	r;
 
 	if ((r = msg_receive(&wp->ch, take, wp)) == -1 && errno == EPROTO)
-		log_err("writer: from the daemon: %s", msg_error(&wp->ch));
+		log_err("sink %s: writer: from the daemon: %s", wp->name,
+		    msg_error(&wp->ch));
 	else if (r == -1)
-		log_err("writer: reading from the daemon: %m");
+		log_err("sink %s: writer: reading from the daemon: %m",
+		    wp->name);
 	return r;
 }
 
 void
-writer_main(const struct writer_ops *ops, void *t, int sock)
+writer_main(const char *name, const struct writer_ops *ops, void *t,
+    int sock)
 {
 	struct wproc	wp;
 	struct pollfd	pfd;
 	int		r;
 
 	memset(&wp, 0, sizeof(wp));
+	wp.name = name;
 	wp.ops = ops;
 	wp.t = t;
 	wp.told = 1;

@@ -56,10 +56,11 @@ struct writer_ops {
 };
 
 /*
- * The writer process: serve the stream on sock (its end of the channel)
- * into target t until the stream ends, then close t and exit.
+ * The writer process of sink name: serve the stream on sock (its end of
+ * the channel) into target t until the stream ends, then close t and
+ * exit.
  */
-void	writer_main(const struct writer_ops *ops, void *t, int sock)
-	    __attribute__((noreturn));
+void	writer_main(const char *name, const struct writer_ops *ops, void *t,
+	    int sock) __attribute__((noreturn));
 
 #endif /* SINKS_WRITER_WRITER_H */
