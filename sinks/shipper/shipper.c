@@ -393,7 +393,7 @@ static const struct influx_ops ship_ops = {
 	.wait = ship_wait,
 };
 
-/* Deliver the batch gathered in cur, or read ahead into next. */
+/* Deliver the batch read ahead into next if any, else the one in cur. */
 static void
 ship(struct shipper *sh)
 {
