@@ -7,7 +7,11 @@
 #   make check-integration  only the integration tests (real servers)
 #   make sanitize         the same tests built with ASan and UBSan
 #   make fuzz             the libFuzzer harness on the line-protocol parser
+#   make fuzz-config      libFuzzer on the configuration loader and every
+#                         collector's configure()
 #   make bench            measurements beside the tools users run today
+#   make check-system     the .deb installed and run under systemd in a
+#                         booted Debian 12 container (root; after check)
 #   make install DESTDIR= PREFIX=
 #   make headers style clean deps
 
@@ -71,7 +75,8 @@ SHIPPER_LIBS := $(call pc,--libs,libcurl zlib) -lm
 
 # The layout (docs/architecture.md): include/qosd/ is the plugin
 # interface; lib/ the library every process uses (libqosd.a, no daemon
-# state); collectors/ one plugin per file, collectors/probe/ the probe code
+# state); collectors/ one plugin per file (collectors/NAME.c, its private
+# modules in collectors/NAME/), collectors/probe/ the probe code
 # ping and tcp share (libprobe.a); sinks/ the sinks, sinks/shipper/ the
 # shipper process (shipper.so); scheduler/ the daemon, scheduler/spawner/
 # the spawner and its runs.  tests/tools/check-layout checks that every
@@ -89,6 +94,8 @@ SHIPPER_SRCS := $(sort $(wildcard sinks/shipper/*.c)) sinks/spool.c
 SHIPPER_OBJS := $(SHIPPER_SRCS:%.c=$(BUILD)/%.o)
 COLLECTORS  := $(basename $(notdir $(wildcard collectors/*.c)))
 PLUGINS     := $(COLLECTORS:%=$(BUILD)/collectors/%.so)
+# The objects of collector NAME's private modules (collectors/NAME/*.c).
+mod_objs     = $(patsubst %.c,$(BUILD)/%.o,$(sort $(wildcard collectors/$(1)/*.c)))
 # What the daemon exports to plugins: every function of include/qosd/.
 PUBLIC_HDRS := $(sort $(wildcard include/qosd/*.h))
 DYNLIST     := $(BUILD)/qosd.dynlist
@@ -112,6 +119,7 @@ CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SHIPPER_LIBS) \
 .SECONDARY:
 
 .PHONY: all check check-unit check-integration check-layout sanitize fuzz \
+	fuzz-config \
 	bench install clean deps headers style tests demo deb
 
 all: $(BUILD)/qosd $(PLUGINS) $(BUILD)/sinks/shipper.so
@@ -156,10 +164,15 @@ $(BUILD)/sinks/shipper.so: $(SHIPPER_OBJS) $(LIB_A) $(BUILD)/sinks/shipper.ver
 $(BUILD)/collectors/%.so: $(BUILD)/collectors/%.o $(BUILD)/collectors/%.ver
 	$(CC) -shared $(LDFLAGS_ALL) \
 		-Wl,--version-script=$(BUILD)/collectors/$*.ver -o $@ \
-		$(filter %.o %.a,$^) $(LIBS_$*)
+		$(filter %.o,$^) $(filter %.a,$^) $(LIBS_$*)
+
+# A plugin links its private modules, collectors/NAME/*.c.
+$(foreach c,$(COLLECTORS),$(eval \
+	$(BUILD)/collectors/$(c).so: $(call mod_objs,$(c))))
 
 # Collectors that use the shared probe code.
-$(BUILD)/collectors/ping.so $(BUILD)/collectors/tcp.so: $(PROBE_A)
+$(BUILD)/collectors/ping.so $(BUILD)/collectors/tcp.so \
+	$(BUILD)/collectors/exec.so $(BUILD)/collectors/http.so: $(PROBE_A)
 
 # Unit suites: each links tests/unit/main.c, the daemon's objects and the
 # whole library (so that plugins loaded by a test find the exported API).
@@ -185,14 +198,21 @@ $(STUB_SUITES:%=$(BUILD)/tests/check_%): $(BUILD)/tests/check_%: \
 EXTRA_latstats := $(PROBE_A)
 $(BUILD)/tests/check_latstats: $(PROBE_A)
 
-# The collector suites load the plugins they test.
+# The collector suites load the plugins they test, and link the private
+# modules they test through their headers.
 $(BUILD)/tests/check_ping: $(BUILD)/collectors/ping.so
 $(BUILD)/tests/check_tcp: $(BUILD)/collectors/tcp.so
+$(BUILD)/tests/check_http: $(BUILD)/collectors/http.so
+$(BUILD)/tests/check_iperf: $(BUILD)/collectors/iperf.so
+EXTRA_http := $(call mod_objs,http) $(PROBE_A)
+EXTRA_iperf := $(call mod_objs,iperf)
+$(BUILD)/tests/check_http: $(EXTRA_http)
+$(BUILD)/tests/check_iperf: $(EXTRA_iperf)
 
 # The config suite loads the test plugins.
 $(BUILD)/tests/check_config: $(TEST_PLUGINS)
 
-# The iperf suite compiles collectors/iperf.c in, so it links its libraries.
+# The iperf suite links iperf's modules, so it links their libraries.
 $(BUILD)/tests/check_iperf: CHECK_LIBS += $(LIBS_iperf)
 
 # Collectors for tests only (tests/plugins), loaded with --plugin-dir.
@@ -240,10 +260,33 @@ fuzz: $(BUILD)/fuzz/fuzz_lp
 	$(BUILD)/fuzz/fuzz_lp -max_total_time=$(FUZZ_SECONDS) \
 		-max_len=4096 $(BUILD)/fuzz/corpus tests/fixtures/lp
 
-$(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c lib/lp.c lib/buf.c
+$(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c lib/lp.c lib/lp_enc.c \
+		lib/lp_parse.c lib/buf.c
 	@mkdir -p $(@D)
 	clang -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -I. -Iinclude \
 		-fsanitize=fuzzer,address,undefined -o $@ $^
+
+# The configuration loader and every collector's configure(), fuzzed with
+# the real plugins: everything built instrumented in build-fuzz/.
+FUZZ_CFLAGS := -fsanitize=fuzzer-no-link,address,undefined
+fuzz-config:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+		OPT='-O1 -g -fno-omit-frame-pointer' SANFLAGS='$(FUZZ_CFLAGS)' \
+		build-fuzz/fuzz/fuzz_config
+	@mkdir -p build-fuzz/fuzz/config-corpus build-fuzz/fuzz/crashes
+	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
+	build-fuzz/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=build-fuzz/fuzz/crashes/ \
+		-max_len=16384 -dict=tests/fuzz/config.dict \
+		build-fuzz/fuzz/config-corpus tests/fixtures/config/good \
+		tests/fixtures/config/bad etc
+
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CORE_OBJS) $(LIB_A) \
+		$(DYNLIST) $(PLUGINS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-Wl,--dynamic-list=$(DYNLIST) -o $@ tests/fuzz/fuzz_config.c \
+		$(CORE_OBJS) $(WHOLE_LIB) $(CHECK_LIBS)
 
 # The main job on real local servers, about a minute, then a table.
 demo: deps
@@ -257,14 +300,19 @@ bench: deps
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PLUGINDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/qosd $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)
+	install -d -m 750 $(DESTDIR)$(SYSCONFDIR)/qosd
 	install -m 755 $(BUILD)/qosd $(DESTDIR)$(SBINDIR)/qosd
 	install -m 644 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
 	install -m 644 $(BUILD)/sinks/shipper.so $(DESTDIR)$(LIBDIR)/qosd/
-	install -m 640 etc/qosd.conf $(DESTDIR)$(SYSCONFDIR)/qosd/qosd.conf
+	@# A configuration already in place on this system is kept.
+	@c=$(DESTDIR)$(SYSCONFDIR)/qosd/qosd.conf; \
+	if [ -z "$(DESTDIR)" ] && [ -e $$c ]; then \
+		echo "keeping $$c; the default is $$c.dist"; c=$$c.dist; fi; \
+	install -m 640 etc/qosd.conf $$c
 	install -m 644 docs/metrics.md docs/grafana.md docs/migration.md \
-		$(DESTDIR)$(DOCDIR)/
+		docs/influxdb.md $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DATADIR)/grafana
 	install -m 644 etc/grafana/dashboards/qosd.json $(DESTDIR)$(DATADIR)/grafana/
 	install -m 644 etc/grafana/provisioning/datasources/qosd.yaml \
@@ -279,9 +327,35 @@ install: all
 		>$(DESTDIR)$(UNITDIR)/qosd.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/qosd.service
 	install -m 644 systemd/qosd.sysusers $(DESTDIR)$(SYSUSERSDIR)/qosd.conf
+	@# On this system (no DESTDIR), as the package's postinst does: the
+	@# qosd user, and its group may read the configuration.
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo systemd-sysusers $(SYSUSERSDIR)/qosd.conf; \
+		systemd-sysusers $(SYSUSERSDIR)/qosd.conf && \
+		chgrp qosd $(SYSCONFDIR)/qosd $(SYSCONFDIR)/qosd/qosd.conf* && \
+		echo chgrp qosd $(SYSCONFDIR)/qosd $(SYSCONFDIR)/qosd/qosd.conf; \
+	fi
 
-deb: all
-	@pkg/mkdeb $(BUILD) $(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
+# The package: its own clean build for PREFIX=/usr in $(DEB_BUILD), so
+# that the paths compiled in (plugins, shipper.so) are the package's and
+# never a /usr/local build's.  VERSION=... makes another version.
+DEB_BUILD ?= $(BUILD)/deb
+deb:
+	@rm -rf $(DEB_BUILD)
+	@$(MAKE) --no-print-directory -s BUILD=$(DEB_BUILD) PREFIX=/usr \
+		SYSCONFDIR=/etc all
+	@VERSION=$(VERSION) pkg/mkdeb $(DEB_BUILD) \
+		$(BUILD)/qosd_$(VERSION)_$$(dpkg --print-architecture).deb
+
+# The package as users run it (tests/system/run): built, installed with
+# apt into a Debian 12 root booted under systemd in a container
+# (systemd-nspawn -b --private-network), driven with systemctl.  Runs as
+# root; the root is cached in /var/cache/qosd-test.
+SYSTEM_PKGS := mmdebstrap systemd-container util-linux binutils dpkg jq
+.PHONY: check-system
+check-system:
+	@tests/tools/install-deps $(BUILD_PKGS) $(SYSTEM_PKGS)
+	@BUILD=$(BUILD) tests/system/run
 
 SRC_TREE := include lib collectors sinks scheduler
 
@@ -298,6 +372,6 @@ style:
 	    exit 1; fi; echo "style ok"
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collectors/probe/strv.h"
 #include "qosd/cfg.h"
 #include "qosd/collector.h"
 #include "qosd/point.h"
@@ -24,34 +25,6 @@ struct exec_state {
 };
 
 static const char *const exec_settings[] = { "command", "env", NULL };
-
-static void
-strv_free(char **v)
-{
-	char	**p;
-
-	if (v == NULL)
-		return;
-	for (p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
-static char **
-strv_dup(const char **v, size_t n)
-{
-	char	**d;
-	size_t	  i;
-
-	if ((d = calloc(n + 1, sizeof(*d))) == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-		if ((d[i] = strdup(v[i])) == NULL) {
-			strv_free(d);
-			return NULL;
-		}
-	return d;
-}
 
 static void
 exec_release(void *state)

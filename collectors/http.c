@@ -10,81 +10,29 @@
  *
  * Every request gets a fresh handle, so each one pays for its own name
  * lookup, connection and TLS handshake: that is what is measured.
+ *
+ * This file is the collector: the requests and their points.  The
+ * settings are collectors/http/conf.c's, curl's callbacks and the result
+ * of a transfer collectors/http/xfer.c's.
  */
-#define _GNU_SOURCE
-
-#include <sys/socket.h>
-
-#include <netinet/in.h>
-
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <curl/curl.h>
 
-#include "qosd/cfg.h"
+#include "collectors/http/conf.h"
+#include "collectors/http/xfer.h"
 #include "qosd/clock.h"
 #include "qosd/collector.h"
 #include "qosd/point.h"
 
-enum http_kind { KIND_GET, KIND_DOWNLOAD, KIND_UPLOAD, KIND_N };
-
-static const char *const kind_names[KIND_N] = { "get", "download", "upload" };
-static const char *const url_settings[KIND_N] = {
-	"url", "download_url", "upload_url"
-};
-
-static const char *const get_methods[] = { "GET", "HEAD", NULL };
-static const char *const upload_methods[] = { "POST", "PUT", NULL };
-static const char *const families[] = { "any", "ipv4", "ipv6", NULL };
-
-#define DEFAULT_UPLOAD_BYTES	102400
-#define DEFAULT_TIMEOUT		10.0
-#define DEFAULT_REDIRECTS	5
-#define DEFAULT_MAX_BYTES	(1024ULL * 1024 * 1024)
-#define DEFAULT_LOW_SPEED_TIME	10
 #define DEADLINE_MARGIN_US	200000	/* to write the points and exit */
-#define MAX_STATUS_RANGES	32
 
-struct status_range {
-	int	lo, hi;
-};
-
-struct http_state {
-	char		*url[KIND_N];	/* NULL: the kind is not measured */
-	char		*url_tag[KIND_N];	/* without user:password */
-	char		*host[KIND_N];
-	uint64_t	 upload_bytes;
-	int		 get_method;	/* index in get_methods */
-	int		 upload_method;	/* index in upload_methods */
-	char		**headers;	/* NULL-terminated, or NULL */
-	double		 timeout;	/* seconds, per request */
-	long		 max_redirects;
-	struct status_range expect[MAX_STATUS_RANGES];
-	size_t		 nexpect;	/* 0: the default of each kind */
-	char		*ca_file;
-	int		 tls_verify;
-	uint64_t	 max_bytes;
-	char		*proxy;
-	int		 family;	/* index in families */
-	int		 dscp;		/* -1: leave the system's */
-	long		 low_speed_limit;	/* bytes/s, 0: off */
-	long		 low_speed_time;
-};
-
-/* One request under way. */
-struct xfer {
-	uint64_t	 max_bytes;
-	uint64_t	 received;	/* response body bytes */
-	int		 too_big;
-	uint64_t	 to_send, sent;	/* upload body */
-	int		 dscp;
-	char		 sockerr[128];
+static const char *const kind_names[HTTP_NKINDS] = {
+	"get", "download", "upload"
 };
 
 static const char *const http_settings[] = {
@@ -94,465 +42,15 @@ static const char *const http_settings[] = {
 	"family", "dscp", "low_speed_limit", "low_speed_time", NULL
 };
 
-static void
-strv_free(char **v)
-{
-	char	**p;
-
-	if (v == NULL)
-		return;
-	for (p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
-static void
-http_release(void *state)
-{
-	struct http_state	*st = state;
-	int			 k;
-
-	if (st == NULL)
-		return;
-	for (k = 0; k < KIND_N; k++) {
-		free(st->url[k]);
-		free(st->url_tag[k]);
-		free(st->host[k]);
-	}
-	strv_free(st->headers);
-	free(st->ca_file);
-	free(st->proxy);
-	free(st);
-}
-
-/*
- * Check an http or https URL with curl's own parser (no I/O) and keep it,
- * its host for the target tag, and a copy without credentials for the url
- * tag.
- */
-static int
-parse_url(struct http_state *st, int k, const config_setting_t *job,
-    char *err, size_t errlen)
-{
-	const config_setting_t	*s;
-	const char		*str;
-	CURLU			*u;
-	CURLUcode		 uc;
-	char			*scheme = NULL, *host = NULL, *tag = NULL;
-	size_t			 n;
-	int			 r;
-
-	if ((r = qosd_cfg_string(job, url_settings[k], 0, &str, err,
-	    errlen)) != 1)
-		return r;
-	s = config_setting_get_member(job, url_settings[k]);
-	if ((u = curl_url()) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if ((uc = curl_url_set(u, CURLUPART_URL, str, 0)) != CURLUE_OK) {
-		curl_url_cleanup(u);
-		return qosd_cfg_error(s, err, errlen, "\"%s\" is not a URL: %s",
-		    str, curl_url_strerror(uc));
-	}
-	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
-		curl_free(scheme);
-		curl_url_cleanup(u);
-		return qosd_cfg_error(s, err, errlen, "\"%s\": only http:// "
-		    "and https:// URLs are measured", str);
-	}
-	curl_free(scheme);
-	if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    *host == '\0') {
-		curl_free(host);
-		curl_url_cleanup(u);
-		return qosd_cfg_error(s, err, errlen, "\"%s\" has no host",
-		    str);
-	}
-	curl_url_set(u, CURLUPART_USER, NULL, 0);
-	curl_url_set(u, CURLUPART_PASSWORD, NULL, 0);
-	if (curl_url_get(u, CURLUPART_URL, &tag, 0) != CURLUE_OK)
-		tag = NULL;
-	curl_url_cleanup(u);
-	/* The tag names an IPv6 address without its brackets. */
-	n = strlen(host);
-	if (host[0] == '[' && n > 2 && host[n - 1] == ']') {
-		memmove(host, host + 1, n - 2);
-		host[n - 2] = '\0';
-	}
-	st->url[k] = strdup(str);
-	st->host[k] = strdup(host);
-	st->url_tag[k] = strdup(tag != NULL ? tag : str);
-	curl_free(host);
-	curl_free(tag);
-	if (st->url[k] == NULL || st->host[k] == NULL ||
-	    st->url_tag[k] == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 1;
-}
-
-/* "Name: value", "Name:" (drop curl's own) or "Name;" (send it empty). */
-static int
-header_ok(const char *h)
-{
-	static const char tchar[] = "!#$%&'*+-.^_`|~0123456789"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-	size_t	n;
-
-	n = strspn(h, tchar);
-	if (n == 0 || (h[n] != ':' && h[n] != ';'))
-		return 0;
-	if (h[n] == ';' && h[n + 1] != '\0')
-		return 0;
-	return strpbrk(h, "\r\n") == NULL;
-}
-
-static int
-parse_headers(struct http_state *st, const config_setting_t *job, char *err,
-    size_t errlen)
-{
-	const char	**l = NULL;
-	size_t		  n = 0, i;
-	int		  r;
-
-	if ((r = qosd_cfg_strings(job, "headers", &l, &n, err, errlen)) != 1)
-		return r;
-	for (i = 0; i < n; i++)
-		if (!header_ok(l[i])) {
-			qosd_cfg_error(config_setting_get_member(job,
-			    "headers"), err, errlen, "\"%s\" is not a header "
-			    "line \"Name: value\"", l[i]);
-			free(l);
-			return -1;
-		}
-	if ((st->headers = calloc(n + 1, sizeof(*st->headers))) == NULL)
-		goto nomem;
-	for (i = 0; i < n; i++)
-		if ((st->headers[i] = strdup(l[i])) == NULL)
-			goto nomem;
-	free(l);
-	return 1;
-nomem:
-	free(l);
-	snprintf(err, errlen, "out of memory");
-	return -1;
-}
-
-/* One element of expect_status: 204, "204" or "200-299". */
-static int
-parse_status_elem(struct http_state *st, const config_setting_t *e,
-    char *err, size_t errlen)
-{
-	const char	*str;
-	char		*end;
-	long		 lo, hi;
-
-	if (st->nexpect == MAX_STATUS_RANGES)
-		return qosd_cfg_error(e, err, errlen, "at most %d entries",
-		    MAX_STATUS_RANGES);
-	if (config_setting_type(e) == CONFIG_TYPE_INT) {
-		lo = hi = config_setting_get_int(e);
-	} else if (config_setting_type(e) == CONFIG_TYPE_STRING) {
-		str = config_setting_get_string(e);
-		errno = 0;
-		lo = hi = strtol(str, &end, 10);
-		if (end != str && *end == '-') {
-			str = end + 1;
-			hi = strtol(str, &end, 10);
-		}
-		if (errno != 0 || end == str || *end != '\0')
-			return qosd_cfg_error(e, err, errlen, "\"%s\" is not "
-			    "a status code or a range such as \"200-299\"",
-			    config_setting_get_string(e));
-	} else
-		return qosd_cfg_error(e, err, errlen, "expected a status "
-		    "code or a range such as \"200-299\"");
-	if (lo < 100 || hi > 599 || lo > hi)
-		return qosd_cfg_error(e, err, errlen, "status codes are 100 "
-		    "to 599, a range low to high");
-	st->expect[st->nexpect].lo = (int)lo;
-	st->expect[st->nexpect].hi = (int)hi;
-	st->nexpect++;
-	return 0;
-}
-
-static int
-parse_expect(struct http_state *st, const config_setting_t *job, char *err,
-    size_t errlen)
-{
-	const config_setting_t	*s;
-	int			 i, n;
-
-	if ((s = config_setting_get_member(job, "expect_status")) == NULL)
-		return 0;
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_ARRAY:
-	case CONFIG_TYPE_LIST:
-		if ((n = config_setting_length(s)) == 0)
-			return qosd_cfg_error(s, err, errlen, "expected a "
-			    "status code, a range or a non-empty list of them");
-		for (i = 0; i < n; i++)
-			if (parse_status_elem(st, config_setting_get_elem(s,
-			    (unsigned int)i), err, errlen) == -1)
-				return -1;
-		return 1;
-	default:
-		return parse_status_elem(st, s, err, errlen) == -1 ? -1 : 1;
-	}
-}
-
-static int
-copy_string(const config_setting_t *job, const char *name, int absolute,
-    char **dst, char *err, size_t errlen)
-{
-	const char	*str;
-	int		 r;
-
-	if ((r = qosd_cfg_string(job, name, 0, &str, err, errlen)) != 1)
-		return r;
-	if (absolute && str[0] != '/')
-		return qosd_cfg_error(config_setting_get_member(job, name), err,
-		    errlen, "\"%s\" is not an absolute path", str);
-	if ((*dst = strdup(str)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	return 1;
-}
-
 static int
 http_configure(const config_setting_t *job, void **state, char *err,
     size_t errlen)
 {
-	struct http_state	*st;
-	long long		 ll;
-	int			 k, any = 0, r;
-
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	st->upload_bytes = DEFAULT_UPLOAD_BYTES;
-	st->timeout = DEFAULT_TIMEOUT;
-	st->max_redirects = DEFAULT_REDIRECTS;
-	st->tls_verify = 1;
-	st->max_bytes = DEFAULT_MAX_BYTES;
-	st->dscp = -1;
-	st->low_speed_time = DEFAULT_LOW_SPEED_TIME;
-	for (k = 0; k < KIND_N; k++) {
-		if ((r = parse_url(st, k, job, err, errlen)) == -1)
-			goto fail;
-		any |= r;
-	}
-	if (!any) {
-		qosd_cfg_error(job, err, errlen, "url, download_url or "
-		    "upload_url: give at least one, e.g. url = "
-		    "\"https://www.example/\"");
-		goto fail;
-	}
-	if (qosd_cfg_size(job, "upload_bytes", 0, 1ULL << 40,
-	    &st->upload_bytes, err, errlen) == -1 ||
-	    qosd_cfg_enum(job, "method", get_methods, &st->get_method, err,
-	    errlen) == -1 ||
-	    qosd_cfg_enum(job, "upload_method", upload_methods,
-	    &st->upload_method, err, errlen) == -1 ||
-	    parse_headers(st, job, err, errlen) == -1 ||
-	    qosd_cfg_float(job, "request_timeout", 0.001, 86400, &st->timeout,
-	    err, errlen) == -1 ||
-	    parse_expect(st, job, err, errlen) == -1 ||
-	    copy_string(job, "ca_file", 1, &st->ca_file, err, errlen) == -1 ||
-	    qosd_cfg_bool(job, "tls_verify", &st->tls_verify, err,
-	    errlen) == -1 ||
-	    qosd_cfg_size(job, "max_bytes", 1, 1ULL << 50, &st->max_bytes,
-	    err, errlen) == -1 ||
-	    copy_string(job, "proxy", 0, &st->proxy, err, errlen) == -1 ||
-	    qosd_cfg_enum(job, "family", families, &st->family, err,
-	    errlen) == -1 ||
-	    qosd_cfg_dscp(job, "dscp", &st->dscp, err, errlen) == -1)
-		goto fail;
-	ll = st->max_redirects;
-	if (qosd_cfg_int(job, "max_redirects", 0, 50, &ll, err, errlen) == -1)
-		goto fail;
-	st->max_redirects = (long)ll;
-	ll = 0;
-	if (qosd_cfg_int(job, "low_speed_limit", 0, 1LL << 40, &ll, err,
-	    errlen) == -1)
-		goto fail;
-	st->low_speed_limit = (long)ll;
-	ll = st->low_speed_time;
-	if (qosd_cfg_int(job, "low_speed_time", 1, 86400, &ll, err,
-	    errlen) == -1)
-		goto fail;
-	st->low_speed_time = (long)ll;
-	*state = st;
-	return 0;
-fail:
-	http_release(st);
-	return -1;
-}
-
-/* The body is counted and thrown away; past max_bytes the transfer ends. */
-static size_t
-write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct xfer	*x = arg;
-	size_t		 n = size * nmemb;
-
-	(void)ptr;
-	x->received += n;
-	if (x->received > x->max_bytes) {
-		x->too_big = 1;
-		return 0;
-	}
-	return n;
-}
-
-/* Generated bytes: a fixed pseudo-random pattern, nothing kept. */
-static unsigned char	pattern[16384];
-
-static void
-pattern_init(void)
-{
-	uint64_t	v = 0x9e3779b97f4a7c15ULL;
-	size_t		i;
-
-	for (i = 0; i < sizeof(pattern); i++) {
-		v ^= v << 13;
-		v ^= v >> 7;
-		v ^= v << 17;
-		pattern[i] = (unsigned char)v;
-	}
-}
-
-static size_t
-read_cb(char *buf, size_t size, size_t nitems, void *arg)
-{
-	struct xfer	*x = arg;
-	size_t		 want = size * nitems, done = 0, off, n;
-
-	if ((uint64_t)want > x->to_send - x->sent)
-		want = (size_t)(x->to_send - x->sent);
-	while (done < want) {
-		off = (size_t)((x->sent + done) % sizeof(pattern));
-		n = sizeof(pattern) - off;
-		if (n > want - done)
-			n = want - done;
-		memcpy(buf + done, pattern + off, n);
-		done += n;
-	}
-	x->sent += done;
-	return done;
-}
-
-/* A redirect or a retry of the upload starts it again. */
-static int
-seek_cb(void *arg, curl_off_t offset, int origin)
-{
-	struct xfer	*x = arg;
-
-	if (origin != SEEK_SET || offset < 0 ||
-	    (uint64_t)offset > x->to_send)
-		return CURL_SEEKFUNC_FAIL;
-	x->sent = (uint64_t)offset;
-	return CURL_SEEKFUNC_OK;
+	return (*state = http_conf_new(job, err, errlen)) == NULL ? -1 : 0;
 }
 
 static int
-sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
-{
-	struct xfer		*x = arg;
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-	int			 tos;
-
-	if (purpose != CURLSOCKTYPE_IPCXN || x->dscp < 0)
-		return CURL_SOCKOPT_OK;
-	tos = x->dscp << 2;
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1) {
-		snprintf(x->sockerr, sizeof(x->sockerr), "getsockname: %s",
-		    strerror(errno));
-		return CURL_SOCKOPT_ERROR;
-	}
-	if (ss.ss_family == AF_INET6) {
-		if (setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos,
-		    sizeof(tos)) == -1) {
-			snprintf(x->sockerr, sizeof(x->sockerr),
-			    "setsockopt IPV6_TCLASS: %s", strerror(errno));
-			return CURL_SOCKOPT_ERROR;
-		}
-	} else if (setsockopt(fd, IPPROTO_IP, IP_TOS, &tos,
-	    sizeof(tos)) == -1) {
-		snprintf(x->sockerr, sizeof(x->sockerr),
-		    "setsockopt IP_TOS: %s", strerror(errno));
-		return CURL_SOCKOPT_ERROR;
-	}
-	return CURL_SOCKOPT_OK;
-}
-
-/*
- * The result of a finished transfer from curl's code, and for a refused
- * connection the system's error, before the status code is looked at.
- */
-static const char *
-http_result(CURLcode rc, long oserr)
-{
-	switch (rc) {
-	case CURLE_OK:
-		return "ok";
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-		return "dns_error";
-	case CURLE_COULDNT_CONNECT:
-		if (oserr == EHOSTUNREACH || oserr == ENETUNREACH)
-			return "unreachable";
-		if (oserr == ETIMEDOUT)
-			return "timeout";
-		return "refused";
-	case CURLE_OPERATION_TIMEDOUT:
-		return "timeout";
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_SSL_ENGINE_SETFAILED:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_USE_SSL_FAILED:
-	case CURLE_SSL_ENGINE_INITFAILED:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_SHUTDOWN_FAILED:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-	case CURLE_SSL_INVALIDCERTSTATUS:
-	case CURLE_SSL_CLIENTCERT:
-		return "tls_error";
-	case CURLE_TOO_MANY_REDIRECTS:
-		return "http_error";
-	default:
-		return "error";
-	}
-}
-
-/* Is status expected?  Without expect_status: 200-399 for get, else 2xx. */
-static int
-status_expected(const struct http_state *st, int kind, long status)
-{
-	size_t	i;
-
-	if (st->nexpect == 0)
-		return status >= 200 &&
-		    status <= (kind == KIND_GET ? 399 : 299);
-	for (i = 0; i < st->nexpect; i++)
-		if (status >= st->expect[i].lo && status <= st->expect[i].hi)
-			return 1;
-	return 0;
-}
-
-static int
-has_header(const struct http_state *st, const char *name)
+has_header(const struct http_conf *st, const char *name)
 {
 	size_t	n = strlen(name);
 	char	**h;
@@ -581,7 +79,7 @@ append(struct curl_slist *l, const char *h, int *bad)
 }
 
 static struct curl_slist *
-header_list(const struct http_state *st, int kind)
+header_list(const struct http_conf *st, enum http_kind kind)
 {
 	struct curl_slist	*l = NULL;
 	char			**h;
@@ -591,7 +89,7 @@ header_list(const struct http_state *st, int kind)
 	 * upload's time. */
 	if (!has_header(st, "Expect"))
 		l = append(l, "Expect:", &bad);
-	if (kind == KIND_UPLOAD && !has_header(st, "Content-Type"))
+	if (kind == HTTP_UPLOAD && !has_header(st, "Content-Type"))
 		l = append(l, "Content-Type: application/octet-stream", &bad);
 	if (st->headers != NULL)
 		for (h = st->headers; *h != NULL; h++)
@@ -604,8 +102,8 @@ header_list(const struct http_state *st, int kind)
 }
 
 static CURLcode
-setup(CURL *c, const struct http_state *st, int kind, struct xfer *x,
-    struct curl_slist *hdrs, char *errbuf, long timeout_ms)
+setup(CURL *c, const struct http_conf *st, enum http_kind kind,
+    struct xfer *x, struct curl_slist *hdrs, char *errbuf, long ms)
 {
 	static const long	 ipresolve[] = {
 		CURL_IPRESOLVE_WHATEVER, CURL_IPRESOLVE_V4, CURL_IPRESOLVE_V6
@@ -623,7 +121,7 @@ setup(CURL *c, const struct http_state *st, int kind, struct xfer *x,
 	SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_USERAGENT, "qosd/" QOSD_VERSION);
 	SET(CURLOPT_HTTPHEADER, hdrs);
-	SET(CURLOPT_TIMEOUT_MS, timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, ms);
 	SET(CURLOPT_FOLLOWLOCATION, st->max_redirects > 0 ? 1L : 0L);
 	SET(CURLOPT_MAXREDIRS, st->max_redirects);
 	SET(CURLOPT_SSL_VERIFYPEER, st->tls_verify ? 1L : 0L);
@@ -639,22 +137,22 @@ setup(CURL *c, const struct http_state *st, int kind, struct xfer *x,
 		SET(CURLOPT_LOW_SPEED_LIMIT, st->low_speed_limit);
 		SET(CURLOPT_LOW_SPEED_TIME, st->low_speed_time);
 	}
-	if (!(kind == KIND_GET && st->get_method == 1))
+	if (!(kind == HTTP_GET && st->get_method == 1))
 		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st->max_bytes);
 	SET(CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
-	SET(CURLOPT_WRITEFUNCTION, write_cb);
+	SET(CURLOPT_WRITEFUNCTION, xfer_write);
 	SET(CURLOPT_WRITEDATA, x);
-	SET(CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
+	SET(CURLOPT_SOCKOPTFUNCTION, xfer_sockopt);
 	SET(CURLOPT_SOCKOPTDATA, x);
 	switch (kind) {
-	case KIND_GET:
+	case HTTP_GET:
 		if (st->get_method == 1)
 			SET(CURLOPT_NOBODY, 1L);
 		break;
-	case KIND_UPLOAD:
-		SET(CURLOPT_READFUNCTION, read_cb);
+	case HTTP_UPLOAD:
+		SET(CURLOPT_READFUNCTION, xfer_read);
 		SET(CURLOPT_READDATA, x);
-		SET(CURLOPT_SEEKFUNCTION, seek_cb);
+		SET(CURLOPT_SEEKFUNCTION, xfer_seek);
 		SET(CURLOPT_SEEKDATA, x);
 		SET(CURLOPT_UPLOAD_BUFFERSIZE, 65536L);
 		if (st->upload_method == 0) {
@@ -667,30 +165,22 @@ setup(CURL *c, const struct http_state *st, int kind, struct xfer *x,
 			    (curl_off_t)st->upload_bytes);
 		}
 		break;
+	default:
+		break;
 	}
 #undef SET
 	return rc;
 }
 
-static const char *
-method_name(const struct http_state *st, int kind)
-{
-	if (kind == KIND_UPLOAD)
-		return upload_methods[st->upload_method];
-	if (kind == KIND_GET)
-		return get_methods[st->get_method];
-	return "GET";
-}
-
 static void
-begin(struct qosd_out *out, const struct http_state *st, int kind,
+begin(struct qosd_out *out, const struct http_conf *st, enum http_kind kind,
     int64_t ns)
 {
 	qosd_point_begin(out, "http");
 	qosd_point_tag(out, "kind", kind_names[kind]);
 	qosd_point_tag(out, "target", st->host[kind]);
 	qosd_point_tag(out, "url", st->url_tag[kind]);
-	qosd_point_tag(out, "method", method_name(st, kind));
+	qosd_point_tag(out, "method", http_method(st, kind));
 	qosd_point_time(out, ns);
 }
 
@@ -723,8 +213,8 @@ emit_timings(struct qosd_out *out, CURL *c, CURLcode rc)
 
 /* A request that could not be made: only result and error. */
 static void
-emit_failure(struct qosd_out *out, const struct http_state *st, int kind,
-    int64_t ns, const char *result, const char *error)
+emit_failure(struct qosd_out *out, const struct http_conf *st,
+    enum http_kind kind, int64_t ns, const char *result, const char *error)
 {
 	begin(out, st, kind, ns);
 	qosd_point_str(out, "result", result);
@@ -732,74 +222,76 @@ emit_failure(struct qosd_out *out, const struct http_state *st, int kind,
 	qosd_point_end(out);
 }
 
-static void
-measure(const struct http_state *st, int kind, struct qosd_out *out)
+/*
+ * The request's timeout in milliseconds: request_timeout, cut to what the
+ * run has left before its deadline; 0 when nothing is left.
+ */
+static long
+timeout_ms(const struct http_conf *st, struct qosd_out *out)
 {
-	struct xfer		 x;
-	struct curl_slist	*hdrs = NULL;
-	CURL			*c = NULL;
-	CURLcode		 rc;
-	char			 errbuf[CURL_ERROR_SIZE];
-	char			 msg[CURL_ERROR_SIZE + 64];
-	const char		*result;
-	uint64_t		 now, deadline, left;
-	curl_off_t		 total = 0, up = 0;
-	long			 status = 0, redirects = 0, oserr = 0;
-	long			 timeout_ms;
-	int64_t			 ns = qosd_real_ns();
+	uint64_t	now, deadline, left;
+	long		ms;
 
 	deadline = qosd_out_deadline_us(out);
 	now = qosd_mono_us();
-	timeout_ms = (long)(st->timeout * 1000.0 + 0.5);
-	if (deadline != 0) {
-		left = deadline > now + DEADLINE_MARGIN_US ?
-		    deadline - now - DEADLINE_MARGIN_US : 0;
-		if (left < 1000) {
-			emit_failure(out, st, kind, ns, "timeout", "no time "
-			    "left before the run's timeout");
-			return;
-		}
-		if ((uint64_t)timeout_ms > left / 1000)
-			timeout_ms = (long)(left / 1000);
-	}
-	memset(&x, 0, sizeof(x));
-	x.max_bytes = st->max_bytes;
-	x.to_send = kind == KIND_UPLOAD ? st->upload_bytes : 0;
-	x.dscp = st->dscp;
-	errbuf[0] = '\0';
-	if ((hdrs = header_list(st, kind)) == NULL ||
-	    (c = curl_easy_init()) == NULL) {
-		curl_slist_free_all(hdrs);
-		emit_failure(out, st, kind, ns, "error", "out of memory");
-		return;
-	}
-	if ((rc = setup(c, st, kind, &x, hdrs, errbuf, timeout_ms)) ==
-	    CURLE_OK)
-		rc = curl_easy_perform(c);
-	else
-		snprintf(errbuf, sizeof(errbuf), "curl_easy_setopt: %s",
+	ms = (long)(st->timeout * 1000.0 + 0.5);
+	if (deadline == 0)
+		return ms;
+	left = deadline > now + DEADLINE_MARGIN_US ?
+	    deadline - now - DEADLINE_MARGIN_US : 0;
+	if (left < 1000)
+		return 0;
+	if ((uint64_t)ms > left / 1000)
+		ms = (long)(left / 1000);
+	return ms;
+}
+
+/*
+ * The result of a finished request of kind k, and in msg why it is not
+ * "ok" (empty when it is).
+ */
+static const char *
+outcome(const struct http_conf *st, enum http_kind k, CURLcode rc,
+    CURL *c, const struct xfer *x, const char *errbuf, char *msg,
+    size_t msglen)
+{
+	const char	*result;
+	long		 status = 0, oserr = 0;
+
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
+	result = xfer_result(rc, oserr);
+	msg[0] = '\0';
+	if (rc == CURLE_OK && !http_status_expected(st, k, status)) {
+		result = "http_error";
+		snprintf(msg, msglen, "status %ld not expected", status);
+	} else if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+		snprintf(msg, msglen, "response larger than max_bytes "
+		    "(%llu)", (unsigned long long)st->max_bytes);
+	else if (rc == CURLE_ABORTED_BY_CALLBACK && x->sockerr[0] != '\0')
+		snprintf(msg, msglen, "%s", x->sockerr);
+	else if (rc != CURLE_OK)
+		snprintf(msg, msglen, "%s", errbuf[0] != '\0' ? errbuf :
 		    curl_easy_strerror(rc));
+	return result;
+}
+
+/* The point of a finished request of kind k. */
+static void
+emit(struct qosd_out *out, const struct http_conf *st, enum http_kind k,
+    int64_t ns, CURL *c, CURLcode rc, const struct xfer *x,
+    const char *result, const char *msg)
+{
+	curl_off_t	total = 0, up = 0;
+	long		status = 0, redirects = 0;
+	uint64_t	bytes;
+
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(c, CURLINFO_REDIRECT_COUNT, &redirects);
-	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
 	curl_easy_getinfo(c, CURLINFO_TOTAL_TIME_T, &total);
 	curl_easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &up);
-
-	result = http_result(rc, oserr);
-	msg[0] = '\0';
-	if (rc == CURLE_OK && !status_expected(st, kind, status)) {
-		result = "http_error";
-		snprintf(msg, sizeof(msg), "status %ld not expected", status);
-	} else if (x.too_big || rc == CURLE_FILESIZE_EXCEEDED)
-		snprintf(msg, sizeof(msg), "response larger than max_bytes "
-		    "(%llu)", (unsigned long long)st->max_bytes);
-	else if (rc == CURLE_ABORTED_BY_CALLBACK && x.sockerr[0] != '\0')
-		snprintf(msg, sizeof(msg), "%s", x.sockerr);
-	else if (rc != CURLE_OK)
-		snprintf(msg, sizeof(msg), "%s", errbuf[0] != '\0' ? errbuf :
-		    curl_easy_strerror(rc));
-
-	begin(out, st, kind, ns);
+	bytes = k != HTTP_UPLOAD ? x->received : up > 0 ? (uint64_t)up : 0;
+	begin(out, st, k, ns);
 	qosd_point_str(out, "result", result);
 	if (msg[0] != '\0')
 		qosd_point_str(out, "error", msg);
@@ -808,20 +300,50 @@ measure(const struct http_state *st, int kind, struct qosd_out *out)
 		qosd_point_int(out, "redirects", redirects);
 	}
 	emit_timings(out, c, rc);
-	if (kind == KIND_UPLOAD) {
-		if (rc == CURLE_OK || up > 0)
-			qosd_point_int(out, "bytes", (int64_t)up);
-		if (rc == CURLE_OK && total > 0 && up > 0)
-			qosd_point_float(out, "speed_bps",
-			    (double)up * 8e6 / (double)total);
-	} else {
-		if (rc == CURLE_OK || x.received > 0)
-			qosd_point_int(out, "bytes", (int64_t)x.received);
-		if (rc == CURLE_OK && total > 0 && x.received > 0)
-			qosd_point_float(out, "speed_bps",
-			    (double)x.received * 8e6 / (double)total);
-	}
+	if (rc == CURLE_OK || bytes > 0)
+		qosd_point_int(out, "bytes", (int64_t)bytes);
+	if (rc == CURLE_OK && total > 0 && bytes > 0)
+		qosd_point_float(out, "speed_bps",
+		    (double)bytes * 8e6 / (double)total);
 	qosd_point_end(out);
+}
+
+static void
+measure(const struct http_conf *st, enum http_kind k, struct qosd_out *out)
+{
+	struct xfer		 x;
+	struct curl_slist	*hdrs = NULL;
+	CURL			*c = NULL;
+	CURLcode		 rc;
+	char			 errbuf[CURL_ERROR_SIZE];
+	char			 msg[CURL_ERROR_SIZE + 64];
+	const char		*result;
+	long			 ms;
+	int64_t			 ns = qosd_real_ns();
+
+	if ((ms = timeout_ms(st, out)) == 0) {
+		emit_failure(out, st, k, ns, "timeout", "no time left before "
+		    "the run's timeout");
+		return;
+	}
+	memset(&x, 0, sizeof(x));
+	x.max_bytes = st->max_bytes;
+	x.to_send = k == HTTP_UPLOAD ? st->upload_bytes : 0;
+	x.dscp = st->dscp;
+	errbuf[0] = '\0';
+	if ((hdrs = header_list(st, k)) == NULL ||
+	    (c = curl_easy_init()) == NULL) {
+		curl_slist_free_all(hdrs);
+		emit_failure(out, st, k, ns, "error", "out of memory");
+		return;
+	}
+	if ((rc = setup(c, st, k, &x, hdrs, errbuf, ms)) == CURLE_OK)
+		rc = curl_easy_perform(c);
+	else
+		snprintf(errbuf, sizeof(errbuf), "curl_easy_setopt: %s",
+		    curl_easy_strerror(rc));
+	result = outcome(st, k, rc, c, &x, errbuf, msg, sizeof(msg));
+	emit(out, st, k, ns, c, rc, &x, result, msg);
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);
 }
@@ -829,18 +351,18 @@ measure(const struct http_state *st, int kind, struct qosd_out *out)
 static int
 http_run(void *state, struct qosd_out *out)
 {
-	struct http_state	*st = state;
+	struct http_conf	*st = state;
 	int			 k;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		for (k = 0; k < KIND_N; k++)
+		for (k = 0; k < HTTP_NKINDS; k++)
 			if (st->url[k] != NULL)
 				emit_failure(out, st, k, qosd_real_ns(),
 				    "error", "curl_global_init failed");
 		return -1;
 	}
-	pattern_init();
-	for (k = 0; k < KIND_N; k++)
+	xfer_pattern_init();
+	for (k = 0; k < HTTP_NKINDS; k++)
 		if (st->url[k] != NULL)
 			measure(st, k, out);
 	curl_global_cleanup();
@@ -853,5 +375,5 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.settings = http_settings,
 	.configure = http_configure,
 	.run = http_run,
-	.release = http_release,
+	.release = http_conf_free,
 };

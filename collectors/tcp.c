@@ -23,8 +23,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -32,11 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "collectors/probe/conf.h"
 #include "collectors/probe/latstats.h"
-#include "collectors/probe/resolve.h"
+#include "collectors/probe/sock.h"
+#include "collectors/probe/target.h"
 #include "qosd/cfg.h"
 #include "qosd/clock.h"
 #include "qosd/collector.h"
@@ -47,28 +46,15 @@
 #define ECHO_HDR	24
 
 enum { MODE_CONNECT, MODE_ECHO };
-enum { FAM_ANY, FAM_V4, FAM_V6 };
 
 struct tcp_conf {
-	char		**targets;
-	size_t		  ntargets;
-	long long	  port;
-	int		  mode;
-	long long	  count;
-	double		  interval;
-	double		  timeout;
-	long long	  size;
-	int		  dscp;
-	char		 *source;
-	int		  family;
+	struct probe_conf	pc;		/* first: probe_job_new() */
+	long long		port;
+	int			mode;
 };
 
 struct ttarget {
-	const char		*name;
-	struct sockaddr_storage	 sa;
-	socklen_t		 salen;
-	char			 addr[INET6_ADDRSTRLEN];
-	const char		*fail;		/* result when not measured */
+	struct probe_target	*pt;		/* name, address, fail */
 	int			 fd;
 	int			 done;
 	unsigned int		 k;		/* next attempt or probe */
@@ -92,58 +78,30 @@ static const char *const tcp_settings[] = {
 	"size", "dscp", "source", "family", NULL
 };
 static const char *const tcp_modes[] = { "connect", "echo", NULL };
-static const char *const tcp_families[] = { "any", "ipv4", "ipv6", NULL };
 
-static void
-tcp_release(void *state)
-{
-	struct tcp_conf	*c = state;
-	size_t		 i;
-
-	if (c == NULL)
-		return;
-	for (i = 0; i < c->ntargets; i++)
-		free(c->targets[i]);
-	free(c->targets);
-	free(c->source);
-	free(c);
-}
+static const struct probe_spec tcp_spec = {
+	.name = "tcp",
+	.targets_hint = "hosts to connect to",
+	.interval = "probe_interval",
+	.timeout = "probe_timeout",
+	.size_min = ECHO_HDR,		/* bytes of an echo probe */
+	.size_max = 65536,
+	.size_def = 64,
+	.opts = 0,
+};
 
 static int
 tcp_configure(const config_setting_t *job, void **state, char *err,
     size_t errlen)
 {
-	struct tcp_conf		 *c;
-	const config_setting_t	 *s;
-	const char		**list = NULL, *src = NULL;
-	struct in6_addr		  a6;
-	size_t			  n = 0, i;
-	int			  r, fam = FAM_ANY, mode = MODE_CONNECT;
+	struct tcp_conf	*c;
+	int		 r;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	*state = NULL;
+	if ((c = probe_job_new(sizeof(*c), &tcp_spec, job, err,
+	    errlen)) == NULL)
 		return -1;
-	}
-	c->count = 5;
-	c->interval = 0.2;
-	c->timeout = 1.0;
-	c->size = 64;
-	if ((r = qosd_cfg_strings(job, "targets", &list, &n, err,
-	    errlen)) == -1)
-		goto fail;
-	if (r == 0) {
-		qosd_cfg_error(job, err, errlen, "targets: missing: give the "
-		    "hosts to connect to, e.g. targets = [ \"192.0.2.1\" ]");
-		goto fail;
-	}
-	s = config_setting_get_member(job, "targets");
-	for (i = 0; i < n; i++)
-		if (strpbrk(list[i], " \t\r\n") != NULL ||
-		    strlen(list[i]) > 253) {
-			qosd_cfg_error(s, err, errlen, "\"%s\" is not a host "
-			    "name or address", list[i]);
-			goto fail;
-		}
+	c->mode = MODE_CONNECT;
 	if ((r = qosd_cfg_int(job, "port", 1, 65535, &c->port, err,
 	    errlen)) == -1)
 		goto fail;
@@ -152,149 +110,34 @@ tcp_configure(const config_setting_t *job, void **state, char *err,
 		    "port to connect to, e.g. port = 7");
 		goto fail;
 	}
-	if (qosd_cfg_enum(job, "mode", tcp_modes, &mode, err, errlen) == -1 ||
-	    qosd_cfg_int(job, "count", 1, 10000, &c->count, err,
-	    errlen) == -1 ||
-	    qosd_cfg_float(job, "probe_interval", 0.001, 3600, &c->interval,
-	    err, errlen) == -1 ||
-	    qosd_cfg_float(job, "probe_timeout", 0.001, 3600, &c->timeout,
-	    err, errlen) == -1 ||
-	    qosd_cfg_int(job, "size", ECHO_HDR, 65536, &c->size, err,
-	    errlen) == -1 ||
-	    qosd_cfg_dscp(job, "dscp", &c->dscp, err, errlen) == -1 ||
-	    qosd_cfg_enum(job, "family", tcp_families, &fam, err,
-	    errlen) == -1 ||
-	    qosd_cfg_string(job, "source", 0, &src, err, errlen) == -1)
+	if (qosd_cfg_enum(job, "mode", tcp_modes, &c->mode, err, errlen) == -1)
 		goto fail;
-	c->mode = mode;
-	c->family = fam;
-	if (src != NULL) {
-		s = config_setting_get_member(job, "source");
-		if (inet_pton(AF_INET, src, &a6) == 1)
-			r = FAM_V4;
-		else if (inet_pton(AF_INET6, src, &a6) == 1)
-			r = FAM_V6;
-		else {
-			qosd_cfg_error(s, err, errlen, "\"%s\" is not an IPv4 "
-			    "or IPv6 address", src);
-			goto fail;
-		}
-		if (c->family != FAM_ANY && c->family != r) {
-			qosd_cfg_error(s, err, errlen, "\"%s\" is not of the "
-			    "family \"%s\"", src, tcp_families[c->family]);
-			goto fail;
-		}
-		c->family = r;
-	}
-	if ((c->targets = calloc(n, sizeof(char *))) == NULL ||
-	    (src != NULL && (c->source = strdup(src)) == NULL))
-		goto nomem;
-	for (i = 0; i < n; i++) {
-		if ((c->targets[i] = strdup(list[i])) == NULL)
-			goto nomem;
-		c->ntargets++;
-	}
-	free(list);
 	*state = c;
 	return 0;
-nomem:
-	snprintf(err, errlen, "out of memory");
 fail:
-	free(list);
-	tcp_release(c);
+	probe_job_free(c);
 	return -1;
-}
-
-/* Resolve every target, all at once, until deadline_us. */
-static void
-resolve(const struct tcp_conf *c, struct ttarget *t, size_t nt,
-    uint64_t deadline_us, const char *job)
-{
-	struct resolve_req	*q;
-	size_t			 i;
-	int			 af;
-
-	af = c->family == FAM_V4 ? AF_INET : c->family == FAM_V6 ?
-	    AF_INET6 : AF_UNSPEC;
-	if ((q = calloc(nt, sizeof(*q))) == NULL) {
-		log_err("tcp[%s]: out of memory", job);
-		for (i = 0; i < nt; i++) {
-			t[i].fail = "error";
-			t[i].done = 1;
-		}
-		return;
-	}
-	for (i = 0; i < nt; i++) {
-		q[i].name = t[i].name;
-		q[i].family = af;
-	}
-	resolve_all(q, nt, deadline_us);
-	for (i = 0; i < nt; i++) {
-		if (q[i].error != 0) {
-			log_debug("tcp[%s]: \"%s\": %s", job, t[i].name,
-			    gai_strerror(q[i].error));
-			t[i].fail = "dns_error";
-			t[i].done = 1;
-			continue;
-		}
-		t[i].sa = q[i].sa;
-		t[i].salen = q[i].salen;
-		if (t[i].sa.ss_family == AF_INET) {
-			((struct sockaddr_in *)&t[i].sa)->sin_port =
-			    htons((uint16_t)c->port);
-			inet_ntop(AF_INET,
-			    &((struct sockaddr_in *)&t[i].sa)->sin_addr,
-			    t[i].addr, sizeof(t[i].addr));
-		} else {
-			((struct sockaddr_in6 *)&t[i].sa)->sin6_port =
-			    htons((uint16_t)c->port);
-			inet_ntop(AF_INET6,
-			    &((struct sockaddr_in6 *)&t[i].sa)->sin6_addr,
-			    t[i].addr, sizeof(t[i].addr));
-		}
-	}
-	free(q);
 }
 
 /* Start a non-blocking connect; the socket, or -1 with errno. */
 static int
 start_connect(const struct tcp_conf *c, struct ttarget *t)
 {
-	struct sockaddr_storage	ss;
-	int			fd, v, one = 1, af = t->sa.ss_family;
+	int	fd, e, one = 1, af = t->pt->sa.ss_family;
 
 	if ((fd = socket(af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0)) == -1)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	v = (int)c->dscp << 2;
-	if (v != 0 && (af == AF_INET ? setsockopt(fd, IPPROTO_IP, IP_TOS,
-	    &v, sizeof(v)) : setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &v,
-	    sizeof(v))) == -1)
-		goto fail;
-	if (c->source != NULL) {
-		memset(&ss, 0, sizeof(ss));
-		ss.ss_family = (sa_family_t)af;
-		if (af == AF_INET)
-			inet_pton(AF_INET, c->source,
-			    &((struct sockaddr_in *)&ss)->sin_addr);
-		else
-			inet_pton(AF_INET6, c->source,
-			    &((struct sockaddr_in6 *)&ss)->sin6_addr);
-		if (bind(fd, (struct sockaddr *)&ss, af == AF_INET ?
-		    sizeof(struct sockaddr_in) :
-		    sizeof(struct sockaddr_in6)) == -1)
-			goto fail;
+	if (probe_sock_setup(fd, af, &c->pc) == -1 ||
+	    (connect(fd, (struct sockaddr *)&t->pt->sa, t->pt->salen) == -1 &&
+	    errno != EINPROGRESS)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
 	}
-	if (connect(fd, (struct sockaddr *)&t->sa, t->salen) == -1 &&
-	    errno != EINPROGRESS)
-		goto fail;
 	return fd;
-fail:
-	v = errno;
-	close(fd);
-	errno = v;
-	return -1;
 }
 
 static void
@@ -312,7 +155,7 @@ count_error(struct ttarget *t, int e, const char *job)
 		t->timeouts++;
 		break;
 	default:
-		log_debug("tcp[%s]: %s: %s", job, t->addr, strerror(e));
+		log_debug("tcp[%s]: %s: %s", job, t->pt->addr, strerror(e));
 		t->errors++;
 	}
 }
@@ -361,7 +204,7 @@ echo_send(const struct tcp_conf *c, struct ttarget *t, uint64_t now,
 	uint32_t	 w;
 	uint64_t	 ns = now * 1000;
 	ssize_t		 n;
-	size_t		 len = (size_t)c->size;
+	size_t		 len = (size_t)c->pc.size;
 
 	if (t->outlen > 0) {
 		/* The previous probe is still queued: this one waits. */
@@ -418,8 +261,8 @@ echo_flush(struct ttarget *t, const char *job)
 static void
 echo_read(const struct tcp_conf *c, struct ttarget *t, const char *job)
 {
-	size_t		 len = (size_t)c->size;
-	uint64_t	 now, to = (uint64_t)(c->timeout * 1e6);
+	size_t		 len = (size_t)c->pc.size;
+	uint64_t	 now, to = (uint64_t)(c->pc.timeout * 1e6);
 	uint32_t	 w, seq;
 	ssize_t		 n;
 
@@ -428,7 +271,7 @@ echo_read(const struct tcp_conf *c, struct ttarget *t, const char *job)
 		if (n == 0 || (n == -1 && errno != EAGAIN)) {
 			if (n == 0)
 				log_debug("tcp[%s]: %s closed the connection",
-				    job, t->addr);
+				    job, t->pt->addr);
 			else
 				count_error(t, errno, job);
 			close_fd(t);
@@ -447,7 +290,7 @@ echo_read(const struct tcp_conf *c, struct ttarget *t, const char *job)
 			continue;
 		memcpy(&w, t->in + 4, 4);
 		seq = ntohl(w);
-		if (seq >= c->count || t->tx[seq] == 0 || t->rtt[seq] >= 0 ||
+		if (seq >= c->pc.count || t->tx[seq] == 0 || t->rtt[seq] >= 0 ||
 		    now - t->tx[seq] > to)
 			continue;
 		t->rtt[seq] = (double)(now - t->tx[seq]) / 1000.0;
@@ -455,75 +298,95 @@ echo_read(const struct tcp_conf *c, struct ttarget *t, const char *job)
 	}
 }
 
-/* One step of target t at time now; returns when it next needs a look. */
+/* Connect mode: attempt k on the schedule, each with its own timeout. */
 static uint64_t
-step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
-    const char *job)
+step_connect(const struct tcp_conf *c, struct ttarget *t, uint64_t now,
+    short rev, const char *job)
 {
-	uint64_t	ivl = (uint64_t)(c->interval * 1e6);
-	uint64_t	to = (uint64_t)(c->timeout * 1e6), due;
+	uint64_t	ivl = (uint64_t)(c->pc.interval * 1e6);
+	uint64_t	to = (uint64_t)(c->pc.timeout * 1e6), due;
 	int		e;
 
-	if (t->done)
-		return UINT64_MAX;
-	if (c->mode == MODE_CONNECT) {
-		if (t->fd != -1 && rev != 0) {
-			if ((e = connect_result(t)) == 0) {
-				t->rtt[t->k] = (double)(qosd_mono_us() -
-				    t->op_us) / 1000.0;
-				t->received++;
-			} else
-				count_error(t, e, job);
-			close_fd(t);
-			t->k++;
-		} else if (t->fd != -1 && now >= t->op_us + to) {
-			t->timeouts++;
-			close_fd(t);
-			t->k++;
-		}
-		if (t->fd != -1)
-			return t->op_us + to;
-		if (t->k >= c->count) {
-			t->done = 1;
-			return UINT64_MAX;
-		}
-		due = t->t0 + t->k * ivl;
-		if (due > now)
-			return due;
-		connect_attempt(c, t, now, job);
-		return now;
-	}
-
-	/* Echo: connect once, then probes on the schedule. */
-	if (t->connect_ms < 0) {
-		if (t->fd == -1) {
-			t->first_ns = qosd_real_ns();
-			t->op_us = now;
-			if ((t->fd = start_connect(c, t)) == -1) {
-				count_error(t, errno, job);
-				t->done = 1;
-				return UINT64_MAX;
-			}
-			return now + to;
-		}
-		if (rev != 0) {
-			if ((e = connect_result(t)) != 0) {
-				count_error(t, e, job);
-				close_fd(t);
-				t->done = 1;
-				return UINT64_MAX;
-			}
-			now = qosd_mono_us();
-			t->connect_ms = (double)(now - t->op_us) / 1000.0;
-			t->t0 = now;
-			rev = 0;
-		} else if (now >= t->op_us + to) {
-			t->timeouts++;
-			close_fd(t);
-			t->done = 1;
-			return UINT64_MAX;
+	if (t->fd != -1 && rev != 0) {
+		if ((e = connect_result(t)) == 0) {
+			t->rtt[t->k] = (double)(qosd_mono_us() - t->op_us) /
+			    1000.0;
+			t->received++;
 		} else
+			count_error(t, e, job);
+		close_fd(t);
+		t->k++;
+	} else if (t->fd != -1 && now >= t->op_us + to) {
+		t->timeouts++;
+		close_fd(t);
+		t->k++;
+	}
+	if (t->fd != -1)
+		return t->op_us + to;
+	if (t->k >= c->pc.count) {
+		t->done = 1;
+		return UINT64_MAX;
+	}
+	due = t->t0 + t->k * ivl;
+	if (due > now)
+		return due;
+	connect_attempt(c, t, now, job);
+	return now;
+}
+
+/*
+ * Echo mode, until the one connection is up: 0 once it is (*now read
+ * again, the schedule starts there), else when t next needs a look.
+ */
+static uint64_t
+echo_connect(const struct tcp_conf *c, struct ttarget *t, uint64_t *now,
+    short rev, const char *job)
+{
+	uint64_t	to = (uint64_t)(c->pc.timeout * 1e6);
+	int		e;
+
+	if (t->fd == -1) {
+		t->first_ns = qosd_real_ns();
+		t->op_us = *now;
+		if ((t->fd = start_connect(c, t)) == -1) {
+			count_error(t, errno, job);
+			t->done = 1;
+			return UINT64_MAX;
+		}
+		return *now + to;
+	}
+	if (rev == 0) {
+		if (*now < t->op_us + to)
 			return t->op_us + to;
+		t->timeouts++;
+		close_fd(t);
+		t->done = 1;
+		return UINT64_MAX;
+	}
+	if ((e = connect_result(t)) != 0) {
+		count_error(t, e, job);
+		close_fd(t);
+		t->done = 1;
+		return UINT64_MAX;
+	}
+	*now = qosd_mono_us();
+	t->connect_ms = (double)(*now - t->op_us) / 1000.0;
+	t->t0 = *now;
+	return 0;
+}
+
+/* Echo mode: connect once, then probes on the schedule. */
+static uint64_t
+step_echo(const struct tcp_conf *c, struct ttarget *t, uint64_t now,
+    short rev, const char *job)
+{
+	uint64_t	ivl = (uint64_t)(c->pc.interval * 1e6);
+	uint64_t	to = (uint64_t)(c->pc.timeout * 1e6), w;
+
+	if (t->connect_ms < 0) {
+		if ((w = echo_connect(c, t, &now, rev, job)) != 0)
+			return w;
+		rev = 0;
 	}
 	if (rev & POLLOUT)
 		echo_flush(t, job);
@@ -531,11 +394,12 @@ step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
 		echo_read(c, t, job);
 	if (t->fd == -1)
 		return UINT64_MAX;
-	while (t->k < c->count && t->t0 + t->k * ivl <= now && t->outlen == 0)
+	while (t->k < c->pc.count && t->t0 + t->k * ivl <= now &&
+	    t->outlen == 0)
 		echo_send(c, t, now, job);
 	if (t->fd == -1)
 		return UINT64_MAX;
-	if (t->k < c->count)
+	if (t->k < c->pc.count)
 		return t->t0 + t->k * ivl;
 	if (t->received == t->sent || now >= t->last_tx + to) {
 		close_fd(t);
@@ -543,6 +407,18 @@ step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
 		return UINT64_MAX;
 	}
 	return t->last_tx + to;
+}
+
+/* One step of target t at time now; returns when it next needs a look. */
+static uint64_t
+step(const struct tcp_conf *c, struct ttarget *t, uint64_t now, short rev,
+    const char *job)
+{
+	if (t->done)
+		return UINT64_MAX;
+	if (c->mode == MODE_CONNECT)
+		return step_connect(c, t, now, rev, job);
+	return step_echo(c, t, now, rev, job);
 }
 
 static void
@@ -603,8 +479,8 @@ engine(const struct tcp_conf *c, struct ttarget *t, size_t nt,
 static const char *
 result_of(const struct ttarget *t)
 {
-	if (t->fail != NULL)
-		return t->fail;
+	if (t->pt->fail != NULL)
+		return t->pt->fail;
 	if (t->received > 0)
 		return "ok";
 	if (t->refused > 0)
@@ -616,24 +492,44 @@ result_of(const struct ttarget *t)
 	return "timeout";
 }
 
+/* Begin t's point with the tags of every tcp point; its figures in st. */
+static void
+emit_begin(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
+    const char *port, double *rtt, double *tmp, struct latstats *st)
+{
+	size_t		n = 0;
+	long long	k;
+
+	for (k = 0; k < c->pc.count; k++)
+		if (t->rtt[k] >= 0)
+			rtt[n++] = t->rtt[k];
+	latstats_compute(st, rtt, n, t->sent, tmp);
+	qosd_point_begin(out, "tcp");
+	qosd_point_tag(out, "target", t->pt->name);
+	qosd_point_tag(out, "port", port);
+	qosd_point_tag(out, "mode", c->mode == MODE_CONNECT ? "connect" :
+	    "echo");
+	if (t->pt->fail == NULL)
+		qosd_point_tag(out, "address", t->pt->addr);
+}
+
+static void
+emit_end(struct ttarget *t, struct qosd_out *out)
+{
+	qosd_point_str(out, "result", result_of(t));
+	if (t->first_ns != 0)
+		qosd_point_time(out, t->first_ns);
+	qosd_point_end(out);
+}
+
 static void
 emit_connect(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
     double *rtt, const char *port)
 {
 	struct latstats	st;
-	size_t		n = 0;
-	long long	k;
 
-	for (k = 0; k < c->count; k++)
-		if (t->rtt[k] >= 0)
-			rtt[n++] = t->rtt[k];
-	latstats_compute(&st, rtt, n, t->sent, NULL);
-	qosd_point_begin(out, "tcp");
-	qosd_point_tag(out, "target", t->name);
-	qosd_point_tag(out, "port", port);
-	qosd_point_tag(out, "mode", "connect");
-	if (t->fail == NULL) {
-		qosd_point_tag(out, "address", t->addr);
+	emit_begin(c, t, out, port, rtt, NULL, &st);
+	if (t->pt->fail == NULL) {
 		qosd_point_int(out, "sent", (int64_t)st.sent);
 		qosd_point_int(out, "received", (int64_t)st.received);
 		qosd_point_float(out, "loss_pct", latstats_round(st.loss_pct));
@@ -645,10 +541,7 @@ emit_connect(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
 	}
 	if (st.has_jitter)
 		qosd_point_float(out, "jitter_ms", latstats_round(st.jitter));
-	qosd_point_str(out, "result", result_of(t));
-	if (t->first_ns != 0)
-		qosd_point_time(out, t->first_ns);
-	qosd_point_end(out);
+	emit_end(t, out);
 }
 
 static void
@@ -656,19 +549,8 @@ emit_echo(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
     double *rtt, double *tmp, const char *port)
 {
 	struct latstats	st;
-	size_t		n = 0;
-	long long	k;
 
-	for (k = 0; k < c->count; k++)
-		if (t->rtt[k] >= 0)
-			rtt[n++] = t->rtt[k];
-	latstats_compute(&st, rtt, n, t->sent, tmp);
-	qosd_point_begin(out, "tcp");
-	qosd_point_tag(out, "target", t->name);
-	qosd_point_tag(out, "port", port);
-	qosd_point_tag(out, "mode", "echo");
-	if (t->fail == NULL)
-		qosd_point_tag(out, "address", t->addr);
+	emit_begin(c, t, out, port, rtt, tmp, &st);
 	if (t->connect_ms >= 0) {
 		qosd_point_float(out, "connect_ms",
 		    latstats_round(t->connect_ms));
@@ -677,10 +559,7 @@ emit_echo(const struct tcp_conf *c, struct ttarget *t, struct qosd_out *out,
 		qosd_point_float(out, "loss_pct", latstats_round(st.loss_pct));
 	}
 	latstats_emit(out, &st);
-	qosd_point_str(out, "result", result_of(t));
-	if (t->first_ns != 0)
-		qosd_point_time(out, t->first_ns);
-	qosd_point_end(out);
+	emit_end(t, out);
 }
 
 /*
@@ -702,33 +581,15 @@ raise_nofile(size_t nt, const char *job)
 		    (unsigned long long)rl.rlim_cur);
 }
 
-static int
-tcp_run(void *state, struct qosd_out *out)
+/* The targets' state: probes in tx and rtt, echo buffers in bufs. */
+static void
+run_init(const struct tcp_conf *c, struct probe_target *pt,
+    struct ttarget *t, uint64_t *tx, double *rtt, unsigned char *bufs)
 {
-	const struct tcp_conf	*c = state;
-	const char		*job = qosd_out_job(out);
-	struct ttarget		*t;
-	uint64_t		*tx = NULL, stop, margin, sched, dns, now;
-	double			*rtt = NULL, *tmp = NULL;
-	unsigned char		*bufs = NULL;
-	char			 port[8];
-	size_t			 nt = c->ntargets, i, k, cnt;
-	int			 rc = 0;
+	size_t	i, k, cnt = (size_t)c->pc.count, size = (size_t)c->pc.size;
 
-	cnt = (size_t)c->count;
-	raise_nofile(nt, job);
-	if ((t = calloc(nt, sizeof(*t))) == NULL ||
-	    (tx = calloc(nt * cnt, sizeof(*tx))) == NULL ||
-	    (rtt = calloc(nt * cnt + 2 * cnt, sizeof(*rtt))) == NULL ||
-	    (c->mode == MODE_ECHO && (bufs = malloc(nt * 2 *
-	    (size_t)c->size)) == NULL)) {
-		log_err("tcp[%s]: out of memory", job);
-		rc = -1;
-		goto done;
-	}
-	tmp = rtt + nt * cnt + cnt;
-	for (i = 0; i < nt; i++) {
-		t[i].name = c->targets[i];
+	for (i = 0; i < c->pc.ntargets; i++) {
+		t[i].pt = &pt[i];
 		t[i].fd = -1;
 		t[i].connect_ms = -1;
 		t[i].tx = tx + i * cnt;
@@ -736,20 +597,46 @@ tcp_run(void *state, struct qosd_out *out)
 		for (k = 0; k < cnt; k++)
 			t[i].rtt[k] = -1;
 		if (bufs != NULL) {
-			t[i].in = bufs + i * 2 * (size_t)c->size;
-			t[i].outq = t[i].in + c->size;
+			t[i].in = bufs + i * 2 * size;
+			t[i].outq = t[i].in + size;
 		}
 	}
-	margin = 100000 + 20 * (uint64_t)nt;
-	stop = qosd_out_deadline_us(out);
-	now = qosd_mono_us();
-	stop = stop > now + margin ? stop - margin : now;
-	/* Names get what the schedule leaves, at least a second. */
-	sched = (uint64_t)(((double)c->count * c->interval + 2 * c->timeout) *
-	    1e6);
-	dns = stop > qosd_mono_us() + sched + 1000000 ? stop - sched :
-	    qosd_mono_us() + 1000000;
-	resolve(c, t, nt, dns, job);
+}
+
+static int
+tcp_run(void *state, struct qosd_out *out)
+{
+	const struct tcp_conf	*c = state;
+	const char		*job = qosd_out_job(out);
+	struct probe_target	*pt = NULL;
+	struct ttarget		*t;
+	uint64_t		*tx = NULL, stop, sched, dns;
+	double			*rtt = NULL, *tmp;
+	unsigned char		*bufs = NULL;
+	char			 port[8];
+	size_t			 nt = c->pc.ntargets, i, cnt;
+	int			 rc = 0;
+
+	cnt = (size_t)c->pc.count;
+	raise_nofile(nt, job);
+	if ((t = calloc(nt, sizeof(*t))) == NULL ||
+	    (tx = calloc(nt * cnt, sizeof(*tx))) == NULL ||
+	    (rtt = calloc(nt * cnt + 2 * cnt, sizeof(*rtt))) == NULL ||
+	    (pt = probe_targets_new(&c->pc)) == NULL ||
+	    (c->mode == MODE_ECHO && (bufs = malloc(nt * 2 *
+	    (size_t)c->pc.size)) == NULL)) {
+		log_err("tcp[%s]: out of memory", job);
+		rc = -1;
+		goto done;
+	}
+	tmp = rtt + nt * cnt + cnt;
+	run_init(c, pt, t, tx, rtt, bufs);
+	sched = (uint64_t)(((double)c->pc.count * c->pc.interval +
+	    2 * c->pc.timeout) * 1e6);
+	probe_deadlines(out, nt, sched, &stop, &dns);
+	probe_resolve(&c->pc, pt, (uint16_t)c->port, dns, job);
+	for (i = 0; i < nt; i++)
+		t[i].done = pt[i].fail != NULL;
 	engine(c, t, nt, stop, job);
 	snprintf(port, sizeof(port), "%lld", c->port);
 	for (i = 0; i < nt; i++) {
@@ -761,6 +648,7 @@ tcp_run(void *state, struct qosd_out *out)
 	}
 done:
 	free(bufs);
+	free(pt);
 	free(rtt);
 	free(tx);
 	free(t);
@@ -773,5 +661,5 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.settings = tcp_settings,
 	.configure = tcp_configure,
 	.run = tcp_run,
-	.release = tcp_release,
+	.release = probe_job_free,
 };

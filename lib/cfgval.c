@@ -15,6 +15,7 @@
 
 #include "lib/buf.h"
 #include "lib/cfgval.h"
+#include "lib/lp.h"
 #include "qosd/cfg.h"
 
 #define QUOTE_MAX	60	/* characters of a string in messages */
@@ -149,6 +150,26 @@ cfgval_expected(const config_setting_t *s, const char *expect, char *err,
 	return expected(s, expect, 0, err, errlen);
 }
 
+/* A message is one log line: its line breaks are written \n and \r. */
+static void
+one_line(char *s, size_t len)
+{
+	char	*tmp;
+	size_t	 i, k = 0;
+
+	if (strpbrk(s, "\n\r") == NULL || (tmp = strdup(s)) == NULL)
+		return;
+	for (i = 0; tmp[i] != '\0' && k + 3 < len; i++) {
+		if (tmp[i] == '\n' || tmp[i] == '\r') {
+			s[k++] = '\\';
+			s[k++] = tmp[i] == '\n' ? 'n' : 'r';
+		} else
+			s[k++] = tmp[i];
+	}
+	s[k] = '\0';
+	free(tmp);
+}
+
 int
 qosd_cfg_error(const config_setting_t *s, char *err, size_t errlen,
     const char *fmt, ...)
@@ -180,7 +201,28 @@ qosd_cfg_error(const config_setting_t *s, char *err, size_t errlen,
 		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	one_line(err, errlen);
 	return -1;
+}
+
+int
+qosd_cfg_tag(const config_setting_t *s, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	char	why[256];
+
+	if (key != NULL && (lp_check_name(LP_TAG_KEY, key, why,
+	    sizeof(why)) == -1 || strlen(key) > QOSD_CFG_TAG_MAX))
+		return qosd_cfg_error(s, err, errlen, "not a tag key line "
+		    "protocol can carry: %s", strlen(key) > QOSD_CFG_TAG_MAX ?
+		    "longer than 256 bytes" : why);
+	if (lp_check_name(LP_TAG_VALUE, value, why, sizeof(why)) == -1)
+		return qosd_cfg_error(s, err, errlen, "not a tag value line "
+		    "protocol can carry: %s", why);
+	if (strlen(value) > QOSD_CFG_TAG_MAX)
+		return qosd_cfg_error(s, err, errlen, "a tag value of %zu "
+		    "bytes: at most %d", strlen(value), QOSD_CFG_TAG_MAX);
+	return 0;
 }
 
 static int
@@ -497,4 +539,15 @@ qosd_cfg_strings(const config_setting_t *g, const char *name,
 	*list = l;
 	*n = len;
 	return 1;
+}
+
+uint64_t
+qosd_cfg_run_timeout_us(const config_setting_t *job)
+{
+	const uint64_t	*t;
+
+	/* The loader hangs the job's timeout on it (config.c, load_job). */
+	if (job == NULL || (t = config_setting_get_hook(job)) == NULL)
+		return 0;
+	return *t;
 }

@@ -52,6 +52,13 @@ log_init(int foreground, int verbose, const char *ident)
 }
 
 void
+log_to_parent(void)
+{
+	log_to_stderr = 1;
+	log_prefix = 1;
+}
+
+void
 log_setverbose(int verbose)
 {
 	log_verbose = verbose;

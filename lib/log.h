@@ -21,6 +21,11 @@
  * journal.  verbose: also emit debug messages.  ident: the syslog ident.
  */
 void	log_init(int foreground, int verbose, const char *ident);
+/*
+ * From now on, every message goes to stderr with a "<N>" priority prefix:
+ * for a process whose stderr its parent reads and logs (a run).
+ */
+void	log_to_parent(void);
 /* Change verbosity after log_init(). */
 void	log_setverbose(int verbose);
 /* Whether debug messages are emitted. */

@@ -1,5 +1,6 @@
 /*
- * lp.h: InfluxDB line protocol, encoder and strict parser.
+ * lp.h: InfluxDB line protocol: the point model and the rules it obeys.
+ * The encoder is lib/lp_enc.h, the strict parser lib/lp_parse.h.
  *
  * A point is a measurement, tags (kept sorted by key, unique), typed fields
  * (in insertion order, unique) and an optional timestamp in nanoseconds.
@@ -20,7 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct buf;
+/*
+ * The encoder and the parser have their own headers; they are included
+ * here so that callers from before the split (scheduler/, sinks/, which
+ * name only lib/lp.h) still build.  New code includes what it uses.
+ */
+#include "lib/lp_enc.h"
+#include "lib/lp_parse.h"
 
 #define LP_MAX_TAGS	256	/* per point, parser and builder */
 #define LP_MAX_FIELDS	256
@@ -98,21 +105,58 @@ const char *lp_point_get_tag(const struct lp_point *, const char *key);
 const struct lp_field *lp_point_get_field(const struct lp_point *,
 	    const char *key);
 
-/*
- * Append the point as one line, with its trailing '\n', to out.  Floats are
- * written with the fewest digits that read back to the same double.
- * The timestamp is written only if has_time.  0, or -1 with a reason in err
- * (the buffer is then unchanged).
- */
-int	lp_encode(const struct lp_point *, struct buf *out,
-	    char *err, size_t errlen);
+/* What a name is, for lp_check_name(). */
+enum lp_name {
+	LP_MEASUREMENT,
+	LP_TAG_KEY,
+	LP_TAG_VALUE,
+	LP_FIELD_KEY
+};
 
 /*
- * Parse one line (len bytes, without its '\n'; a trailing '\r' is an
- * error) into p, which is reset first.  0, or -1 with a reason in err
- * such as "field 'rtt_ms': invalid number '1.2.3'".
+ * Whether s may be a measurement, a tag key, a tag value or a field key:
+ * the rules above, the same the builders, the encoder and the parser
+ * apply (not empty, valid UTF-8 without '\n' or '\r', no final backslash,
+ * and so on; an empty tag value is refused here, though the builders
+ * take it to mean "no such tag").  0, or -1 with the reason in err, such
+ * as "tag value ends in a backslash, which would escape the delimiter
+ * after it".  For a configured tag: lp_check_name(LP_TAG_KEY, key, ...)
+ * and lp_check_name(LP_TAG_VALUE, value, ...).
  */
-int	lp_parse(const char *line, size_t len, struct lp_point *p,
-	    char *err, size_t errlen);
+int	lp_check_name(enum lp_name, const char *s, char *err, size_t errlen);
+
+/*
+ * For the encoder and the parser (lp_enc.c, lp_parse.c): the rest of the
+ * rules, and builders that take what the parser has already allocated.
+ */
+
+#define LP_TIME_MIN	(INT64_MIN + 2)	/* the timestamps InfluxDB takes */
+#define LP_TIME_MAX	(INT64_MAX - 1)
+#define LP_QUOTE_MAX	40	/* bytes of input quoted in a reason */
+
+/* Whether field f obeys the rules: its key, a finite float, UTF-8 text. */
+int	lp_check_field(const struct lp_field *f, char *err, size_t errlen);
+/*
+ * As lp_point_set_measurement(), lp_point_tag() and the field builders,
+ * taking ownership of s, of key and value, and of f->key and f->v.s for a
+ * string (all heap; freed on failure, and whatever is not kept).  With
+ * dup non-NULL a tag key already present is reported through *dup.
+ */
+int	lp_point_take_measurement(struct lp_point *, char *s, char *err,
+	    size_t errlen);
+int	lp_point_take_tag(struct lp_point *, char *key, char *value,
+	    int replace, int *dup, char *err, size_t errlen);
+int	lp_point_take_field(struct lp_point *, struct lp_field *f, char *err,
+	    size_t errlen);
+/* The offset of the first byte of s[0..n-1] that is not UTF-8, or n. */
+size_t	lp_utf8_invalid(const char *s, size_t n);
+/*
+ * A printable copy of untrusted bytes s[0..n-1] for a reason, at most
+ * LP_QUOTE_MAX of them (then "..."), in dst; returns dst.
+ */
+const char *lp_quote(char *dst, size_t dstlen, const char *s, size_t n);
+/* snprintf() into err, when err is not NULL and errlen not 0. */
+void	lp_seterr(char *err, size_t errlen, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 #endif /* LIB_LP_H */

@@ -36,6 +36,15 @@ msgchan_init(struct msgchan *c, int sock, const struct msg_type *types,
 		fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK);
 }
 
+static void
+close_fds(const int *fds, unsigned int n)
+{
+	unsigned int	i;
+
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 void
 msgchan_cleanup(struct msgchan *c)
 {
@@ -45,7 +54,7 @@ msgchan_cleanup(struct msgchan *c)
 		close(c->infd[i]);
 	c->ninfd = 0;
 	for (i = 0; i < c->noutfd; i++)
-		close(c->outfd[i].fd);
+		close_fds(c->outfd[i].fds, c->outfd[i].nfds);
 	free(c->outfd);
 	c->outfd = NULL;
 	c->noutfd = c->outfd_alloc = 0;
@@ -92,35 +101,50 @@ out_compact(struct msgchan *c)
 }
 
 static int
-fdq_push(struct msgchan *c, size_t off, int fd)
+fdq_push(struct msgchan *c, size_t off, const int *fds, unsigned int nfds)
 {
-	struct msg_fdq	*q;
+	struct msg_fdq	*q, e;
 	size_t		 n;
-	int		 dup;
 
-	if ((dup = fcntl(fd, F_DUPFD_CLOEXEC, 3)) == -1)
-		return -1;
+	memset(&e, 0, sizeof(e));
+	e.off = off;
+	for (e.nfds = 0; e.nfds < nfds; e.nfds++)
+		if ((e.fds[e.nfds] = fcntl(fds[e.nfds], F_DUPFD_CLOEXEC,
+		    3)) == -1) {
+			close_fds(e.fds, e.nfds);
+			return -1;
+		}
 	if (c->noutfd == c->outfd_alloc) {
 		n = c->outfd_alloc ? c->outfd_alloc * 2 : 8;
 		if (n > SIZE_MAX / sizeof(*q) ||
 		    (q = realloc(c->outfd, n * sizeof(*q))) == NULL) {
-			close(dup);
+			close_fds(e.fds, e.nfds);
 			return -1;
 		}
 		c->outfd = q;
 		c->outfd_alloc = n;
 	}
-	c->outfd[c->noutfd].off = off;
-	c->outfd[c->noutfd++].fd = dup;
+	c->outfd[c->noutfd++] = e;
 	return 0;
 }
 
 int
 msg_send(struct msgchan *c, uint16_t type, const void *p, size_t len, int fd)
 {
+	return msg_send_fds(c, type, p, len, &fd, fd != -1 ? 1 : 0);
+}
+
+int
+msg_send_fds(struct msgchan *c, uint16_t type, const void *p, size_t len,
+    const int *fds, unsigned int nfds)
+{
 	struct msg_hdr	h;
 	size_t		at;
 
+	if (nfds > MSG_FDS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (len > MSG_MAX_LEN) {
 		errno = EMSGSIZE;
 		return -1;
@@ -131,7 +155,7 @@ msg_send(struct msgchan *c, uint16_t type, const void *p, size_t len, int fd)
 		out_compact(c);
 	h.type = type;
 	h.version = MSG_VERSION;
-	h.flags = fd != -1 ? MSG_F_FD : 0;
+	h.flags = (uint8_t)nfds;
 	h.len = (uint32_t)len;
 	at = c->out.len;
 	if (c->out.cap - at < MSG_HDR_LEN + len) {
@@ -140,7 +164,7 @@ msg_send(struct msgchan *c, uint16_t type, const void *p, size_t len, int fd)
 	}
 	if (buf_add(&c->out, &h, sizeof(h)) == -1 ||
 	    buf_add(&c->out, p, len) == -1 ||
-	    (fd != -1 && fdq_push(c, at, fd) == -1)) {
+	    (nfds > 0 && fdq_push(c, at, fds, nfds) == -1)) {
 		buf_truncate(&c->out, at);
 		return -1;
 	}
@@ -151,7 +175,10 @@ msg_send(struct msgchan *c, uint16_t type, const void *p, size_t len, int fd)
 static ssize_t
 send_some(struct msgchan *c)
 {
-	char		 cbuf[CMSG_SPACE(sizeof(int))];
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(MSG_FDS_MAX * sizeof(int))];
+	}		 cbuf;
 	struct iovec	 iov;
 	struct msghdr	 mh;
 	struct cmsghdr	*cm;
@@ -164,14 +191,15 @@ send_some(struct msgchan *c)
 		withfd = 1;
 		if (c->noutfd > 1)
 			end = c->outfd[1].off;
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.b;
+		mh.msg_controllen = CMSG_SPACE(c->outfd[0].nfds * sizeof(int));
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &c->outfd[0].fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(c->outfd[0].nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), c->outfd[0].fds,
+		    c->outfd[0].nfds * sizeof(int));
 	} else if (c->noutfd > 0)
 		end = c->outfd[0].off;
 	iov.iov_base = c->out.data + c->outpos;
@@ -180,8 +208,8 @@ send_some(struct msgchan *c)
 	mh.msg_iovlen = 1;
 	n = sendmsg(c->sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n > 0 && withfd) {
-		/* The descriptor went with the frame's first bytes. */
-		close(c->outfd[0].fd);
+		/* The descriptors went with the frame's first bytes. */
+		close_fds(c->outfd[0].fds, c->outfd[0].nfds);
 		memmove(c->outfd, c->outfd + 1,
 		    (c->noutfd - 1) * sizeof(*c->outfd));
 		c->noutfd--;
@@ -270,7 +298,10 @@ take_fds(struct msgchan *c, struct msghdr *mh)
 ssize_t
 msg_read(struct msgchan *c)
 {
-	char		 cbuf[CMSG_SPACE(FDS_PER_READ * sizeof(int))];
+	union {
+		struct cmsghdr	 h;
+		char		 b[CMSG_SPACE(FDS_PER_READ * sizeof(int))];
+	}		 cbuf;
 	char		 chunk[READ_CHUNK];
 	struct iovec	 iov = { chunk, sizeof(chunk) };
 	struct msghdr	 mh;
@@ -288,8 +319,8 @@ msg_read(struct msgchan *c)
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	mh.msg_control = cbuf;
-	mh.msg_controllen = sizeof(cbuf);
+	mh.msg_control = cbuf.b;
+	mh.msg_controllen = sizeof(cbuf.b);
 	do
 		n = recvmsg(c->sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	while (n == -1 && errno == EINTR);
@@ -331,19 +362,26 @@ msg_get(struct msgchan *c, struct msg *m)
 	if (h.len < t->min_len || h.len > t->max_len)
 		return proto_error(c, "%s: %u bytes, expected %u to %u",
 		    t->name, h.len, t->min_len, t->max_len);
-	if (!t->fd != !(h.flags & MSG_F_FD))
-		return proto_error(c, "%s: %s", t->name, t->fd ?
-		    "no descriptor with it" : "an unexpected descriptor");
+	if ((h.flags & MSG_F_FDS) != (unsigned int)t->fd) {
+		if (t->fd == 0)
+			return proto_error(c, "%s: an unexpected descriptor",
+			    t->name);
+		if ((h.flags & MSG_F_FDS) == 0)
+			return proto_error(c, "%s: no descriptor with it",
+			    t->name);
+		return proto_error(c, "%s: %u descriptors, expected %d",
+		    t->name, h.flags & MSG_F_FDS, t->fd);
+	}
 	if (avail < MSG_HDR_LEN + h.len)
 		return 0;
-	m->fd = -1;
-	if (t->fd) {
-		if (c->ninfd == 0)
-			return proto_error(c, "%s: its descriptor did not "
-			    "arrive", t->name);
-		m->fd = c->infd[0];
-		memmove(c->infd, c->infd + 1, --c->ninfd * sizeof(int));
-	}
+	if (c->ninfd < (size_t)t->fd)
+		return proto_error(c, "%s: its descriptor did not arrive",
+		    t->name);
+	m->nfds = (unsigned int)t->fd;
+	memcpy(m->fds, c->infd, m->nfds * sizeof(int));
+	c->ninfd -= m->nfds;
+	memmove(c->infd, c->infd + m->nfds, c->ninfd * sizeof(int));
+	m->fd = m->nfds > 0 ? m->fds[0] : -1;
 	m->type = h.type;
 	m->len = h.len;
 	m->data = c->in.data + c->inpos + MSG_HDR_LEN;

@@ -7,10 +7,11 @@
  * on a stream socket (a datagram or seqpacket socket would block at
  * net.unix.max_dgram_qlen, as low as 10), in host byte order (both ends
  * are forks of one process, or shipper.so loaded into one).  A frame may
- * carry one file descriptor (SCM_RIGHTS); descriptors arrive in the order
- * they were sent, and each frame flagged MSG_F_FD takes the oldest one
- * received.  No pointer ever crosses: payloads are plain structs and
- * strings.
+ * carry up to MSG_FDS_MAX file descriptors (SCM_RIGHTS, attached to its
+ * first byte; their number is in its flags); descriptors arrive in the
+ * order they were sent, and each frame takes as many of the oldest ones
+ * received as it says.  No pointer ever crosses: payloads are plain
+ * structs and strings.
  *
  * The receiver names the types it accepts with their payload sizes; a
  * frame of an unknown type, a wrong version, a length outside its type's
@@ -31,7 +32,9 @@
 
 #define MSG_VERSION	1
 #define MSG_HDR_LEN	8
-#define MSG_F_FD	0x01		/* a descriptor travels with it */
+#define MSG_F_FDS	0x07		/* flags: how many descriptors */
+#define MSG_F_FD	0x01		/* one descriptor travels with it */
+#define MSG_FDS_MAX	4		/* descriptors in one frame */
 #define MSG_MAX_LEN	(1 << 20)	/* the longest payload of any type */
 #define MSG_MAX_FDS	64		/* received and not yet claimed */
 
@@ -48,7 +51,7 @@ struct msg_type {
 	const char	*name;		/* for errors */
 	uint32_t	 min_len;	/* payload bounds, inclusive */
 	uint32_t	 max_len;
-	int		 fd;		/* 1: must carry a descriptor */
+	int		 fd;		/* the descriptors it carries */
 };
 
 /* A message received, from msg_get(). */
@@ -56,12 +59,15 @@ struct msg {
 	uint16_t	 type;
 	uint32_t	 len;
 	const void	*data;		/* valid until the next msg_ call */
-	int		 fd;		/* -1, or the caller's to close */
+	int		 fd;		/* fds[0], or -1 */
+	int		 fds[MSG_FDS_MAX];	/* the caller's to close */
+	unsigned int	 nfds;
 };
 
 struct msg_fdq {			/* descriptors queued to send */
 	size_t		 off;		/* at this offset of the output */
-	int		 fd;		/* ours: closed once sent */
+	int		 fds[MSG_FDS_MAX];	/* ours: closed once sent */
+	unsigned int	 nfds;
 };
 
 struct msgchan {
@@ -96,6 +102,9 @@ void	msgchan_cleanup(struct msgchan *);
  */
 int	msg_send(struct msgchan *, uint16_t type, const void *p, size_t len,
 	    int fd);
+/* The same with nfds (at most MSG_FDS_MAX) descriptors. */
+int	msg_send_fds(struct msgchan *, uint16_t type, const void *p,
+	    size_t len, const int *fds, unsigned int nfds);
 /*
  * Send what is queued as far as the socket takes it: 1 when all is sent,
  * 0 when some is left (wait for POLLOUT), -1 on error (errno).

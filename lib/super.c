@@ -15,7 +15,7 @@
 #include "lib/log.h"
 #include "lib/super.h"
 
-#define WAIT_STEP_MS	10	/* super_wait_until() sleeps between looks */
+#define WAIT_STEP_MS	2	/* super_wait_until() sleeps between looks */
 
 struct watch {
 	pid_t		 pid;
@@ -103,6 +103,19 @@ super_wait_until(pid_t pid, uint64_t end_us, void (*serve)(void *, int),
 		else
 			poll(NULL, 0, ms < WAIT_STEP_MS ? ms : WAIT_STEP_MS);
 	}
+	return ws;
+}
+
+int
+super_reap(pid_t pid, uint64_t timeout_us, const char *what)
+{
+	int	ws, killed;
+
+	ws = super_wait_until(pid, clock_mono_us() + timeout_us, NULL, NULL,
+	    &killed);
+	if (killed)
+		log_err("%s (pid %ld) still there %.1f s after it was told to "
+		    "go: killed", what, (long)pid, (double)timeout_us / 1e6);
 	return ws;
 }
 

@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/lp.h"
 #include "scheduler/child.h"
+#include "scheduler/runlog.h"
 #include "scheduler/spawnctl.h"
 
 #define READ_CHUNK	65536
@@ -36,6 +37,9 @@ struct child {
 	char		*job;		/* "collector[job]", for logs */
 	int		 fd;		/* read end, -1 once closed */
 	sd_event_source	*io;
+	int		 efd;		/* its stderr's read end, or -1 */
+	sd_event_source	*eio;
+	struct runlog	 log;		/* what it prints on stderr */
 	sd_event_source	*timer;
 	struct buf	 in;
 	int		 skipping;	/* inside an over-long line */
@@ -77,6 +81,8 @@ child_status_str(enum child_status s)
 		return "crashed";
 	case CHILD_OVERFLOW:
 		return "overflow";
+	case CHILD_STOPPED:
+		return "stopped";
 	case CHILD_SPAWN_ERROR:
 		return "error";
 	}
@@ -102,6 +108,17 @@ child_close_pipe(struct child *c)
 }
 
 static void
+child_close_err(struct child *c)
+{
+	c->eio = sd_event_source_disable_unref(c->eio);
+	if (c->efd != -1) {
+		close(c->efd);
+		c->efd = -1;
+		runlog_end(&c->log);
+	}
+}
+
+static void
 child_unlink(struct child *c)
 {
 	struct child	**pp;
@@ -119,23 +136,26 @@ child_free(struct child *c)
 {
 	child_unlink(c);
 	child_close_pipe(c);
+	child_close_err(c);
 	c->timer = sd_event_source_disable_unref(c->timer);
 	buf_cleanup(&c->in);
 	free(c->job);
 	free(c);
 }
 
-/* Done when the process is reaped and its pipe has reached EOF. */
+/* Done when the process is reaped and its pipes have reached EOF. */
 static void
 child_maybe_finish(struct child *c)
 {
 	struct child_result	*r = &c->res;
 
-	if (!c->exited || c->fd != -1)
+	if (!c->exited || c->fd != -1 || c->efd != -1)
 		return;
 	if (c->overflow)
 		r->status = CHILD_OVERFLOW;
-	else if (c->timed_out || c->killed)
+	else if (c->killed)
+		r->status = CHILD_STOPPED;
+	else if (c->timed_out)
 		r->status = CHILD_TIMEOUT;
 	else if (WIFSIGNALED(c->wstatus))
 		r->status = CHILD_CRASHED;
@@ -180,6 +200,48 @@ child_lines(struct child *c)
 	}
 }
 
+/* Printed more than max_output (stdout and stderr together): killed. */
+static void
+overflow(struct child *c)
+{
+	log_debug("%s: run printed more than %llu bytes: killed", c->job,
+	    (unsigned long long)c->max_output);
+	c->overflow = 1;
+	child_signal(c, SIGKILL);
+	child_close_pipe(c);
+	child_close_err(c);
+	child_maybe_finish(c);
+}
+
+static int
+child_on_eio(sd_event_source *s, int fd, uint32_t revents, void *arg)
+{
+	struct child	*c = arg;
+	char		 chunk[READ_CHUNK];
+	ssize_t		 n;
+
+	(void)s;
+	(void)revents;
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			break;
+		c->res.bytes += (uint64_t)n;
+		if (c->res.bytes > c->max_output) {
+			overflow(c);
+			return 0;
+		}
+		runlog_feed(&c->log, chunk, (size_t)n);
+	}
+	child_close_err(c);
+	child_maybe_finish(c);
+	return 0;
+}
+
 static int
 child_on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
 {
@@ -202,10 +264,7 @@ child_on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
 			log_debug("%s: run printed more than %llu bytes: "
 			    "killed", c->job,
 			    (unsigned long long)c->max_output);
-			c->overflow = 1;
-			child_signal(c, SIGKILL);
-			child_close_pipe(c);
-			child_maybe_finish(c);
+			overflow(c);
 			return 0;
 		}
 		if (buf_add(&c->in, chunk, (size_t)n) == -1)
@@ -230,9 +289,10 @@ child_on_timer(sd_event_source *s, uint64_t usec, void *arg)
 	(void)usec;
 	if (c->exited) {
 		/* Exited, but something still holds the pipe: give up on it. */
-		log_err("%s: output pipe still open %d ms after exit: closed",
-		    c->job, DRAIN_US / 1000);
+		log_warning("%s: output pipe still open %d ms after exit: "
+		    "closed", c->job, DRAIN_US / 1000);
 		child_close_pipe(c);
+		child_close_err(c);
 		child_maybe_finish(c);
 		return 0;
 	}
@@ -260,7 +320,7 @@ child_exited(struct child *c, int wstatus, uint64_t maxrss_bytes)
 	/* A grandchild left behind dies with the group. */
 	child_signal(c, SIGKILL);
 	c->exited = 1;
-	if (c->fd != -1) {
+	if (c->fd != -1 || c->efd != -1) {
 		sd_event_source_set_time(c->timer, clock_mono_us() + DRAIN_US);
 		sd_event_source_set_enabled(c->timer, SD_EVENT_ONESHOT);
 	}
@@ -317,6 +377,7 @@ on_failed(uint64_t id, int err)
 	c->sp = NULL;
 	c->res.status = CHILD_SPAWN_ERROR;
 	child_close_pipe(c);
+	child_close_err(c);
 	child_unlink(c);
 	c->cb.done(c->arg, &c->res);
 	child_free(c);
@@ -346,7 +407,7 @@ child_start(sd_event *ev, const struct child_spec *spec,
     const struct child_cb *cb, void *arg)
 {
 	struct child	*c;
-	int		 fds[2] = { -1, -1 };
+	int		 fds[2] = { -1, -1 }, efds[2] = { -1, -1 };
 	uint64_t	 start = clock_mono_us();
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
@@ -354,26 +415,33 @@ child_start(sd_event *ev, const struct child_spec *spec,
 		fatal("child_start: %m");
 	c->id = next_id++;
 	c->fd = -1;
+	c->efd = -1;
 	c->start_us = start;
 	c->grace_us = spec->grace_us;
 	c->max_output = spec->max_output;
 	c->cb = *cb;
 	c->arg = arg;
 	buf_init(&c->in, LP_MAX_LINE + READ_CHUNK + 1);
-	if (pipe2(fds, O_CLOEXEC) == -1) {
+	if (pipe2(fds, O_CLOEXEC) == -1 || pipe2(efds, O_CLOEXEC) == -1) {
 		log_err("%s: pipe: %m", c->job);
 		goto fail;
 	}
 	if (spawnctl_request(c->id, start + spec->timeout_us, spec->job_index,
-	    spec->job, fds[1], &c->sp) == -1)
+	    spec->job, fds[1], efds[1], &c->sp) == -1)
 		goto fail;
 	close(fds[1]);
+	close(efds[1]);
 	c->fd = fds[0];
+	c->efd = efds[0];
+	runlog_init(&c->log, c->job);
 	c->next = children;
 	children = c;
 	nchildren++;
 	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(c->efd, F_SETFL, O_NONBLOCK) == -1 ||
 	    sd_event_add_io(ev, &c->io, c->fd, EPOLLIN, child_on_io, c) < 0 ||
+	    sd_event_add_io(ev, &c->eio, c->efd, EPOLLIN, child_on_eio,
+	    c) < 0 ||
 	    sd_event_add_time(ev, &c->timer, CLOCK_MONOTONIC,
 	    start + spec->timeout_us, 1000, child_on_timer, c) < 0)
 		fatal("%s: cannot watch the run", c->job);
@@ -382,6 +450,10 @@ fail:
 	if (fds[0] != -1) {
 		close(fds[0]);
 		close(fds[1]);
+	}
+	if (efds[0] != -1) {
+		close(efds[0]);
+		close(efds[1]);
 	}
 	buf_cleanup(&c->in);
 	free(c->job);

@@ -34,6 +34,8 @@ enum child_status {
 	CHILD_TIMEOUT,		/* killed by us at its deadline */
 	CHILD_CRASHED,		/* killed by a signal not ours */
 	CHILD_OVERFLOW,		/* killed by us: printed more than allowed */
+	CHILD_STOPPED,		/* killed by us: qosd stops, or its spawner
+				   died */
 	CHILD_SPAWN_ERROR	/* never ran (fork or pipe failed) */
 };
 
@@ -73,13 +75,19 @@ extern const struct spawnctl_cb child_spawn_cb;
  */
 struct child *child_start(sd_event *ev, const struct child_spec *spec,
 	    const struct child_cb *cb, void *arg);
-/* SIGKILL the child's process group now; done still follows. */
+/*
+ * SIGKILL the child's process group now, qosd stopping; done still
+ * follows, with CHILD_STOPPED.
+ */
 void	child_kill(struct child *);
 /* child_kill() every child. */
 void	child_kill_all(void);
 /* The number of collector runs started and not yet done. */
 size_t	child_count(void);
-/* The status's name: "ok", "failed", "timeout", "crashed", "overflow". */
+/*
+ * The status's name: "ok", "failed", "timeout", "crashed", "overflow",
+ * "stopped", "error".
+ */
 const char *child_status_str(enum child_status);
 
 #endif /* SCHEDULER_CHILD_H */

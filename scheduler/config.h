@@ -15,8 +15,11 @@
 
 struct qosd_collector;
 struct sink_type;
+struct strmap;
 
 #define CFG_DEFAULT_FILE	"/etc/qosd/qosd.conf"
+/* Tags a tags group may hold (agent's, job's). */
+#define CFG_TAGS_MAX		64
 
 struct cfg_tag {
 	char		*key;
@@ -58,6 +61,7 @@ struct cfg {
 	int		 realtime;	/* SCHED_FIFO 1 for daemon, spawner */
 	struct cfg_job	*jobs;
 	size_t		 njobs;
+	struct strmap	*jobmap;	/* name -> job, for cfg_job_find() */
 	struct cfg_sink	*sinks;
 	size_t		 nsinks;
 };
@@ -77,6 +81,11 @@ void	cfg_free(struct cfg *);
  * unloaded (plugin_unload_all()).  cfg_free() is still fine.
  */
 void	cfg_forget_plugins(struct cfg *);
+/*
+ * Index the jobs by name for cfg_job_find() (cfg_load() does; a struct
+ * cfg made another way, a test's, calls it once its jobs are in place).
+ */
+void	cfg_index(struct cfg *);
 /* The job named name, or NULL. */
 const struct cfg_job *cfg_job_find(const struct cfg *, const char *name);
 

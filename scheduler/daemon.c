@@ -26,6 +26,9 @@
 #include "scheduler/sched.h"
 #include "scheduler/spawnctl.h"
 
+/* For the spawners to go at exit, once their runs are over. */
+#define SPAWNER_STOP_US	2000000
+
 static int
 on_job_timer(sd_event_source *src, uint64_t usec, void *arg)
 {
@@ -109,6 +112,7 @@ daemon_stop(struct daemon *d, const char *why)
 	sd_notify(0, "STOPPING=1");
 	jobs_stop(d->jobs);
 	d->self_timer = sd_event_source_disable_unref(d->self_timer);
+	d->respawn = sd_event_source_disable_unref(d->respawn);
 	if (child_count() > 0)
 		sd_event_add_time(d->ev, &d->stop_timer, CLOCK_MONOTONIC,
 		    clock_mono_us() + d->cfg->stop_grace_us, 1000,
@@ -116,15 +120,46 @@ daemon_stop(struct daemon *d, const char *why)
 	daemon_maybe_exit(d);
 }
 
+static void	spawner_lost(void *);
+
+/*
+ * A new spawner needs the plugins and their configured jobs, which the
+ * daemon let go of: it reads the configuration again, as a reload does.
+ */
+static int
+on_respawn(sd_event_source *src, uint64_t usec, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)src;
+	(void)usec;
+	d->respawn = sd_event_source_disable_unref(d->respawn);
+	if (d->stopping)
+		return 0;
+	backoff_started(&d->respawn_bo);
+	if (daemon_reload(d, "the spawner is gone, starting a new one") ==
+	    -1)
+		spawner_lost(d);
+	else
+		log_notice("a new spawner runs: runs start again");
+	return 0;
+}
+
 static void
 spawner_lost(void *arg)
 {
 	struct daemon	*d = arg;
+	double		 delay;
 
-	log_err("the spawner is gone and cannot be replaced without a "
-	    "restart: stopping (systemd restarts qosd)");
-	d->lost = 1;
-	daemon_stop(d, "spawner lost");
+	if (d->stopping || d->respawn != NULL)
+		return;
+	delay = backoff_failed(&d->respawn_bo);
+	log_warning("the spawner is gone: runs cannot start until a new one "
+	    "is forked in %g s, after reading %s again", delay,
+	    d->opts->config_file);
+	if (sd_event_add_time_relative(d->ev, &d->respawn, CLOCK_MONOTONIC,
+	    (uint64_t)(delay * 1e6), 0, on_respawn, d) < 0)
+		fatal("cannot arm the spawner's restart");
 }
 
 static int
@@ -136,7 +171,7 @@ on_signal(sd_event_source *src, const struct signalfd_siginfo *si,
 	(void)src;
 	if (si->ssi_signo == SIGHUP) {
 		if (!d->stopping && !d->opts->once)
-			daemon_reload(d);
+			daemon_reload(d, "reloading");
 	} else
 		daemon_stop(d, strsignal((int)si->ssi_signo));
 	return 0;
@@ -198,9 +233,10 @@ finish(struct daemon *d)
 		self_metrics(d);
 	jobs_free(d->jobs);
 	fanout_stop(d->sinks, d->nsinks);
-	spawnctl_stop();
+	spawnctl_stop(SPAWNER_STOP_US);
 	d->self_timer = sd_event_source_disable_unref(d->self_timer);
 	d->stop_timer = sd_event_source_disable_unref(d->stop_timer);
+	d->respawn = sd_event_source_disable_unref(d->respawn);
 	sd_event_unref(d->ev);
 	lp_point_cleanup(&d->pt);
 	buf_cleanup(&d->line);
@@ -222,6 +258,7 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	lp_point_init(&d.pt);
 	buf_init(&d.line, LP_MAX_LINE + 1024);
 	lagstats_reset(&d.lag);
+	backoff_init(&d.respawn_bo, 1, 60);
 	setup_loop(&d);
 	if ((rc = start(&d, cfg)) != 0) {
 		cfg_free(cfg);
@@ -239,10 +276,11 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 		log_err("event loop: %m");
 		rc = EX_SOFTWARE;
 	}
-	if (opts->once && d.once_failed && rc == EX_OK)
+	/* --once: 0 all ok, 2 measured but some result not ok, 1 failed. */
+	if (opts->once && rc == EX_OK && d.once_failed)
 		rc = 1;
-	if (d.lost)
-		rc = EX_SOFTWARE;
+	else if (opts->once && rc == EX_OK && d.once_not_ok)
+		rc = 2;
 	finish(&d);
 	return rc;
 }

@@ -15,6 +15,7 @@
 
 #include "lib/buf.h"
 #include "lib/lp.h"
+#include "lib/super.h"
 #include "scheduler/lagstats.h"
 
 struct cfg;
@@ -30,7 +31,7 @@ struct sink_rt {
 };
 
 struct counters {
-	uint64_t	 ok, failed, timeout, crashed, overflow;
+	uint64_t	 ok, failed, timeout, crashed, overflow, stopped;
 	uint64_t	 rejected, spawn_errors, waited;
 };
 
@@ -50,8 +51,10 @@ struct daemon {
 	struct lp_point	 pt;		/* scratch for parsing */
 	struct buf	 line;		/* scratch for encoding */
 	int		 stopping;
-	int		 once_failed;
-	int		 lost;		/* the spawner died: exit non-zero */
+	int		 once_failed;	/* --once: a run failed */
+	int		 once_not_ok;	/* --once: a result not "ok" */
+	struct backoff	 respawn_bo;	/* a lost spawner's restarts */
+	sd_event_source	*respawn;	/* its timer */
 };
 
 struct job;
@@ -79,8 +82,12 @@ int	fanout_start(struct daemon *, const struct cfg *cfg,
 	    size_t *nout);
 /* Stop and free n sinks. */
 void	fanout_stop(struct sink_rt *v, size_t n);
-/* Add the agent's tags and the time if missing, and hand p to each sink. */
-void	fanout_emit(struct daemon *, struct lp_point *p);
+/*
+ * Add the agent's tags and the time if missing, and hand p to each sink.
+ * 0, or -1 when p cannot be encoded (dropped, counted in lines_rejected,
+ * logged rate-limited).
+ */
+int	fanout_emit(struct daemon *, struct lp_point *p);
 /* Push out what the sinks buffer (after a run). */
 void	fanout_flush(struct daemon *);
 /* Wait until every sink's writer has written what it was given. */
@@ -105,7 +112,11 @@ int	daemon_spawner(struct daemon *, struct cfg *cfg);
 void	daemon_let_go(struct cfg *cfg);
 /* daemon.realtime: the daemon's priority (lib/prio.h). */
 void	daemon_priority(const struct daemon *, int want);
-/* SIGHUP: load the configuration again; a bad one keeps the old. */
-void	daemon_reload(struct daemon *);
+/*
+ * Load the configuration again (a SIGHUP, or a lost spawner: why says
+ * which, for the log); a bad one keeps the one running.  0 when the new
+ * one runs, -1 when it was refused.
+ */
+int	daemon_reload(struct daemon *, const char *why);
 
 #endif /* SCHEDULER_DAEMON_H */

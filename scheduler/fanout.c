@@ -9,6 +9,7 @@
 
 #include "lib/buf.h"
 #include "lib/clock.h"
+#include "lib/complain.h"
 #include "lib/log.h"
 #include "lib/lp.h"
 #include "scheduler/config.h"
@@ -17,26 +18,41 @@
 #include "sinks/file.h"
 #include "sinks/sink.h"
 
-void
+/* A point that cannot go out: counted, told (rate-limited). */
+static int
+dropped(struct daemon *d, const struct lp_point *p, const char *why)
+{
+	static struct complain	c;
+
+	d->n.rejected++;
+	if (complain_fail(&c, clock_mono_us()))
+		log_err("point \"%s\" dropped: %s (%lu so far)",
+		    p->measurement, why, c.failures);
+	return -1;
+}
+
+int
 fanout_emit(struct daemon *d, struct lp_point *p)
 {
 	char	 err[256];
 	size_t	 i;
 
-	lp_point_tag(p, "agent", d->cfg->agent_id, 1, err, sizeof(err));
+	if (lp_point_tag(p, "agent", d->cfg->agent_id, 1, err,
+	    sizeof(err)) == -1)
+		return dropped(d, p, err);
 	for (i = 0; i < d->cfg->nagent_tags; i++)
-		lp_point_tag(p, d->cfg->agent_tags[i].key,
-		    d->cfg->agent_tags[i].value, 0, err, sizeof(err));
+		if (lp_point_tag(p, d->cfg->agent_tags[i].key,
+		    d->cfg->agent_tags[i].value, 0, err, sizeof(err)) == -1)
+			return dropped(d, p, err);
 	if (!p->has_time)
 		lp_point_set_time(p, clock_real_ns());
 	buf_reset(&d->line);
-	if (lp_encode(p, &d->line, err, sizeof(err)) == -1) {
-		log_err("point \"%s\" dropped: %s", p->measurement, err);
-		return;
-	}
+	if (lp_encode(p, &d->line, err, sizeof(err)) == -1)
+		return dropped(d, p, err);
 	for (i = 0; i < d->nsinks; i++)
 		d->sinks[i].type->write(d->sinks[i].rt, d->line.data,
 		    d->line.len);
+	return 0;
 }
 
 void

@@ -7,6 +7,7 @@
 #include "lib/clock.h"
 #include "lib/complain.h"
 #include "lib/log.h"
+#include "lib/strmap.h"
 #include "scheduler/config.h"
 #include "scheduler/jobs.h"
 
@@ -263,25 +264,17 @@ jobs_done(struct jobs *t, struct job *j)
 	pending_drain(t);
 }
 
-static struct job *
-find(const struct jobs *t, const char *name)
-{
-	struct job	*j;
-
-	for (j = t->jobs; j != NULL; j = j->next)
-		if (j->conf != NULL && strcmp(j->name, name) == 0)
-			return j;
-	return NULL;
-}
-
 void
 jobs_reload(struct jobs *t, const struct cfg *cfg, unsigned int max_children)
 {
 	const struct cfg_job	*c;
 	struct job		*j, *next;
+	struct strmap		*kept;
 	size_t			 i;
 
 	t->max_children = max_children;
+	/* Names are looked up in maps: a reload is linear in the jobs. */
+	kept = strmap_new(cfg->njobs);
 	/* Jobs that stay keep their deadline, so their phase and count. */
 	for (j = t->jobs; j != NULL; j = next) {
 		next = j->next;
@@ -297,10 +290,12 @@ jobs_reload(struct jobs *t, const struct cfg *cfg, unsigned int max_children)
 			arm_first(t, j);
 		} else
 			j->conf = c;
+		strmap_put(kept, j->name, j);
 	}
 	for (i = 0; i < cfg->njobs; i++)
-		if (find(t, cfg->jobs[i].name) == NULL)
+		if (strmap_get(kept, cfg->jobs[i].name) == NULL)
 			jobs_add(t, &cfg->jobs[i]);
+	strmap_free(kept);
 	pending_drain(t);
 }
 

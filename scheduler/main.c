@@ -33,8 +33,18 @@ usage(FILE *f)
 "  -h, --help            print this help and exit\n");
 }
 
-int
-main(int argc, char *argv[])
+struct cli {
+	struct sched_opts	 opts;
+	int			 check;
+	int			 verbose;
+};
+
+/*
+ * Parse the command line into c.  -1 to go on, or an exit status (after
+ * --version, --help, or a usage error).
+ */
+static int
+parse(int argc, char *argv[], struct cli *c)
 {
 	static const struct option longopts[] = {
 		{ "config",	  required_argument, NULL, 'c' },
@@ -47,33 +57,30 @@ main(int argc, char *argv[])
 		{ "help",	  no_argument,	     NULL, 'h' },
 		{ NULL,		  0,		     NULL, 0 }
 	};
-	struct sched_opts	 opts;
-	struct cfg		*cfg;
-	char			 err[4096];
-	int			 ch, check = 0, verbose = 0;
+	int	ch;
 
-	memset(&opts, 0, sizeof(opts));
-	opts.config_file = CFG_DEFAULT_FILE;
+	memset(c, 0, sizeof(*c));
+	c->opts.config_file = CFG_DEFAULT_FILE;
 	while ((ch = getopt_long(argc, argv, "c:t1j:p:vVh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
-			opts.config_file = optarg;
+			c->opts.config_file = optarg;
 			break;
 		case 't':
-			check = 1;
+			c->check = 1;
 			break;
 		case '1':
-			opts.once = 1;
+			c->opts.once = 1;
 			break;
 		case 'j':
-			opts.only_job = optarg;
+			c->opts.only_job = optarg;
 			break;
 		case 'p':
 			plugin_set_dir(optarg);
 			break;
 		case 'v':
-			verbose = 1;
+			c->verbose = 1;
 			break;
 		case 'V':
 			printf("qosd %s\n", QOSD_VERSION);
@@ -92,34 +99,46 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EX_USAGE;
 	}
-	if (opts.only_job != NULL && !opts.once) {
+	if (c->opts.only_job != NULL && !c->opts.once) {
 		fprintf(stderr, "qosd: --job needs --once\n");
 		return EX_USAGE;
 	}
-	if (check && opts.once) {
+	if (c->check && c->opts.once) {
 		fprintf(stderr, "qosd: --check-config and --once exclude "
 		    "each other\n");
 		return EX_USAGE;
 	}
+	return -1;
+}
 
+int
+main(int argc, char *argv[])
+{
+	struct cli	 c;
+	struct cfg	*cfg;
+	char		 err[4096];
+	int		 rc;
+
+	if ((rc = parse(argc, argv, &c)) != -1)
+		return rc;
 	/* The daemon logs to stderr: systemd runs it in the foreground. */
-	log_init(1, verbose, "qosd");
+	log_init(1, c.verbose, "qosd");
 
-	if ((cfg = cfg_load(opts.config_file, err, sizeof(err))) == NULL) {
+	if ((cfg = cfg_load(c.opts.config_file, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return EX_CONFIG;
 	}
-	if (opts.only_job != NULL && cfg_job_find(cfg, opts.only_job) ==
+	if (c.opts.only_job != NULL && cfg_job_find(cfg, c.opts.only_job) ==
 	    NULL) {
 		fprintf(stderr, "%s: no job named \"%s\"\n", cfg->file,
-		    opts.only_job);
+		    c.opts.only_job);
 		cfg_free(cfg);
 		return EX_CONFIG;
 	}
-	if (check) {
+	if (c.check) {
 		cfg_free(cfg);
 		plugin_unload_all();
 		return EX_OK;
 	}
-	return sched_main(cfg, &opts);
+	return sched_main(cfg, &c.opts);
 }

@@ -131,7 +131,7 @@ const struct qosd_collector *
 plugin_get(const char *name, char *err, size_t errlen)
 {
 	struct plugin	*p;
-	const char	*dir = plugin_dir();
+	const char	*dir;
 	char		 path[PATH_MAX];
 	void		*h;
 	const struct qosd_collector *desc;
@@ -140,6 +140,7 @@ plugin_get(const char *name, char *err, size_t errlen)
 	for (p = plugins; p != NULL; p = p->next)
 		if (strcmp(p->name, name) == 0)
 			return p->desc;
+	dir = plugin_dir();
 	buf_init(&avail, 4096);
 	if (!valid_name(name) || (size_t)snprintf(path, sizeof(path),
 	    "%s/%s.so", dir, name) >= sizeof(path) || access(path, F_OK)) {

@@ -122,33 +122,40 @@ reload_failed(struct daemon *d, struct cfg *ncfg, const char *why)
 	sd_notify(0, "READY=1\nSTATUS=reload failed, see the log");
 }
 
-void
-daemon_reload(struct daemon *d)
+int
+daemon_reload(struct daemon *d, const char *why)
 {
 	struct cfg	*ncfg, *ocfg = d->cfg;
 	struct sink_rt	*nsinks;
 	size_t		 nn;
 	char		 err[4096];
+	uint64_t	 start = clock_mono_us();
 
-	log_notice("reloading %s", d->opts->config_file);
+	log_notice("%s: reading %s", why, d->opts->config_file);
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)clock_mono_us());
 	if ((ncfg = cfg_load(d->opts->config_file, err, sizeof(err))) ==
 	    NULL) {
 		reload_failed(d, NULL, err);
-		return;
+		return -1;
 	}
+	log_debug("reload: parsed in %.1f ms",
+	    (double)(clock_mono_us() - start) / 1000);
 	daemon_priority(d, ncfg->realtime);
 	if (daemon_spawner(d, ncfg) == -1) {
 		reload_failed(d, ncfg, NULL);
-		return;
+		return -1;
 	}
+	log_debug("reload: spawner forked at %.1f ms",
+	    (double)(clock_mono_us() - start) / 1000);
 	/* A new sink may take over an old one's spool: nothing in flight. */
 	fanout_sync(d);
+	log_debug("reload: sinks synced at %.1f ms",
+	    (double)(clock_mono_us() - start) / 1000);
 	if (fanout_start(d, ncfg, d->sinks, d->nsinks, &nsinks, &nn) == -1) {
 		spawnctl_abandon();
 		reload_failed(d, ncfg, NULL);
-		return;
+		return -1;
 	}
 	spawnctl_commit();
 	daemon_let_go(ncfg);
@@ -160,7 +167,8 @@ daemon_reload(struct daemon *d)
 	if (ocfg->self_interval_us != ncfg->self_interval_us)
 		self_arm(d);
 	cfg_free(ocfg);
-	log_notice("configuration reloaded: %zu jobs, %zu sinks",
-	    ncfg->njobs, d->nsinks);
+	log_notice("configuration reloaded in %.1f ms: %zu jobs, %zu sinks",
+	    (double)(clock_mono_us() - start) / 1000, ncfg->njobs, d->nsinks);
 	sd_notify(0, "READY=1\nSTATUS=running");
+	return 0;
 }

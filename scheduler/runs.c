@@ -99,6 +99,23 @@ run_reject(struct run *r, const char *line, size_t len, const char *why)
 		    r->job->name, why, (int)(len > 120 ? 120 : len), line);
 }
 
+static int
+is_own(const char *m)
+{
+	return strcmp(m, "qosd") == 0 || strcmp(m, "qosd_job") == 0 ||
+	    strcmp(m, "qosd_sink") == 0;
+}
+
+/* --once: a point whose result is not "ok" makes the exit status 2. */
+static void
+once_result(struct daemon *d, const struct lp_point *p)
+{
+	const struct lp_field	*f = lp_point_get_field(p, "result");
+
+	if (f != NULL && f->type == LP_STRING && strcmp(f->v.s, "ok") != 0)
+		d->once_not_ok = 1;
+}
+
 static void
 run_line(void *arg, const char *line, size_t len, int toolong)
 {
@@ -119,12 +136,30 @@ run_line(void *arg, const char *line, size_t len, int toolong)
 		run_reject(r, line, len, err);
 		return;
 	}
-	lp_point_tag(&d->pt, "job", r->tags[0].value, 1, err, sizeof(err));
+	/* qosd's own measurements come from the daemon, never from a run. */
+	if (is_own(d->pt.measurement)) {
+		snprintf(err, sizeof(err), "measurement \"%s\" is qosd's own",
+		    d->pt.measurement);
+		run_reject(r, line, len, err);
+		return;
+	}
+	if (d->opts->once)
+		once_result(d, &d->pt);
+	/* The configuration checked these tags; a failure is still told. */
+	if (lp_point_tag(&d->pt, "job", r->tags[0].value, 1, err,
+	    sizeof(err)) == -1) {
+		run_reject(r, line, len, err);
+		return;
+	}
 	for (i = 1; i < r->ntags; i++)
-		lp_point_tag(&d->pt, r->tags[i].key, r->tags[i].value, 0,
-		    err, sizeof(err));
+		if (lp_point_tag(&d->pt, r->tags[i].key, r->tags[i].value, 0,
+		    err, sizeof(err)) == -1) {
+			run_reject(r, line, len, err);
+			return;
+		}
 	r->points++;
-	fanout_emit(d, &d->pt);
+	if (fanout_emit(d, &d->pt) == -1)
+		r->rejected++;
 }
 
 /* The lag counts until the run's process exists. */
@@ -162,6 +197,9 @@ run_count(struct daemon *d, const struct child_result *cr)
 	case CHILD_OVERFLOW:
 		d->n.overflow++;
 		break;
+	case CHILD_STOPPED:
+		d->n.stopped++;
+		break;
 	case CHILD_SPAWN_ERROR:
 		d->n.spawn_errors++;
 		break;
@@ -188,6 +226,10 @@ why_failed(const struct child_result *cr, char *why, size_t len)
 	case CHILD_OVERFLOW:
 		snprintf(why, len, "printed more than max_output allows: "
 		    "killed");
+		break;
+	case CHILD_STOPPED:
+		snprintf(why, len, "killed: qosd is stopping or its spawner "
+		    "died");
 		break;
 	default:
 		snprintf(why, len, "could not start");

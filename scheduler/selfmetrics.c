@@ -60,6 +60,7 @@ self_job(struct daemon *d, const char *job, const char *collector,
 		lp_point_field_float(p, "duration_ms",
 		    (double)cr->duration_us / 1000.0, err, sizeof(err));
 		if (cr->status == CHILD_CRASHED ||
+		    cr->status == CHILD_STOPPED ||
 		    (cr->status == CHILD_TIMEOUT && cr->code != 0))
 			lp_point_field_int(p, "signal", cr->code, err,
 			    sizeof(err));
@@ -93,6 +94,7 @@ self_daemon(struct daemon *d)
 	F_INT("runs_timeout", d->n.timeout);
 	F_INT("runs_crashed", d->n.crashed);
 	F_INT("runs_overflow", d->n.overflow);
+	F_INT("runs_stopped", d->n.stopped);
 	F_INT("runs_skipped", jobs_skipped(d->jobs));
 	F_INT("runs_waited", d->n.waited);
 	F_INT("runs_not_started", d->n.spawn_errors);

@@ -15,6 +15,8 @@
 
 #include <systemd/sd-event.h>
 
+#include "lib/clock.h"
+#include "lib/complain.h"
 #include "lib/log.h"
 #include "lib/msg.h"
 #include "lib/proc.h"
@@ -40,6 +42,7 @@ static struct spawner	*spawners;	/* the first is the current one */
 static uint32_t		 next_gen = 1;
 static void		(*lost_cb)(void *);
 static void		*lost_arg;
+static struct complain	 none;		/* runs asked with no spawner */
 
 static void
 spawner_free(struct spawner *sp)
@@ -62,7 +65,7 @@ spawner_reaped(void *arg, int wstatus)
 	pid_t	pid = (pid_t)(intptr_t)arg;
 
 	if (WIFSIGNALED(wstatus))
-		log_err("spawner %ld killed by %s", (long)pid,
+		log_warning("spawner %ld killed by %s", (long)pid,
 		    strsignal(WTERMSIG(wstatus)));
 	else
 		log_debug("spawner %ld exited", (long)pid);
@@ -142,7 +145,8 @@ spawnctl_start(sd_event *ev, const struct spawn_job *jobs, size_t njobs,
 {
 	struct proc_profile	 prof = { "qosd-spawner", SIGKILL,
 				    PROC_F_KEEP_SCHED | PROC_F_NET_RAW |
-				    PROC_F_NULL_STDOUT, (1UL << SIGTERM) |
+				    PROC_F_NULL_STDOUT | PROC_F_HIDE_CREDS,
+				    (1UL << SIGTERM) |
 				    (1UL << SIGHUP) | (1UL << SIGINT) |
 				    (1UL << SIGPIPE), { -1, -1, -1, -1, -1,
 				    -1, -1, -1 } };
@@ -215,15 +219,18 @@ spawnctl_abandon(void)
 }
 
 void
-spawnctl_stop(void)
+spawnctl_stop(uint64_t timeout_us)
 {
-	struct spawner	*sp, *next;
+	uint64_t	 end = clock_mono_us() + timeout_us, now;
+	struct spawner	*sp;
+	pid_t		 pid;
 
-	for (sp = spawners; sp != NULL; sp = next) {
-		next = sp->next;
-		sp->retiring = 1;
-		if (sp->runs == 0)
-			spawner_free(sp);
+	/* Its end of file tells each spawner to go; then it is reaped. */
+	while ((sp = spawners) != NULL) {
+		pid = sp->pid;
+		spawner_free(sp);
+		now = clock_mono_us();
+		super_reap(pid, now < end ? end - now : 0, "a spawner");
 	}
 }
 
@@ -242,22 +249,28 @@ spawnctl_pid(void)
 
 int
 spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
-    const char *name, int wfd, struct spawner **spp)
+    const char *name, int wfd, int efd, struct spawner **spp)
 {
 	struct spawner		*sp = spawners;
 	struct spawn_run	 rq;
+	int			 fds[2] = { wfd, efd };
 
 	if (sp == NULL || sp->retiring) {
-		log_err("%s: no spawner to start the run", name);
+		if (complain_fail(&none, clock_mono_us()))
+			log_err("%s: run not started: no spawner (%lu runs so "
+			    "far)", name, none.failures);
 		return -1;
 	}
+	if (none.failures > 0)
+		log_notice("runs start again after %lu could not",
+		    complain_ok(&none));
 	memset(&rq, 0, sizeof(rq));
 	rq.id = id;
 	rq.deadline_us = deadline_us;
 	rq.gen = sp->gen;
 	rq.job = job;
 	snprintf(rq.name, sizeof(rq.name), "%s", name);
-	if (msg_send(&sp->ch, SPAWN_RUN, &rq, sizeof(rq), wfd) == -1) {
+	if (msg_send_fds(&sp->ch, SPAWN_RUN, &rq, sizeof(rq), fds, 2) == -1) {
 		if (errno == E2BIG)
 			log_err("%s: the spawner is not keeping up: run not "
 			    "started", name);

@@ -46,18 +46,22 @@ int	spawnctl_start(sd_event *ev, const struct spawn_job *jobs,
  */
 void	spawnctl_commit(void);
 void	spawnctl_abandon(void);
-/* Let every spawner go once its runs are done (at exit). */
-void	spawnctl_stop(void);
+/*
+ * At exit, when no run is left: let every spawner go and reap it, at most
+ * timeout_us for all (then it is killed), so that none outlives the
+ * daemon (systemd would SIGKILL it).
+ */
+void	spawnctl_stop(uint64_t timeout_us);
 /* Call cb(arg) if the current spawner dies. */
 void	spawnctl_on_lost(void (*cb)(void *), void *arg);
 /*
  * Ask the current spawner for a run of job (an index in its table) named
- * name, to stop at deadline_us, writing to wfd (borrowed).  0 with *spp
- * the spawner asked, or -1 after logging why (none, or it is not keeping
- * up: the run is not started).
+ * name, to stop at deadline_us, writing its points to wfd and its stderr
+ * to efd (both borrowed).  0 with *spp the spawner asked, or -1 after
+ * logging why (none, or it is not keeping up: the run is not started).
  */
 int	spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
-	    const char *name, int wfd, struct spawner **spp);
+	    const char *name, int wfd, int efd, struct spawner **spp);
 /* The pid of the current spawner, or -1. */
 pid_t	spawnctl_pid(void);
 

@@ -60,4 +60,27 @@ int	qosd_cfg_strings(const config_setting_t *g, const char *name,
 int	qosd_cfg_error(const config_setting_t *s, char *err, size_t errlen,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * The timeout the daemon gives each run of job (its own timeout, or the
+ * one it inherits from defaults, within its interval), in microseconds;
+ * 0 when job was not read by the daemon (a test's).  A collector that
+ * knows how long its run takes refuses settings that cannot fit, so that
+ * a job that can never finish fails at --check-config.
+ */
+uint64_t qosd_cfg_run_timeout_us(const config_setting_t *job);
+
+/* The longest tag key or value a configuration may give. */
+#define QOSD_CFG_TAG_MAX	256
+
+/*
+ * A tag a collector will put on its points (a target's name, say): key
+ * (NULL: not checked) and value must be what line protocol can carry (not
+ * empty, valid UTF-8, no line break, no trailing backslash, at most
+ * QOSD_CFG_TAG_MAX bytes) — the rules the encoder applies, checked here
+ * so that a bad value fails at --check-config instead of losing points.
+ * 0, or -1 with err "FILE:LINE: PATH: reason" for setting s.
+ */
+int	qosd_cfg_tag(const config_setting_t *s, const char *key,
+	    const char *value, char *err, size_t errlen);
+
 #endif /* QOSD_CFG_H */

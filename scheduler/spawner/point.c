@@ -6,6 +6,8 @@
  * the parent a wakeup per point (10,000 ping targets are 10,000 points);
  * the age bound keeps what a run killed at its timeout loses small.
  */
+#define _GNU_SOURCE		/* asprintf */
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@ struct qosd_out {
 	struct buf	 batch;		/* whole lines not yet written */
 	uint64_t	 batch_since;	/* when its first line came */
 	char		*job;
+	char		*who;		/* "collector[job]", for logs */
 	uint64_t	 deadline_us;
 	struct lp_point	 p;
 	struct buf	 line;
@@ -46,7 +49,9 @@ point_out_new(int fd, const char *job, uint64_t deadline_us)
 
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return NULL;
-	if ((o->job = strdup(job)) == NULL) {
+	if ((o->job = strdup(job)) == NULL ||
+	    (o->who = strdup(job)) == NULL) {
+		free(o->job);
 		free(o);
 		return NULL;
 	}
@@ -74,7 +79,19 @@ point_out_free(struct qosd_out *o)
 	buf_cleanup(&o->line);
 	buf_cleanup(&o->batch);
 	free(o->job);
+	free(o->who);
 	free(o);
+}
+
+void
+point_out_name(struct qosd_out *o, const char *collector)
+{
+	char	*who;
+
+	if (asprintf(&who, "%s[%s]", collector, o->job) == -1)
+		return;
+	free(o->who);
+	o->who = who;
 }
 
 const char *
@@ -93,7 +110,7 @@ qosd_out_deadline_us(const struct qosd_out *o)
 static int
 point_fail(struct qosd_out *o, const char *what, const char *err)
 {
-	log_err("%s: %s: %s", o->job, what, err);
+	log_err("%s: %s: %s", o->who, what, err);
 	o->bad = 1;
 	return -1;
 }
@@ -105,7 +122,7 @@ qosd_point_begin(struct qosd_out *o, const char *measurement)
 
 	if (o->open)
 		log_err("%s: point begun before the previous one ended; "
-		    "the previous one is dropped", o->job);
+		    "the previous one is dropped", o->who);
 	lp_point_reset(&o->p);
 	o->open = 1;
 	o->bad = 0;
@@ -120,7 +137,7 @@ point_check_open(struct qosd_out *o)
 {
 	if (!o->open) {
 		log_err("%s: point API used outside qosd_point_begin/end",
-		    o->job);
+		    o->who);
 		return -1;
 	}
 	return 0;
@@ -211,7 +228,7 @@ point_out_flush(struct qosd_out *o)
 	if (o->batch.len == 0)
 		return 0;
 	if (io_write_all(o->fd, o->batch.data, o->batch.len) == -1) {
-		log_err("%s: write to the daemon: %m", o->job);
+		log_err("%s: write to the daemon: %m", o->who);
 		buf_reset(&o->batch);
 		return -1;
 	}
@@ -233,13 +250,13 @@ qosd_point_end(struct qosd_out *o)
 		lp_point_set_time(&o->p, clock_real_ns());
 	buf_reset(&o->line);
 	if (lp_encode(&o->p, &o->line, err, sizeof(err)) == -1) {
-		log_err("%s: point dropped: %s", o->job, err);
+		log_err("%s: point dropped: %s", o->who, err);
 		return -1;
 	}
 	if (o->batch.len == 0)
 		o->batch_since = clock_mono_us();
 	if (buf_add(&o->batch, o->line.data, o->line.len) == -1)
-		fatal("%s: batch: %m", o->job);
+		fatal("%s: batch: %m", o->who);
 	o->count++;
 	if (o->batch.len >= FLUSH_BYTES ||
 	    clock_mono_us() - o->batch_since >= FLUSH_US)
@@ -255,10 +272,10 @@ qosd_out_exec(struct qosd_out *o, char *const argv[], char *const envp[])
 	point_out_flush(o);
 	if (o->fd != STDOUT_FILENO &&
 	    dup2(o->fd, STDOUT_FILENO) == -1) {
-		log_err("%s: dup2: %m", o->job);
+		log_err("%s: dup2: %m", o->who);
 		return -1;
 	}
 	execve(argv[0], argv, envp != NULL ? envp : environ);
-	log_err("%s: cannot run \"%s\": %m", o->job, argv[0]);
+	log_err("%s: cannot run \"%s\": %m", o->who, argv[0]);
 	return -1;
 }

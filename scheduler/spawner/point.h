@@ -14,6 +14,11 @@ struct qosd_out;
  * at deadline_us (CLOCK_MONOTONIC).  NULL on allocation failure.
  */
 struct qosd_out *point_out_new(int fd, const char *job, uint64_t deadline_us);
+/*
+ * Name the collector: the output's own log lines then read
+ * "collector[job]: ..." (until then, "job: ...").
+ */
+void	point_out_name(struct qosd_out *, const char *collector);
 /* Write the batch to the daemon now.  0, or -1 after logging why. */
 int	point_out_flush(struct qosd_out *);
 /* The number of points written so far. */

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "qosd/collector.h"
 #include "scheduler/spawner/point.h"
 #include "scheduler/spawner/run.h"
@@ -16,6 +17,15 @@ run_main(void *arg)
 	struct qosd_out		*out;
 	int			 rc, fd = ra->fd;
 
+	/*
+	 * stderr is the daemon's to read and log (escaped, rate-limited,
+	 * prefixed), and this process's log lines say their priority.
+	 */
+	if (dup2(ra->efd, STDERR_FILENO) == -1)
+		return 127;
+	if (ra->efd != RUN_FD && ra->efd != STDERR_FILENO)
+		close(ra->efd);
+	log_to_parent();
 	/* Its only descriptor but stdio: put it where a reader expects it. */
 	if (fd != RUN_FD) {
 		if (dup2(fd, RUN_FD) == -1 ||
@@ -26,6 +36,7 @@ run_main(void *arg)
 	}
 	if ((out = point_out_new(fd, ra->job, ra->deadline_us)) == NULL)
 		return 127;
+	point_out_name(out, ra->plugin->name);
 	rc = ra->plugin->run(ra->state, out);
 	if (point_out_flush(out) == -1)
 		rc = -1;

@@ -16,7 +16,8 @@ struct run_args {
 	void		*state;
 	const char	*job;		/* its name, for logs */
 	uint64_t	 deadline_us;	/* when the daemon stops it */
-	int		 fd;		/* the pipe to the daemon */
+	int		 fd;		/* the pipe of its points */
+	int		 efd;		/* its stderr, read by the daemon */
 };
 
 /*

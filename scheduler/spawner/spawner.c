@@ -31,7 +31,7 @@
 
 const struct msg_type spawn_to_spawner[] = {
 	{ SPAWN_RUN, "run", sizeof(struct spawn_run),
-	    sizeof(struct spawn_run), 1 },
+	    sizeof(struct spawn_run), 2 },
 };
 const size_t spawn_to_spawner_n = 1;
 
@@ -87,7 +87,7 @@ remember(struct spawner *sp, pid_t pid, uint64_t id)
 }
 
 static void
-fork_run(struct spawner *sp, const struct spawn_run *rq, int fd)
+fork_run(struct spawner *sp, const struct spawn_run *rq, int fd, int efd)
 {
 	const struct spawn_job	*j;
 	struct proc_profile	 prof = { "qosd-run", SIGKILL, PROC_F_PGRP |
@@ -116,8 +116,10 @@ fork_run(struct spawner *sp, const struct spawn_run *rq, int fd)
 	ra.job = name;
 	ra.deadline_us = rq->deadline_us;
 	ra.fd = fd;
+	ra.efd = efd;
 	prof.name = j->plugin->name;
 	prof.fds[0] = fd;
+	prof.fds[1] = efd;
 	if (j->plugin->flags & QOSD_COLLECTOR_NET_RAW)
 		prof.flags |= PROC_F_NET_RAW;
 	memset(&st, 0, sizeof(st));
@@ -168,8 +170,9 @@ serve(struct spawner *sp)
 	while ((n = msg_read(&sp->ch)) > 0) {
 		while ((r = msg_get(&sp->ch, &m)) == 1) {
 			memcpy(&rq, m.data, sizeof(rq));
-			fork_run(sp, &rq, m.fd);
-			close(m.fd);
+			fork_run(sp, &rq, m.fds[0], m.fds[1]);
+			close(m.fds[0]);
+			close(m.fds[1]);
 		}
 		if (r == -1) {
 			log_err("spawner: from the daemon: %s",

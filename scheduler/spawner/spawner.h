@@ -10,7 +10,8 @@
  * with, and passes the write end of the run's pipe; the spawner forks the
  * run (scheduler/spawner/run.h) and reports its start and its exit.
  *
- *   daemon -> spawner	SPAWN_RUN	struct spawn_run, with the pipe
+ *   daemon -> spawner	SPAWN_RUN	struct spawn_run, with two pipes:
+ *					the run's points and its stderr
  *   spawner -> daemon	SPAWN_STARTED	struct spawn_started
  *			SPAWN_EXITED	struct spawn_exited
  *			SPAWN_FAILED	struct spawn_failed (fork failed, or a

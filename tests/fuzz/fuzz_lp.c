@@ -12,6 +12,8 @@
 
 #include "lib/buf.h"
 #include "lib/lp.h"
+#include "lib/lp_enc.h"
+#include "lib/lp_parse.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -1,6 +1,7 @@
 #!/bin/bash
-# make deb: lintian reports no error; the package holds the binary, the
-# plugins, the conffile, the unit and the sysusers snippet; on its files
+# make deb: lintian reports no error; the package holds the binary (built
+# for /usr), the plugins, the conffile, the unit, the sysusers snippet and
+# the docs the configuration names; on its files
 # (extracted into a root of this test, never the host) systemd-sysusers
 # creates the qosd user and systemctl enables the unit, as postinst does.
 . "$(dirname "$0")/lib.sh"
@@ -23,10 +24,21 @@ for f in ./usr/sbin/qosd ./usr/lib/qosd/collectors/exec.so ./usr/lib/qosd/shippe
 	grep -qx "$f" "$T/files" || fail "package lacks $f"
 done
 dpkg-deb -f "$deb" Depends | grep -q 'libsystemd0' || fail "Depends: $(dpkg-deb -f "$deb" Depends)"
+# The docs the shipped qosd.conf and the man pages name.
+grep -qx ./usr/share/doc/qosd/influxdb.md "$T/files" || fail "package lacks influxdb.md"
 dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q conffiles || fail "no conffiles"
 ok "contents"
 r="$T/root"
 dpkg-deb -x "$deb" "$r"
+# Built for PREFIX=/usr, whatever the tree's last build was: the paths
+# compiled in are the package's (a /usr/local build's objects must not
+# be reused).
+paths=$(grep -a -o '/usr[a-z/]*/qosd/[a-z/]*\(collectors\|shipper.so\)' "$r/usr/sbin/qosd" | sort -u | tr '\n' ' ')
+[ "$paths" = "/usr/lib/qosd/collectors /usr/lib/qosd/shipper.so " ] ||
+	fail "paths compiled into the packaged qosd: $paths"
+! grep -q -a /usr/local "$r/usr/sbin/qosd" || fail "the packaged qosd names /usr/local"
+[ "$(stat -c %a "$r/etc/qosd")" = 750 ] || fail "/etc/qosd is $(stat -c %a "$r/etc/qosd"), the unit says 0750"
+ok "built for /usr; /etc/qosd 0750"
 mkdir -p "$r/etc"
 touch "$r/etc/passwd" "$r/etc/group"
 systemd-sysusers --root="$r" "$r/usr/lib/sysusers.d/qosd.conf" || fail "systemd-sysusers"
@@ -36,3 +48,5 @@ systemctl --root="$r" enable qosd.service >/dev/null 2>&1 || fail "systemctl ena
 grep -q 'systemd-sysusers' "$TOP/pkg/debian/postinst" && grep -q 'deb-systemd-helper enable' "$TOP/pkg/debian/postinst" ||
 	fail "postinst does not create the user and enable the unit"
 ok "user created, unit enabled"
+# What the scripts do under a booted systemd (start, restart on upgrade,
+# stop on remove, purge) is checked by make check-system.

@@ -16,7 +16,7 @@ jobs = (
 );
 CONF
 timeout 20 ip netns exec "$NSA" "$QOSD" --once --config "$T/qosd.conf" \
-	>"$T/out" 2>"$T/err" || fail "qosd --once: $(tail -5 "$T/err")"
+	>"$T/out" 2>"$T/err"; measured $? || fail "qosd --once: $(tail -5 "$T/err")"
 cat "$T/out"
 grep -q '^http,agent=t,job=dns,.* result="dns_error",error="[^"]' "$T/out" ||
 	fail "dns: $(grep job=dns "$T/out")"

@@ -36,7 +36,7 @@ jobs = (
 );
 CONF
 "$QOSD" --check-config --config "$T/qosd.conf" >/dev/null || fail "config refused"
-timeout 60 "$QOSD" --once --config "$T/qosd.conf" >"$T/out" 2>"$T/err" ||
+timeout 60 "$QOSD" --once --config "$T/qosd.conf" >"$T/out" 2>"$T/err"; measured $? ||
 	fail "qosd --once: $(tail -5 "$T/err")"
 OUT="$T/out"
 cat "$OUT"

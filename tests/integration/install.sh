@@ -11,10 +11,11 @@ make -s -C "$TOP" install BUILD="$BUILD" DESTDIR="$T/stage" PREFIX=/usr >/dev/nu
 for f in usr/sbin/qosd usr/lib/qosd/collectors/exec.so usr/lib/qosd/shipper.so \
     etc/qosd/qosd.conf \
     usr/share/man/man5/qosd.conf.5 usr/share/man/man8/qosd.8 \
-    usr/share/doc/qosd/metrics.md; do
+    usr/share/doc/qosd/metrics.md usr/share/doc/qosd/influxdb.md; do
 	[ -f "$T/stage/$f" ] || fail "not installed: /$f"
 done
 [ "$(stat -c %a "$T/stage/etc/qosd/qosd.conf")" = 640 ] || fail "qosd.conf mode not 0640"
+[ "$(stat -c %a "$T/stage/etc/qosd")" = 750 ] || fail "/etc/qosd mode not 0750 (ConfigurationDirectoryMode)"
 ok "DESTDIR layout"
 
 # 2. A build for PREFIX=$T/prefix, installed there, finds its plugins.

@@ -30,7 +30,15 @@ plant lib/buf.c '#include "scheduler/config.h"' \
     "lib/buf.c:$n: includes \"scheduler/config.h\": lib/ may include only qosd/ and lib/"
 plant lib/buf.c '#include "sinks/spool.h"' "lib/ may include only"
 plant collectors/exec.c '#include "lib/buf.h"' \
-    "a collector may include only qosd/, collectors/probe/ and proto/"
+    "a collector may include only qosd/, collectors/probe/, proto/ and its own collectors/exec/"
+# A collector's private modules (collectors/NAME/) are its own: another
+# collector may not include them, nor may they include another's.
+plant collectors/exec.c '#include "collectors/ping/icmp.h"' \
+    "collectors/exec.c:$(($(wc -l <"$TOP/collectors/exec.c") + 1)): includes \"collectors/ping/icmp.h\": a collector may include only qosd/, collectors/probe/, proto/ and its own collectors/exec/"
+plant collectors/ping/icmp.c '#include "collectors/tcp.c"' \
+    "its own collectors/ping/"
+plant collectors/probe/conf.c '#include "collectors/ping/icmp.h"' \
+    "its own collectors/probe/"
 plant collectors/probe/resolve.c '#include "sinks/sink.h"' \
     "a collector may include only"
 plant sinks/spool.c '#include "scheduler/config.h"' \

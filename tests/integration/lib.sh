@@ -49,14 +49,24 @@ wait_for() {
 	return 1
 }
 
+# measured RC: whether qosd --once measured: 0 (every result ok) or 2
+# (measured, some result not ok: the targets these tests make fail).
+measured() { [ "$1" -eq 0 ] || [ "$1" -eq 2 ]; }
+
 # count_lines PATTERN FILE: lines matching an extended regexp (0 if none).
 count_lines() { grep -cE "$1" "$2" 2>/dev/null || true; }
 
 # start_influxd: a throwaway influxd on free loopback ports with data in
 # $T/influx; sets INFLUX_URL.  Skips the script when influxd is missing.
+# Continuous queries run only when INFLUXD_CQ_EVERY is set (how often
+# influxd looks for one due, such as 1s).
 start_influxd() {
 	command -v influxd >/dev/null || skip "influxd not installed (apt-get install influxdb)"
-	local http rpc d="$T/influx"
+	local http rpc d="$T/influx" cq="enabled = false"
+	[ -z "${INFLUXD_CQ_EVERY:-}" ] ||
+		cq="enabled = true
+  run-interval = \"$INFLUXD_CQ_EVERY\"
+  log-enabled = true"
 	http=$(free_port) rpc=$(free_port)
 	mkdir -p "$d"
 	cat >"$d/influxd.conf" <<CONF
@@ -76,7 +86,7 @@ bind-address = "127.0.0.1:$rpc"
 [subscriber]
   enabled = false
 [continuous_queries]
-  enabled = false
+  $cq
 CONF
 	influxd -config "$d/influxd.conf" >"$d/log" 2>&1 &
 	INFLUXD_PID=$!

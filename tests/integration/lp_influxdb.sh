@@ -1,7 +1,7 @@
 #!/bin/bash
-# lp_influxdb.sh: lines written by qosd's encoder (lp.c) read back from a
-# real InfluxDB 1.x byte for byte, and every value the encoder refuses is
-# one that influxd rejects or reads back differently.
+# lp_influxdb.sh: lines written by qosd's encoder (lib/lp_enc.c) read back
+# from a real InfluxDB 1.x byte for byte, and every value the encoder
+# refuses is one that influxd rejects or reads back differently.
 # Needs influxd and curl; BUILD/tools/lp_adversarial (make tests).
 . "$(dirname "$0")/lib.sh"
 tool="$BUILD/tools/lp_adversarial"

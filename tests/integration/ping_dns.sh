@@ -25,7 +25,7 @@ jobs = ( { name = "d"; collector = "$c"; timeout = 30; $extra
 CONF
 	s0=$(date +%s.%N)
 	ip netns exec "$NSA" "$QOSD" --once --config "$T/$c.conf" >"$T/out" \
-		2>"$T/log" || fail "$c: $(cat "$T/log")"
+		2>"$T/log"; measured $? || fail "$c: $(cat "$T/log")"
 	secs=$(awk -v a="$s0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	n=$(grep -c 'result="dns_error"' "$T/out")
 	[ "$n" -eq 8 ] || fail "$c: $n of 8 names read dns_error: $(cat "$T/out")"

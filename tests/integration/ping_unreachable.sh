@@ -14,7 +14,7 @@ jobs = ( { name = "u"; collector = "ping"; timeout = 20; count = 6;
   targets = [ "198.18.0.99", "2001:db8::99", "198.18.0.2" ]; } );
 CONF
 ip netns exec "$NSA" "$QOSD" --once --config "$T/u.conf" >"$T/out" \
-	2>"$T/log" || fail "qosd: $(cat "$T/log")"
+	2>"$T/log"; measured $? || fail "qosd: $(cat "$T/log")"
 cat "$T/out"
 for a in 198.18.0.99 2001:db8::99; do
 	l=$(grep "target=$a " "$T/out")

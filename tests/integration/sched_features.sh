@@ -161,10 +161,30 @@ timeout 10 "$QOSD" --once --job b --config "$T/once.conf" >"$T/one.out" || fail 
 [ "$(cat "$T/one.out")" = 'm,agent=once,job=b v=2i 1700000000000000000' ] || fail "--job b: $(cat "$T/one.out")"
 "$QOSD" --once --job nope --config "$T/once.conf" 2>"$T/err"; rc=$?
 [ $rc -eq 78 ] && grep -q 'no job named "nope"' "$T/err" || fail "--job nope: exit $rc, $(cat "$T/err")"
-sed -i 's|/usr/bin/printf", "m v=1i|/bin/false", "m v=1i|' "$T/once.conf"
+# Measured, with a result that is not ok: 2; a run that failed: 1.
+sed -i 's|"m v=1i|"m result=\\"timeout\\",v=1i|' "$T/once.conf"
+timeout 10 "$QOSD" --once --config "$T/once.conf" >"$T/once.out" 2>"$T/err"; rc=$?
+[ $rc -eq 2 ] || fail "--once with a result not ok exited $rc: $(cat "$T/once.out" "$T/err")"
+sed -i 's|result=\\"timeout\\"|result=\\"ok\\"|' "$T/once.conf"
+timeout 10 "$QOSD" --once --config "$T/once.conf" >"$T/once.out" 2>"$T/err"; rc=$?
+[ $rc -eq 0 ] || fail "--once, every result ok, exited $rc: $(cat "$T/once.out" "$T/err")"
+sed -i 's|/usr/bin/printf", "m result|/bin/false", "m result|' "$T/once.conf"
 timeout 10 "$QOSD" --once --config "$T/once.conf" >/dev/null 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] || fail "--once with a failing run exited $rc"
-ok "--once and --once --job"
+ok "--once and --once --job; exit 0 all ok, 2 a result not ok, 1 a run failed"
+
+# A run cannot forge qosd's own measurements.
+cat >"$T/forge.conf" <<CONF
+agent: { id = "forge"; };
+sinks = ( { type = "file"; path = "-"; } );
+jobs = ( { name = "f"; collector = "exec"; command = [ "/usr/bin/printf",
+  "qosd_job,collector=exec result=\\"ok\\"\\nqosd runs_ok=5i\\nqosd_sink,sink=x sent=1i\\nreal v=1i\\n" ]; } );
+CONF
+timeout 10 "$QOSD" --once --config "$T/forge.conf" >"$T/forge.out" 2>"$T/forge.err"
+grep -q '^real,' "$T/forge.out" || fail "the run's own point is missing: $(cat "$T/forge.out" "$T/forge.err")"
+! grep -q '^qosd' "$T/forge.out" || fail "a forged point passed: $(cat "$T/forge.out")"
+grep -q 'line rejected: measurement "qosd_job" is qosd.s own' "$T/forge.err" || fail "no reason logged: $(cat "$T/forge.err")"
+ok "a run's qosd, qosd_job, qosd_sink lines are rejected"
 
 # Usage errors are exit 64.
 "$QOSD" --bogus 2>/dev/null; [ $? -eq 64 ] || fail "unknown option not exit 64"

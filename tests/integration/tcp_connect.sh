@@ -21,7 +21,7 @@ jobs = (
 CONF
 s0=$(date +%s.%N)
 ip netns exec "$NSA" "$QOSD" --once --config "$T/q.conf" >"$T/out" \
-	2>"$T/log" || fail "qosd: $(cat "$T/log")"
+	2>"$T/log"; measured $? || fail "qosd: $(cat "$T/log")"
 s1=$(date +%s.%N)
 stop_responder
 cat "$T/out"

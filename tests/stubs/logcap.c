@@ -32,6 +32,11 @@ log_init(int foreground, int v, const char *ident)
 }
 
 void
+log_to_parent(void)
+{
+}
+
+void
 log_setverbose(int v)
 {
 	verbose = v;

@@ -1,7 +1,7 @@
 /*
  * lp_adversarial.c: adversarial points for tests/integration/lp_influxdb.sh.
  *
- *   lp_adversarial lines            the accepted points, encoded by lp.c
+ *   lp_adversarial lines            the accepted points, encoded by lp_enc.c
  *   lp_adversarial refused DIR      for each value lp.c refuses: asserts
  *                                   the refusal, then writes DIR/NN.lp, the
  *                                   line a naive encoder would write, and
@@ -26,6 +26,7 @@
 
 #include "lib/buf.h"
 #include "lib/lp.h"
+#include "lib/lp_enc.h"
 
 #define NS	1000000000LL
 

@@ -222,7 +222,7 @@ setup(void)
 static void
 teardown(void)
 {
-	spawnctl_stop();
+	spawnctl_stop(2000000);
 	ev = sd_event_unref(ev);
 }
 

@@ -1,13 +1,14 @@
 /*
  * check_http.c: the http collector's settings, its result mapping, its
- * status rules, and a run against a closed port that writes a refused
- * point with no made-up timings.  The collector's source is compiled in,
- * so that its static functions can be tested.
+ * status rules (collectors/http/conf.h, collectors/http/xfer.h, linked
+ * in), and runs of the built plugin against a closed port that write a
+ * refused point with no made-up timings.
  */
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,21 +17,22 @@
 #include <check.h>
 #include <libconfig.h>
 
+#include "collectors/http/conf.h"
+#include "collectors/http/xfer.h"
+#include "qosd/clock.h"
 #include "scheduler/spawner/point.h"
+#include "tests/unit/collector_util.h"
 #include "tests/unit/suites.h"
 
-#include "collectors/http.c"
+static config_t			 cfg;
+static char			 err[1024];
+static struct http_conf		*state;
 
-static config_t		 cfg;
-static char		 err[1024];
-static void		*state;
-
-/* Configure the collector with the settings of one job "j". */
-static int
-configure(const char *settings)
+/* The job "j" with settings, in cfg. */
+static const config_setting_t *
+job_of(const char *settings)
 {
-	char			 text[4096];
-	config_setting_t	*job;
+	char	text[4096];
 
 	snprintf(text, sizeof(text), "jobs = ( { name = \"j\"; "
 	    "collector = \"http\"; %s } );", settings);
@@ -38,11 +40,19 @@ configure(const char *settings)
 	config_init(&cfg);
 	ck_assert_msg(config_read_string(&cfg, text) == CONFIG_TRUE,
 	    "%s: %s", text, config_error_text(&cfg));
-	job = config_setting_get_elem(config_lookup(&cfg, "jobs"), 0);
-	http_release(state);
-	state = NULL;
+	return config_setting_get_elem(config_lookup(&cfg, "jobs"), 0);
+}
+
+/* Read the settings of one job "j" into state. */
+static int
+configure(const char *settings)
+{
+	const config_setting_t	*job = job_of(settings);
+
+	http_conf_free(state);
 	err[0] = '\0';
-	return http_configure(job, &state, err, sizeof(err));
+	state = http_conf_new(job, err, sizeof(err));
+	return state == NULL ? -1 : 0;
 }
 
 static void
@@ -55,21 +65,54 @@ fx_setup(void)
 static void
 fx_teardown(void)
 {
-	http_release(state);
+	http_conf_free(state);
 	state = NULL;
 	config_destroy(&cfg);
 }
 
+/*
+ * Run the built plugin on the job "j" with settings, its deadline in_us
+ * from now, into line (the first len - 1 bytes it writes).  Returns the
+ * number of points written.
+ */
+static unsigned long
+run_plugin(const char *settings, uint64_t in_us, char *line, size_t len)
+{
+	const struct qosd_collector	*p = cu_plugin("http");
+	struct qosd_out			*out;
+	void				*st = NULL;
+	unsigned long			 n;
+	int				 fds[2];
+	ssize_t				 r;
+
+	ck_assert_msg(p->configure(job_of(settings), &st, err,
+	    sizeof(err)) == 0, "%s: %s", settings, err);
+	ck_assert_int_eq(pipe(fds), 0);
+	out = point_out_new(fds[1], "j", qosd_mono_us() + in_us);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(p->run(st, out), 0);
+	n = point_out_count(out);
+	point_out_free(out);
+	p->release(st);
+	plugin_unload_all();
+	close(fds[1]);
+	r = read(fds[0], line, len - 1);
+	close(fds[0]);
+	ck_assert_int_gt(r, 0);
+	line[r] = '\0';
+	return n;
+}
+
 START_TEST(test_http_defaults)
 {
-	struct http_state	*st;
+	struct http_conf	*st;
 
 	ck_assert_int_eq(configure("url = \"http://127.0.0.1:8080/x\";"), 0);
 	st = state;
-	ck_assert_str_eq(st->url[KIND_GET], "http://127.0.0.1:8080/x");
-	ck_assert_str_eq(st->host[KIND_GET], "127.0.0.1");
-	ck_assert_ptr_null(st->url[KIND_DOWNLOAD]);
-	ck_assert_ptr_null(st->url[KIND_UPLOAD]);
+	ck_assert_str_eq(st->url[HTTP_GET], "http://127.0.0.1:8080/x");
+	ck_assert_str_eq(st->host[HTTP_GET], "127.0.0.1");
+	ck_assert_ptr_null(st->url[HTTP_DOWNLOAD]);
+	ck_assert_ptr_null(st->url[HTTP_UPLOAD]);
 	ck_assert_uint_eq(st->upload_bytes, 102400);
 	ck_assert(st->timeout == 10.0);
 	ck_assert_int_eq(st->max_redirects, 5);
@@ -84,7 +127,7 @@ END_TEST
 
 START_TEST(test_http_all_settings)
 {
-	struct http_state	*st;
+	struct http_conf	*st;
 
 	ck_assert_int_eq(configure(
 	    "url = \"https://user:secret@[2001:db8::5]:8443/a?b=c\";"
@@ -99,15 +142,15 @@ START_TEST(test_http_all_settings)
 	    "family = \"ipv6\"; dscp = \"AF41\";"
 	    "low_speed_limit = 1000; low_speed_time = 3;"), 0);
 	st = state;
-	ck_assert_str_eq(st->host[KIND_GET], "2001:db8::5");
-	ck_assert_ptr_null(strstr(st->url_tag[KIND_GET], "secret"));
-	ck_assert_ptr_null(strstr(st->url_tag[KIND_GET], "user"));
-	ck_assert_ptr_nonnull(strstr(st->url[KIND_GET], "secret"));
-	ck_assert_str_eq(st->host[KIND_DOWNLOAD], "h.example");
+	ck_assert_str_eq(st->host[HTTP_GET], "2001:db8::5");
+	ck_assert_ptr_null(strstr(st->url_tag[HTTP_GET], "secret"));
+	ck_assert_ptr_null(strstr(st->url_tag[HTTP_GET], "user"));
+	ck_assert_ptr_nonnull(strstr(st->url[HTTP_GET], "secret"));
+	ck_assert_str_eq(st->host[HTTP_DOWNLOAD], "h.example");
 	ck_assert_uint_eq(st->upload_bytes, 1048576);
-	ck_assert_str_eq(method_name(st, KIND_GET), "HEAD");
-	ck_assert_str_eq(method_name(st, KIND_DOWNLOAD), "GET");
-	ck_assert_str_eq(method_name(st, KIND_UPLOAD), "PUT");
+	ck_assert_str_eq(http_method(st, HTTP_GET), "HEAD");
+	ck_assert_str_eq(http_method(st, HTTP_DOWNLOAD), "GET");
+	ck_assert_str_eq(http_method(st, HTTP_UPLOAD), "PUT");
 	ck_assert_str_eq(st->headers[2], "X-Empty;");
 	ck_assert_ptr_null(st->headers[3]);
 	ck_assert(st->timeout == 2.5);
@@ -222,33 +265,33 @@ static const struct {
 
 START_TEST(test_http_result_of_curl_code)
 {
-	ck_assert_str_eq(http_result(results[_i].rc, results[_i].oserr),
+	ck_assert_str_eq(xfer_result(results[_i].rc, results[_i].oserr),
 	    results[_i].result);
 }
 END_TEST
 
 START_TEST(test_http_expected_status)
 {
-	struct http_state	*st;
+	struct http_conf	*st;
 
 	ck_assert_int_eq(configure("url = \"http://h/\";"), 0);
 	st = state;
-	ck_assert(status_expected(st, KIND_GET, 200));
-	ck_assert(status_expected(st, KIND_GET, 301));
-	ck_assert(status_expected(st, KIND_GET, 399));
-	ck_assert(!status_expected(st, KIND_GET, 199));
-	ck_assert(!status_expected(st, KIND_GET, 404));
-	ck_assert(status_expected(st, KIND_DOWNLOAD, 204));
-	ck_assert(!status_expected(st, KIND_DOWNLOAD, 302));
-	ck_assert(!status_expected(st, KIND_UPLOAD, 302));
-	ck_assert(!status_expected(st, KIND_UPLOAD, 500));
+	ck_assert(http_status_expected(st, HTTP_GET, 200));
+	ck_assert(http_status_expected(st, HTTP_GET, 301));
+	ck_assert(http_status_expected(st, HTTP_GET, 399));
+	ck_assert(!http_status_expected(st, HTTP_GET, 199));
+	ck_assert(!http_status_expected(st, HTTP_GET, 404));
+	ck_assert(http_status_expected(st, HTTP_DOWNLOAD, 204));
+	ck_assert(!http_status_expected(st, HTTP_DOWNLOAD, 302));
+	ck_assert(!http_status_expected(st, HTTP_UPLOAD, 302));
+	ck_assert(!http_status_expected(st, HTTP_UPLOAD, 500));
 	ck_assert_int_eq(configure("url = \"http://h/\";"
 	    "expect_status = [ \"404\", \"500-503\" ];"), 0);
 	st = state;
-	ck_assert(status_expected(st, KIND_GET, 404));
-	ck_assert(status_expected(st, KIND_UPLOAD, 502));
-	ck_assert(!status_expected(st, KIND_GET, 200));
-	ck_assert(!status_expected(st, KIND_DOWNLOAD, 504));
+	ck_assert(http_status_expected(st, HTTP_GET, 404));
+	ck_assert(http_status_expected(st, HTTP_UPLOAD, 502));
+	ck_assert(!http_status_expected(st, HTTP_GET, 200));
+	ck_assert(!http_status_expected(st, HTTP_DOWNLOAD, 504));
 }
 END_TEST
 
@@ -260,16 +303,16 @@ START_TEST(test_http_upload_generates_exact_bytes)
 	size_t		n;
 	int		i;
 
-	pattern_init();
+	xfer_pattern_init();
 	memset(&x, 0, sizeof(x));
 	x.to_send = 100000;
-	for (i = 0; i < 100 && (n = read_cb(buf, 1, sizeof(buf), &x)) > 0;
+	for (i = 0; i < 100 && (n = xfer_read(buf, 1, sizeof(buf), &x)) > 0;
 	    i++)
 		total += n;
 	ck_assert_uint_eq(total, 100000);
-	ck_assert_int_eq(seek_cb(&x, 10, SEEK_SET), CURL_SEEKFUNC_OK);
-	ck_assert_uint_eq(read_cb(buf, 1, sizeof(buf), &x), sizeof(buf));
-	ck_assert_int_eq(seek_cb(&x, 100001, SEEK_SET), CURL_SEEKFUNC_FAIL);
+	ck_assert_int_eq(xfer_seek(&x, 10, SEEK_SET), CURL_SEEKFUNC_OK);
+	ck_assert_uint_eq(xfer_read(buf, 1, sizeof(buf), &x), sizeof(buf));
+	ck_assert_int_eq(xfer_seek(&x, 100001, SEEK_SET), CURL_SEEKFUNC_FAIL);
 }
 END_TEST
 
@@ -280,9 +323,9 @@ START_TEST(test_http_download_stops_past_max_bytes)
 
 	memset(&x, 0, sizeof(x));
 	x.max_bytes = 250;
-	ck_assert_uint_eq(write_cb(buf, 1, 100, &x), 100);
-	ck_assert_uint_eq(write_cb(buf, 1, 100, &x), 100);
-	ck_assert_uint_eq(write_cb(buf, 1, 100, &x), 0);
+	ck_assert_uint_eq(xfer_write(buf, 1, 100, &x), 100);
+	ck_assert_uint_eq(xfer_write(buf, 1, 100, &x), 100);
+	ck_assert_uint_eq(xfer_write(buf, 1, 100, &x), 0);
 	ck_assert_int_eq(x.too_big, 1);
 }
 END_TEST
@@ -306,27 +349,15 @@ closed_port(int *fd)
 
 START_TEST(test_http_refused_point_has_no_made_up_timings)
 {
-	struct qosd_out	*out;
 	char		 settings[256], line[4096];
-	int		 p[2], sfd, port;
-	ssize_t		 n;
+	int		 sfd, port;
 
 	port = closed_port(&sfd);
 	snprintf(settings, sizeof(settings), "download_url = "
 	    "\"http://127.0.0.1:%d/f\"; request_timeout = 2;", port);
-	ck_assert_int_eq(configure(settings), 0);
-	ck_assert_int_eq(pipe(p), 0);
-	out = point_out_new(p[1], "j", qosd_mono_us() + 5000000);
-	ck_assert_ptr_nonnull(out);
-	ck_assert_int_eq(http_run(state, out), 0);
-	ck_assert_uint_eq(point_out_count(out), 1);
-	point_out_free(out);
-	close(p[1]);
-	n = read(p[0], line, sizeof(line) - 1);
-	close(p[0]);
+	ck_assert_uint_eq(run_plugin(settings, 5000000, line, sizeof(line)),
+	    1);
 	close(sfd);
-	ck_assert_int_gt(n, 0);
-	line[n] = '\0';
 	ck_assert_msg(strncmp(line, "http,kind=download,method=GET,"
 	    "target=127.0.0.1,url=http://127.0.0.1:", 68) == 0, "%s", line);
 	ck_assert_msg(strstr(line, " result=\"refused\",error=\"") != NULL,
@@ -341,23 +372,11 @@ END_TEST
 
 START_TEST(test_http_no_time_left_is_a_timeout)
 {
-	struct qosd_out	*out;
 	char		 line[4096];
-	int		 p[2];
-	ssize_t		 n;
 
-	ck_assert_int_eq(configure("url = \"http://127.0.0.1:9/\";"), 0);
-	ck_assert_int_eq(pipe(p), 0);
 	/* The run's deadline is within the margin kept for writing. */
-	out = point_out_new(p[1], "j", qosd_mono_us() + 100000);
-	ck_assert_ptr_nonnull(out);
-	ck_assert_int_eq(http_run(state, out), 0);
-	point_out_free(out);
-	close(p[1]);
-	n = read(p[0], line, sizeof(line) - 1);
-	close(p[0]);
-	ck_assert_int_gt(n, 0);
-	line[n] = '\0';
+	run_plugin("url = \"http://127.0.0.1:9/\";", 100000, line,
+	    sizeof(line));
 	ck_assert_msg(strstr(line, " result=\"timeout\",error=\"no time "
 	    "left") != NULL, "%s", line);
 	ck_assert_msg(strstr(line, "_ms=") == NULL, "%s", line);

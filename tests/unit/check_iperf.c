@@ -1,18 +1,30 @@
 /*
- * check_iperf.c: the iperf collector (collectors/iperf.c, compiled in so
- * that its static functions can be tested): settings, the JSON of real
- * iperf3 3.12 runs (tests/fixtures/iperf), how failures are named, and
- * whole runs against loopback peers that refuse or never answer.
+ * check_iperf.c: the iperf collector: its settings and the JSON of real
+ * iperf3 3.12 runs (tests/fixtures/iperf), how failures are named
+ * (collectors/iperf/conf.h and result.h, linked in), and whole runs of the
+ * built plugin against loopback peers that refuse or never answer.
  */
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
-#include "collectors/iperf.c"
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <check.h>
+#include <iperf_api.h>
+#include <libconfig.h>
 
+#include "collectors/iperf/conf.h"
+#include "collectors/iperf/result.h"
+#include "qosd/clock.h"
 #include "scheduler/spawner/point.h"
+#include "tests/unit/collector_util.h"
 #include "tests/unit/suites.h"
 
 #define IPERF_DIR	FIXTURES "/iperf"
@@ -59,20 +71,20 @@ job_of(const char *body)
 	return config_setting_get_elem(config_lookup(&tree, "jobs"), 0);
 }
 
-static struct iperf_state *
+static struct iperf_conf *
 configure_ok(const char *body)
 {
-	void	*state = NULL;
+	struct iperf_conf	*state;
 
-	ck_assert_msg(qosd_collector.configure(job_of(body), &state, err,
-	    sizeof(err)) == 0, "%s: %s", body, err);
+	state = iperf_conf_new(job_of(body), err, sizeof(err));
+	ck_assert_msg(state != NULL, "%s: %s", body, err);
 	ck_assert_ptr_nonnull(state);
 	return state;
 }
 
 START_TEST(test_iperf_defaults_are_iperf3s)
 {
-	struct iperf_state	*st;
+	struct iperf_conf	*st;
 
 	st = configure_ok("server = \"192.0.2.1\";");
 	ck_assert_str_eq(st->server, "192.0.2.1");
@@ -81,7 +93,7 @@ START_TEST(test_iperf_defaults_are_iperf3s)
 	ck_assert_int_eq(st->duration, 10);
 	ck_assert_int_eq(st->omit, 0);
 	ck_assert_int_eq(st->udp, 0);
-	ck_assert_int_eq(st->dir, DIR_UPLOAD);
+	ck_assert_int_eq(st->dir, IPERF_UPLOAD);
 	ck_assert_int_eq(st->streams, 1);
 	ck_assert(st->rate == 0);
 	ck_assert_int_eq(st->blksize, 0);
@@ -89,19 +101,19 @@ START_TEST(test_iperf_defaults_are_iperf3s)
 	ck_assert_ptr_null(st->bind);
 	ck_assert_int_eq(st->connect_ms, 5000);
 	ck_assert_int_eq(st->retries, 3);
-	iperf_release(st);
+	iperf_conf_free(st);
 
 	/* iperf3 -u without -b sends 1 Mbit/s, not unlimited. */
 	st = configure_ok("server = \"x\"; protocol = \"udp\";");
 	ck_assert_int_eq(st->udp, 1);
 	ck_assert(st->rate == 1024 * 1024);
-	iperf_release(st);
+	iperf_conf_free(st);
 }
 END_TEST
 
 START_TEST(test_iperf_reads_every_setting)
 {
-	struct iperf_state	*st;
+	struct iperf_conf	*st;
 
 	st = configure_ok("server = \"iperf.example\"; port = 5202; "
 	    "duration = 5; omit = 1; protocol = \"udp\"; direction = \"both\"; "
@@ -113,7 +125,7 @@ START_TEST(test_iperf_reads_every_setting)
 	ck_assert_int_eq(st->duration, 5);
 	ck_assert_int_eq(st->omit, 1);
 	ck_assert_int_eq(st->udp, 1);
-	ck_assert_int_eq(st->dir, DIR_BOTH);
+	ck_assert_int_eq(st->dir, IPERF_BOTH);
 	ck_assert_int_eq(st->streams, 4);
 	ck_assert(st->rate == 50000000);
 	ck_assert_int_eq(st->blksize, 1400);
@@ -121,20 +133,20 @@ START_TEST(test_iperf_reads_every_setting)
 	ck_assert_int_eq(st->dscp, 46);
 	ck_assert_int_eq(st->connect_ms, 1500);
 	ck_assert_int_eq(st->retries, 0);
-	iperf_release(st);
+	iperf_conf_free(st);
 
 	st = configure_ok("server = \"x\"; bandwidth = 2500000; dscp = 10; "
 	    "direction = \"download\";");
 	ck_assert(st->rate == 2500000);
 	ck_assert_int_eq(st->dscp, 10);
-	ck_assert_int_eq(st->dir, DIR_DOWNLOAD);
-	iperf_release(st);
+	ck_assert_int_eq(st->dir, IPERF_DOWNLOAD);
+	iperf_conf_free(st);
 
 	st = configure_ok("server = \"x\"; bandwidth = \"1.5G\"; "
 	    "dscp = \"af41\";");
 	ck_assert(st->rate == 1500000000);
 	ck_assert_int_eq(st->dscp, 34);
-	iperf_release(st);
+	iperf_conf_free(st);
 }
 END_TEST
 
@@ -174,11 +186,13 @@ static const struct {
 
 START_TEST(test_iperf_refuses_bad_settings)
 {
-	void	*state = NULL;
+	const struct qosd_collector	*p = cu_plugin("iperf");
+	void				*state = NULL;
 
-	ck_assert_int_eq(qosd_collector.configure(job_of(bad[_i].body),
-	    &state, err, sizeof(err)), -1);
+	ck_assert_int_eq(p->configure(job_of(bad[_i].body), &state, err,
+	    sizeof(err)), -1);
 	ck_assert_ptr_null(state);
+	plugin_unload_all();
 	ck_assert_msg(strstr(err, bad[_i].want) != NULL, "%s:\n  expected: "
 	    "%s\n  got:      %s", bad[_i].body, bad[_i].want, err);
 	ck_assert_msg(strncmp(err, tree_file, strlen(tree_file)) == 0,
@@ -188,10 +202,13 @@ END_TEST
 
 START_TEST(test_iperf_jobs_are_in_the_bandwidth_group)
 {
-	ck_assert_str_eq(qosd_collector.default_exclusive, "bandwidth");
-	ck_assert_int_eq(qosd_collector.abi, QOSD_COLLECTOR_ABI);
-	ck_assert_str_eq(qosd_collector.name, "iperf");
-	ck_assert_int_eq(qosd_collector.flags, 0);
+	const struct qosd_collector	*p = cu_plugin("iperf");
+
+	ck_assert_str_eq(p->default_exclusive, "bandwidth");
+	ck_assert_int_eq(p->abi, QOSD_COLLECTOR_ABI);
+	ck_assert_str_eq(p->name, "iperf");
+	ck_assert_int_eq(p->flags, 0);
+	plugin_unload_all();
 }
 END_TEST
 
@@ -248,31 +265,31 @@ static const struct {
 START_TEST(test_iperf_parses_iperf3_json)
 {
 	struct iperf_result	 r;
-	char			*json, msg[MSG_LEN];
+	char			*json, msg[IPERF_MSG_LEN];
 	size_t			 len;
 
 	json = slurp(good[_i].file, &len);
-	ck_assert_msg(parse_result(json, len, good[_i].udp, &r, msg,
+	ck_assert_msg(iperf_result_parse(json, len, good[_i].udp, &r, msg,
 	    sizeof(msg)) == 0, "%s: %s", good[_i].file, msg);
 	free(json);
 	ck_assert_close(r.sent_bps, good[_i].sent);
 	ck_assert_close(r.received_bps, good[_i].received);
-	ck_assert(r.has & HAS_CPU);
+	ck_assert(r.has & IPERF_HAS_CPU);
 	ck_assert_close(r.cpu_local_pct, good[_i].cpu_local);
 	ck_assert_close(r.cpu_remote_pct, good[_i].cpu_remote);
-	ck_assert(r.has & HAS_DURATION);
+	ck_assert(r.has & IPERF_HAS_DURATION);
 	ck_assert_close(r.duration_s, good[_i].seconds);
-	ck_assert(r.has & HAS_STREAMS);
+	ck_assert(r.has & IPERF_HAS_STREAMS);
 	ck_assert_int_eq(r.streams, good[_i].streams);
 	if (good[_i].udp) {
-		ck_assert(!(r.has & HAS_RETRANSMITS));
-		ck_assert(r.has & HAS_UDP);
+		ck_assert(!(r.has & IPERF_HAS_RETRANSMITS));
+		ck_assert(r.has & IPERF_HAS_UDP);
 		ck_assert_close(r.jitter_ms, good[_i].jitter);
 		ck_assert_close(r.lost_pct, good[_i].lost_pct);
 		ck_assert_int_eq(r.lost_packets, good[_i].lost_packets);
 	} else {
-		ck_assert(!(r.has & HAS_UDP));
-		ck_assert(r.has & HAS_RETRANSMITS);
+		ck_assert(!(r.has & IPERF_HAS_UDP));
+		ck_assert(r.has & IPERF_HAS_RETRANSMITS);
 		ck_assert_int_eq(r.retransmits, good[_i].retransmits);
 	}
 }
@@ -284,33 +301,36 @@ START_TEST(test_iperf_json_errors_are_reported)
 	    "\"bits_per_second\":1},\"sum_received\":{\"bits_per_second\":"
 	    "2}}}";
 	struct iperf_result	 r;
-	char			*json, msg[MSG_LEN];
+	char			*json, msg[IPERF_MSG_LEN];
 	size_t			 len;
 
 	json = slurp("busy.json", &len);
-	ck_assert_int_eq(parse_result(json, len, 0, &r, msg, sizeof(msg)), 1);
+	ck_assert_int_eq(iperf_result_parse(json, len, 0, &r, msg,
+	    sizeof(msg)), 1);
 	ck_assert_str_eq(msg, "the server is busy running a test. try again "
 	    "later");
 	free(json);
 
 	json = slurp("refused.json", &len);
-	ck_assert_int_eq(parse_result(json, len, 0, &r, msg, sizeof(msg)), 1);
+	ck_assert_int_eq(iperf_result_parse(json, len, 0, &r, msg,
+	    sizeof(msg)), 1);
 	ck_assert_str_eq(msg, "unable to connect to server: Connection "
 	    "refused");
 	free(json);
 
 	json = slurp("truncated.json", &len);
-	ck_assert_int_eq(parse_result(json, len, 0, &r, msg, sizeof(msg)),
+	ck_assert_int_eq(iperf_result_parse(json, len, 0, &r, msg, sizeof(msg)),
 	    -1);
 	ck_assert_msg(strstr(msg, "does not parse") != NULL, "%s", msg);
 	free(json);
 
-	ck_assert_int_eq(parse_result("[1]", 3, 0, &r, msg, sizeof(msg)), -1);
-	ck_assert_int_eq(parse_result("{\"end\":{}}", 10, 0, &r, msg,
+	ck_assert_int_eq(iperf_result_parse("[1]", 3, 0, &r, msg,
+	    sizeof(msg)), -1);
+	ck_assert_int_eq(iperf_result_parse("{\"end\":{}}", 10, 0, &r, msg,
 	    sizeof(msg)), -1);
 	ck_assert_msg(strstr(msg, "no end.sum_sent") != NULL, "%s", msg);
 	/* A TCP result needs no cpu or streams to count. */
-	ck_assert_int_eq(parse_result(bare, strlen(bare), 0, &r, msg,
+	ck_assert_int_eq(iperf_result_parse(bare, strlen(bare), 0, &r, msg,
 	    sizeof(msg)), 0);
 	ck_assert(r.sent_bps == 1 && r.received_bps == 2 && r.has == 0);
 }
@@ -318,80 +338,90 @@ END_TEST
 
 START_TEST(test_iperf_names_failures)
 {
-	struct test_report	 rep;
+	struct iperf_report	 rep;
 	struct iperf_result	 r;
-	char			*json, msg[MSG_LEN];
+	char			*json, msg[IPERF_MSG_LEN];
 	size_t			 len;
 
 	memset(&rep, 0, sizeof(rep));
-	rep.status = TEST_RAN;
+	rep.status = IPERF_TEST_RAN;
 	snprintf(rep.msg, sizeof(rep.msg), "libiperf's text");
 	/* 3.12 returns 0 from a refused connection: i_errno decides. */
 	rep.ierr = IECONNECT;
 	rep.syserr = ECONNREFUSED;
 	rep.json = 1;
 	json = slurp("refused.json", &len);
-	ck_assert_int_eq(test_outcome(&rep, json, len, 0, &r, msg,
-	    sizeof(msg)), RES_REFUSED);
+	ck_assert_int_eq(iperf_result_of(&rep, json, len, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_REFUSED);
 	ck_assert_str_eq(msg, "libiperf's text");
 	free(json);
 	rep.json = 0;
 	rep.syserr = ETIMEDOUT;
-	ck_assert_int_eq(test_outcome(&rep, NULL, 0, 0, &r, msg,
-	    sizeof(msg)), RES_TIMEOUT);
+	ck_assert_int_eq(iperf_result_of(&rep, NULL, 0, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_TIMEOUT);
 	rep.syserr = EHOSTUNREACH;
-	ck_assert_int_eq(test_outcome(&rep, NULL, 0, 0, &r, msg,
-	    sizeof(msg)), RES_UNREACHABLE);
+	ck_assert_int_eq(iperf_result_of(&rep, NULL, 0, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_UNREACHABLE);
 	rep.syserr = EPERM;
-	ck_assert_int_eq(test_outcome(&rep, NULL, 0, 0, &r, msg,
-	    sizeof(msg)), RES_ERROR);
+	ck_assert_int_eq(iperf_result_of(&rep, NULL, 0, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_ERROR);
 	rep.ierr = IEACCESSDENIED;
 	rep.rc = -1;
-	ck_assert_int_eq(test_outcome(&rep, NULL, 0, 0, &r, msg,
-	    sizeof(msg)), RES_BUSY);
+	ck_assert_int_eq(iperf_result_of(&rep, NULL, 0, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_BUSY);
 	rep.ierr = IENOMSG;
-	ck_assert_int_eq(test_outcome(&rep, NULL, 0, 0, &r, msg,
-	    sizeof(msg)), RES_TIMEOUT);
+	ck_assert_int_eq(iperf_result_of(&rep, NULL, 0, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_TIMEOUT);
 
 	/* Whatever libiperf says, a result only counts with its JSON. */
 	rep.ierr = IENONE;
 	rep.rc = 0;
-	ck_assert_int_eq(test_outcome(&rep, NULL, 0, 0, &r, msg,
-	    sizeof(msg)), RES_ERROR);
+	ck_assert_int_eq(iperf_result_of(&rep, NULL, 0, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_ERROR);
 	ck_assert_str_eq(msg, "the test failed without saying why");
 	json = slurp("tcp.json", &len);
 	rep.json = 1;
-	ck_assert_int_eq(test_outcome(&rep, json, len, 0, &r, msg,
-	    sizeof(msg)), RES_OK);
+	ck_assert_int_eq(iperf_result_of(&rep, json, len, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_OK);
 	rep.rc = -1;
-	ck_assert_int_eq(test_outcome(&rep, json, len, 0, &r, msg,
-	    sizeof(msg)), RES_ERROR);
+	ck_assert_int_eq(iperf_result_of(&rep, json, len, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_ERROR);
 	free(json);
 
-	rep.status = TEST_DNS;
+	rep.status = IPERF_TEST_DNS;
 	snprintf(rep.msg, sizeof(rep.msg), "cannot resolve");
-	ck_assert_int_eq(test_outcome(&rep, NULL, 0, 0, &r, msg,
-	    sizeof(msg)), RES_DNS);
+	ck_assert_int_eq(iperf_result_of(&rep, NULL, 0, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_DNS);
 	ck_assert_str_eq(msg, "cannot resolve");
-	rep.status = TEST_SETUP;
-	ck_assert_int_eq(test_outcome(&rep, NULL, 0, 0, &r, msg,
-	    sizeof(msg)), RES_ERROR);
+	rep.status = IPERF_TEST_SETUP;
+	ck_assert_int_eq(iperf_result_of(&rep, NULL, 0, 0, &r, msg,
+	    sizeof(msg)), IPERF_RES_ERROR);
 }
 END_TEST
 
-/* A run of st with its deadline in_us from now; its output in buf. */
+/*
+ * A run of the built plugin on the job with body, its deadline in_us from
+ * now; its output in buf.
+ */
 static void
-run_into(struct iperf_state *st, uint64_t in_us, char *buf, size_t len)
+run_into(const char *body, uint64_t in_us, char *buf, size_t len)
 {
-	struct qosd_out	*out;
-	int		 fds[2];
-	ssize_t		 n;
+	const struct qosd_collector	*p = cu_plugin("iperf");
+	struct qosd_out			*out;
+	void				*st = NULL;
+	int				 fds[2];
+	ssize_t				 n;
 
+	ck_assert_msg(p->configure(job_of(body), &st, err, sizeof(err)) == 0,
+	    "%s: %s", body, err);
+	ck_assert_ptr_nonnull(st);
 	ck_assert_int_eq(pipe(fds), 0);
 	ck_assert_ptr_nonnull(out = point_out_new(fds[1], "bw",
 	    qosd_mono_us() + in_us));
-	ck_assert_int_eq(qosd_collector.run(st, out), 0);
+	ck_assert_int_eq(p->run(st, out), 0);
 	point_out_free(out);
+	p->release(st);
+	plugin_unload_all();
 	close(fds[1]);
 	n = read(fds[0], buf, len - 1);
 	ck_assert_int_gt(n, 0);
@@ -421,18 +451,15 @@ loopback_socket(int listening, int *port)
 
 START_TEST(test_iperf_run_refused_is_refused)
 {
-	struct iperf_state	*st;
-	char			 body[256], buf[4096];
-	int			 fd, port;
+	char	body[256], buf[4096];
+	int	fd, port;
 
 	/* Bound, not listening: connections to it are refused. */
 	fd = loopback_socket(0, &port);
 	snprintf(body, sizeof(body), "server = \"127.0.0.1\"; port = %d; "
 	    "duration = 1; direction = \"both\";", port);
-	st = configure_ok(body);
-	run_into(st, 10000000, buf, sizeof(buf));
+	run_into(body, 10000000, buf, sizeof(buf));
 	close(fd);
-	iperf_release(st);
 	ck_assert_msg(strstr(buf, "iperf,direction=upload,port=") == buf &&
 	    strstr(buf, "result=\"refused\",error=\"unable to connect to "
 	    "server: Connection refused\"") != NULL, "%s", buf);
@@ -443,18 +470,15 @@ END_TEST
 
 START_TEST(test_iperf_run_silent_server_times_out)
 {
-	struct iperf_state	*st;
-	char			 body[256], buf[4096];
-	int			 fd, port;
+	char	body[256], buf[4096];
+	int	fd, port;
 
 	/* Listening, never accepting: the test connects and waits. */
 	fd = loopback_socket(1, &port);
 	snprintf(body, sizeof(body), "server = \"127.0.0.1\"; port = %d; "
 	    "duration = 1;", port);
-	st = configure_ok(body);
-	run_into(st, 3000000, buf, sizeof(buf));
+	run_into(body, 3000000, buf, sizeof(buf));
 	close(fd);
-	iperf_release(st);
 	ck_assert_msg(strstr(buf, "result=\"timeout\",error=\"no result "
 	    "after") != NULL, "%s", buf);
 }
@@ -462,12 +486,10 @@ END_TEST
 
 START_TEST(test_iperf_run_without_time_does_not_start)
 {
-	struct iperf_state	*st;
-	char			 buf[4096];
+	char	buf[4096];
 
-	st = configure_ok("server = \"127.0.0.1\"; port = 9; duration = 5;");
-	run_into(st, 2000000, buf, sizeof(buf));
-	iperf_release(st);
+	run_into("server = \"127.0.0.1\"; port = 9; duration = 5;", 2000000,
+	    buf, sizeof(buf));
 	ck_assert_msg(strstr(buf, "result=\"timeout\",error=\"not started: ")
 	    != NULL, "%s", buf);
 }

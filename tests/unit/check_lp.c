@@ -1,5 +1,6 @@
 /*
- * check_lp.c: the line-protocol encoder and parser.
+ * check_lp.c: the line protocol: the point model and its rules (lp.c),
+ * the encoder (lp_enc.c) and the parser (lp_parse.c).
  */
 #include <float.h>
 #include <inttypes.h>
@@ -13,6 +14,8 @@
 
 #include "lib/buf.h"
 #include "lib/lp.h"
+#include "lib/lp_enc.h"
+#include "lib/lp_parse.h"
 #include "tests/unit/suites.h"
 
 #define ROUNDS		100000
@@ -459,6 +462,65 @@ START_TEST(test_lp_refuses_what_influxdb_would_mangle)
 }
 END_TEST
 
+/*
+ * lp_check_name() is the check the builders and the parser apply: a tag
+ * key or value it refuses is refused by lp_point_tag() and lp_parse()
+ * with the same reason, and one it takes goes through both.
+ */
+START_TEST(test_lp_check_name_is_the_builders_rule)
+{
+	static const struct {
+		const char	*k, *v;
+		const char	*why;		/* NULL: valid */
+	} c[] = {
+		{ "t", "v", NULL },
+		{ "a b", "c,d=e", NULL },
+		{ "t", "tab\there", NULL },
+		{ "t", "\xc3\xa9t\xc3\xa9", NULL },
+		{ "t", "v\\", "tag value ends in a backslash, which would "
+		    "escape the delimiter after it" },
+		{ "t\\", "v", "tag key ends in a backslash" },
+		{ "t", "\xff", "tag value is not valid UTF-8" },
+		{ "t", "a\nb", "tag value contains a newline" },
+		{ "t", "a\rb", "tag value contains a newline" },
+		{ "t", "", "empty tag value" },
+		{ "", "v", "empty tag key" },
+		{ "time", "v", "tag key 'time' is not allowed" },
+	};
+	struct lp_point	 p;
+	char		 err[ERRLEN], err2[ERRLEN], line[256];
+	size_t		 i;
+	int		 rc;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		err[0] = '\0';
+		rc = lp_check_name(LP_TAG_KEY, c[i].k, err, ERRLEN);
+		if (rc == 0)
+			rc = lp_check_name(LP_TAG_VALUE, c[i].v, err, ERRLEN);
+		if (c[i].why == NULL) {
+			ck_assert_msg(rc == 0, "case %zu: %s", i, err);
+			continue;
+		}
+		ck_assert_msg(rc == -1, "case %zu accepted", i);
+		ck_assert_msg(strstr(err, c[i].why) != NULL,
+		    "case %zu: '%s', want '%s'", i, err, c[i].why);
+		if (c[i].v[0] == '\0')
+			continue;	/* the builder omits an empty tag */
+		lp_point_init(&p);
+		err2[0] = '\0';
+		ck_assert_int_eq(lp_point_tag(&p, c[i].k, c[i].v, 0, err2,
+		    ERRLEN), -1);
+		ck_assert_str_eq(err2, err);
+		snprintf(line, sizeof(line), "m,%s=%s f=1", c[i].k, c[i].v);
+		if (strpbrk(c[i].k, ",= ") == NULL &&
+		    strpbrk(c[i].v, ",= ") == NULL && c[i].k[0] != '\0')
+			ck_assert_int_eq(lp_parse(line, strlen(line), &p, err2,
+			    ERRLEN), -1);
+		lp_point_cleanup(&p);
+	}
+}
+END_TEST
+
 START_TEST(test_lp_refuses_nan_inf_and_bad_time)
 {
 	struct lp_point	 p;
@@ -753,6 +815,7 @@ lp_suite(void)
 	tcase_add_test(tc, test_lp_writes_every_field_type);
 	tcase_add_test(tc, test_lp_writes_floats_with_fewest_exact_digits);
 	tcase_add_test(tc, test_lp_refuses_what_influxdb_would_mangle);
+	tcase_add_test(tc, test_lp_check_name_is_the_builders_rule);
 	tcase_add_test(tc, test_lp_refuses_nan_inf_and_bad_time);
 	tcase_add_test(tc, test_lp_keeps_tags_sorted_and_unique);
 	tcase_add_test(tc, test_lp_handles_lines_up_to_the_maximum);

@@ -19,7 +19,7 @@
 #include "lib/msg.h"
 #include "tests/unit/suites.h"
 
-enum { T_SMALL = 1, T_VAR, T_FD, T_BIG };
+enum { T_SMALL = 1, T_VAR, T_FD, T_BIG, T_TWO };
 
 struct small {
 	uint64_t	 id;
@@ -31,6 +31,7 @@ static const struct msg_type types[] = {
 	{ T_VAR, "var", 0, 4096, 0 },
 	{ T_FD, "fd", sizeof(uint64_t), sizeof(uint64_t), 1 },
 	{ T_BIG, "big", 0, MSG_MAX_LEN, 0 },
+	{ T_TWO, "two", 0, 16, 2 },
 };
 #define NTYPES	(sizeof(types) / sizeof(types[0]))
 
@@ -278,6 +279,42 @@ START_TEST(test_msg_passes_each_descriptor_with_its_frame)
 }
 END_TEST
 
+/* Two descriptors in one frame, in their order; a count that differs. */
+START_TEST(test_msg_passes_two_descriptors_in_order)
+{
+	struct msg	 m;
+	int		 a[2], b[2], fds[2];
+	char		 c;
+
+	pair(1 << 20);
+	ck_assert_int_eq(pipe(a), 0);
+	ck_assert_int_eq(pipe(b), 0);
+	ck_assert_int_eq(write(a[1], "A", 1), 1);
+	ck_assert_int_eq(write(b[1], "B", 1), 1);
+	fds[0] = a[0];
+	fds[1] = b[0];
+	ck_assert_int_eq(msg_send_fds(&tx, T_TWO, "x", 1, fds, 2), 0);
+	ck_assert_int_eq(next(&rx, &m), 1);
+	ck_assert_uint_eq(m.nfds, 2);
+	ck_assert_int_eq(m.fd, m.fds[0]);
+	ck_assert_int_eq(read(m.fds[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'A');
+	ck_assert_int_eq(read(m.fds[1], &c, 1), 1);
+	ck_assert_int_eq(c, 'B');
+	close(m.fds[0]);
+	close(m.fds[1]);
+	/* One where two are expected. */
+	ck_assert_int_eq(msg_send(&tx, T_TWO, "y", 1, a[0]), 0);
+	ck_assert_int_eq(next(&rx, &m), -1);
+	ck_assert_str_eq(msg_error(&rx), "two: 1 descriptors, expected 2");
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+	unpair();
+}
+END_TEST
+
 /*
  * A peer that does not read: the queue fills up to its cap, the next
  * message is refused whole (E2BIG), and once the peer reads everything
@@ -415,6 +452,7 @@ msg_suite(void)
 	tcase_add_test(tc, test_msg_refuses_another_version);
 	tcase_add_test(tc, test_msg_refuses_a_frame_without_its_descriptor);
 	tcase_add_test(tc, test_msg_passes_each_descriptor_with_its_frame);
+	tcase_add_test(tc, test_msg_passes_two_descriptors_in_order);
 	tcase_add_test(tc,
 	    test_msg_queue_full_refuses_whole_and_loses_nothing);
 	tcase_add_test(tc, test_msg_largest_payload_goes_through);

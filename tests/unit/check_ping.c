@@ -23,6 +23,10 @@ static const struct {
 	{ "count = 5;", "targets: missing" },
 	{ "targets = [ ];", "targets" },
 	{ "targets = [ \"a b\" ];", "\"a b\" is not a host name or address" },
+	/* A target is a tag value: what the encoder refuses, refused here. */
+	{ "targets = [ \"back\\\\\" ];", "targets: not a tag value line "
+	  "protocol can carry: tag value ends in a backslash" },
+	{ "targets = [ \"caf\\xe9\" ];", "tag value is not valid UTF-8" },
 	{ "targets = [ \"x\" ]; count = 0;", "count" },
 	{ "targets = [ \"x\" ]; count = 10001;", "count" },
 	{ "targets = [ \"x\" ]; ping_interval = 0;", "ping_interval" },

@@ -13,6 +13,7 @@
 
 #include <check.h>
 
+#include "lib/strmap.h"
 #include "scheduler/config.h"
 #include "scheduler/jobs.h"
 #include "tests/stubs/fakeclock.h"
@@ -362,6 +363,7 @@ START_TEST(test_sched_reload_keeps_the_phase_of_unchanged_jobs)
 	memset(&cfg2, 0, sizeof(cfg2));
 	cfg2.jobs = b;
 	cfg2.njobs = 3;
+	cfg_index(&cfg2);
 	jobs_reload(t, &cfg2, 64);
 	/* Same interval and splay: same deadline, so the same phase. */
 	ck_assert_uint_eq(keep->deadline, keep_at);
@@ -379,6 +381,7 @@ START_TEST(test_sched_reload_keeps_the_phase_of_unchanged_jobs)
 	jobs_done(t, drop);
 	ck_assert_uint_eq(seen.gone, 1);
 	jobs_free(t);
+	strmap_free(cfg2.jobmap);
 }
 END_TEST
 
