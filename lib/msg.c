@@ -388,3 +388,23 @@ msg_get(struct msgchan *c, struct msg *m)
 	c->inpos += MSG_HDR_LEN + h.len;
 	return 1;
 }
+
+int
+msg_receive(struct msgchan *c, void (*fn)(void *, const struct msg *),
+    void *arg)
+{
+	struct msg	m;
+	ssize_t		n;
+	int		r;
+
+	for (;;) {
+		while ((r = msg_get(c, &m)) == 1)
+			fn(arg, &m);
+		if (r == -1)
+			return -1;
+		if ((n = msg_read(c)) == 0)
+			return 0;
+		if (n == -1)
+			return errno == EAGAIN ? 1 : -1;
+	}
+}

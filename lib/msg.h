@@ -124,6 +124,14 @@ ssize_t	msg_read(struct msgchan *);
  * unusable: drop the peer).
  */
 int	msg_get(struct msgchan *, struct msg *m);
+/*
+ * Read what the socket has and call fn(arg, m) for each complete message
+ * (m as from msg_get(); fn must not clean the channel up).  1 when all
+ * there was is taken, 0 at end of file, -1 on an error (errno; EPROTO:
+ * a protocol error, see msg_error()): then drop the peer.
+ */
+int	msg_receive(struct msgchan *,
+	    void (*fn)(void *arg, const struct msg *m), void *arg);
 /* The last protocol error, "" if none. */
 const char *msg_error(const struct msgchan *);
 /*

@@ -4,16 +4,18 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <systemd/sd-event.h>
 
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/super.h"
+
+#define WAIT_STEP_MS	2	/* super_wait_until() sleeps between looks */
 
 struct watch {
 	pid_t		 pid;
@@ -76,25 +78,45 @@ super_wait(pid_t pid)
 }
 
 int
-super_reap(pid_t pid, uint64_t timeout_us, const char *what)
+super_wait_until(pid_t pid, uint64_t end_us, void (*serve)(void *, int),
+    void *arg, int *killed)
 {
-	struct timespec	 ts = { 0, 2000000 };
-	uint64_t	 end = clock_mono_us() + timeout_us;
-	pid_t		 r;
-	int		 ws;
+	uint64_t	now;
+	pid_t		r;
+	int		ws, ms;
 
 	super_unwatch(pid);
-	while ((r = waitpid(pid, &ws, WNOHANG)) == 0 &&
-	    clock_mono_us() < end)
-		nanosleep(&ts, NULL);
-	if (r == pid)
-		return ws;
-	if (r == -1 && errno != EINTR)
-		return -1;
-	log_err("%s (pid %ld) still there %.1f s after it was told to go: "
-	    "killed", what, (long)pid, (double)timeout_us / 1e6);
-	kill(pid, SIGKILL);
-	return super_wait(pid);
+	if (killed != NULL)
+		*killed = 0;
+	while ((r = waitpid(pid, &ws, WNOHANG)) != pid) {
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if ((now = clock_mono_us()) >= end_us) {
+			kill(pid, SIGKILL);
+			if (killed != NULL)
+				*killed = 1;
+			return super_wait(pid);
+		}
+		ms = (int)((end_us - now) / 1000) + 1;
+		if (serve != NULL)
+			serve(arg, ms);
+		else
+			poll(NULL, 0, ms < WAIT_STEP_MS ? ms : WAIT_STEP_MS);
+	}
+	return ws;
+}
+
+int
+super_reap(pid_t pid, uint64_t timeout_us, const char *what)
+{
+	int	ws, killed;
+
+	ws = super_wait_until(pid, clock_mono_us() + timeout_us, NULL, NULL,
+	    &killed);
+	if (killed)
+		log_err("%s (pid %ld) still there %.1f s after it was told to "
+		    "go: killed", what, (long)pid, (double)timeout_us / 1e6);
+	return ws;
 }
 
 static int

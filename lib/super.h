@@ -43,6 +43,17 @@ int	super_wait(pid_t pid);
  * what, as an error) and is reaped.  The wait status, or -1.
  */
 int	super_reap(pid_t pid, uint64_t timeout_us, const char *what);
+/*
+ * The same with a deadline, end_us, and the caller's own report: reap
+ * pid (outside the loop, at stop) waiting at most until end_us
+ * (CLOCK_MONOTONIC, lib/clock.h), calling serve(arg, ms) meanwhile to do
+ * what the wait allows for at most ms, such as reading the child's last
+ * messages (NULL: sleep).  A child still there at end_us is killed with
+ * SIGKILL and reaped; *killed (if not NULL) says so.  Its callback is not
+ * called.  The wait status, or -1.
+ */
+int	super_wait_until(pid_t pid, uint64_t end_us,
+	    void (*serve)(void *arg, int ms), void *arg, int *killed);
 
 /* The backoff alone, for a test or a caller with its own timer. */
 struct backoff {

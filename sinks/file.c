@@ -16,7 +16,6 @@
 #include "lib/io.h"
 #include "lib/log.h"
 #include "lib/lp.h"
-#include "lib/proc.h"
 #include "qosd/cfg.h"
 #include "sinks/file.h"
 #include "sinks/sink.h"
@@ -24,8 +23,6 @@
 #include "sinks/writer.h"
 
 #define FILE_BUF_MAX	(4 * 1024 * 1024)
-#define QUEUE_MAX	(64 * 1024 * 1024)	/* for a writer behind */
-#define STOP_US		10000000		/* for the writer to finish */
 
 struct file_conf {
 	char	*path;		/* "-" is stdout */
@@ -75,9 +72,8 @@ file_release(void *state)
 {
 	struct file_conf	*fc = state;
 
-	if (fc == NULL)
-		return;
-	free(fc->path);
+	if (fc != NULL)
+		free(fc->path);
 	free(fc);
 }
 
@@ -189,14 +185,14 @@ file_start(const void *state, const char *name, sd_event *ev, char *err,
 		fatal("file_start: %m");
 	buf_init(&f->out, FILE_BUF_MAX);
 	f->fd = STDOUT_FILENO;
-	if (strcmp(fc->path, "-") != 0 && (f->w = writer_start(name, ev,
-	    &file_ops, f, QUEUE_MAX, err, errlen)) == NULL) {
-		free(f->path);
-		free(f->name);
-		free(f);
-		return NULL;
-	}
-	return f;
+	if (strcmp(fc->path, "-") == 0 || (f->w = writer_start(name, ev,
+	    &file_ops, f, err, errlen)) != NULL)
+		return f;
+	buf_cleanup(&f->out);
+	free(f->path);
+	free(f->name);
+	free(f);
+	return NULL;
 }
 
 static void
@@ -254,6 +250,32 @@ file_write(void *sink, const char *lines, size_t len)
 	return 0;
 }
 
+static unsigned int
+file_fill(void *sink)
+{
+	struct file_sink	*f = sink;
+
+	/* Standard output is written at once: it blocks, never fills. */
+	return f->w != NULL ? writer_fill(f->w) : 0;
+}
+
+static void
+file_stop(void *sink)
+{
+	struct file_sink	*f = sink;
+
+	if (f == NULL)
+		return;
+	if (f->w != NULL)
+		writer_stop(f->w);
+	else
+		file_flush(f);
+	buf_cleanup(&f->out);
+	free(f->path);
+	free(f->name);
+	free(f);
+}
+
 static void
 file_stats(void *sink, struct lp_point *p)
 {
@@ -274,32 +296,8 @@ file_stats(void *sink, struct lp_point *p)
 	    sizeof(err));
 }
 
-static void
-file_stop(void *sink)
-{
-	struct file_sink	*f = sink;
-
-	if (f == NULL)
-		return;
-	if (f->w != NULL)
-		writer_stop(f->w, STOP_US);
-	else
-		file_flush(f);
-	buf_cleanup(&f->out);
-	free(f->path);
-	free(f->name);
-	free(f);
-}
-
 const struct sink_type sink_file_type = {
-	.name = "file",
-	.settings = file_settings,
-	.configure = file_configure,
-	.release = file_release,
-	.same = file_same,
-	.start = file_start,
-	.write = file_write,
-	.flush = file_flush,
-	.stats = file_stats,
-	.stop = file_stop,
+	"file", file_settings, file_configure, file_release, file_same,
+	file_start, file_write, file_flush, NULL, file_stats, file_stop,
+	.fill = file_fill
 };

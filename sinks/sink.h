@@ -47,7 +47,17 @@ struct sink_type {
 	void		(*stats)(void *sink, struct lp_point *p);
 	/* Flush, release everything; NULL is fine. */
 	void		(*stop)(void *sink);
+	/*
+	 * How full the sink's queue is, in percent of its cap: the daemon
+	 * stops reading runs' output at SINK_FILL_HIGH and goes on at
+	 * SINK_FILL_LOW, so that a slow sink holds runs back instead of
+	 * losing their points.  NULL: never full.
+	 */
+	unsigned int	(*fill)(void *sink);
 };
+
+#define SINK_FILL_HIGH	75
+#define SINK_FILL_LOW	25
 
 /* The sink type called name, or NULL. */
 const struct sink_type *sink_type_find(const char *name);

@@ -405,18 +405,6 @@ capped:
 	return 0;
 }
 
-unsigned long
-spool_open_lines(const struct spool *sp)
-{
-	return sp->lines;
-}
-
-uint64_t
-spool_open_bytes(const struct spool *sp)
-{
-	return sp->bytes;
-}
-
 uint64_t
 spool_dropped(const struct spool *sp)
 {
@@ -424,31 +412,13 @@ spool_dropped(const struct spool *sp)
 }
 
 void
-spool_usage(struct spool *sp, uint64_t *bytes, unsigned long *ready)
+spool_open_size(const struct spool *sp, unsigned long *lines,
+    uint64_t *bytes)
 {
-	DIR		*d;
-	struct dirent	*e;
-	struct stat	 st;
-	uint64_t	 total = sp->bytes;
-	unsigned long	 n = 0;
-	int		 dfd;
-
-	if ((d = opendir(sp->ready)) != NULL) {
-		dfd = dirfd(d);
-		while ((e = readdir(d)) != NULL) {
-			if (!spool_is_segment(e->d_name) ||
-			    fstatat(dfd, e->d_name, &st, 0) == -1)
-				continue;
-			total += (uint64_t)st.st_size;
-			n++;
-		}
-		closedir(d);
-	}
+	if (lines != NULL)
+		*lines = sp->lines;
 	if (bytes != NULL)
-		*bytes = total;
-	if (ready != NULL)
-		*ready = n;
-	sp->ready_est = total - sp->bytes;
+		*bytes = sp->bytes;
 }
 
 int
@@ -457,15 +427,45 @@ spool_fd(const struct spool *sp)
 	return sp->fd;
 }
 
-void
-spool_forget(struct spool *sp)
+uint64_t
+spool_dir_usage(const char *dir, unsigned long *count, char *oldest)
 {
-	if (sp == NULL)
-		return;
-	if (sp->fd != -1)
-		close(sp->fd);
-	sp->fd = -1;
-	spool_close(sp);
+	DIR		*d;
+	struct dirent	*e;
+	struct stat	 st;
+	uint64_t	 total = 0;
+	unsigned long	 n = 0;
+
+	if (oldest != NULL)
+		oldest[0] = '\0';
+	if ((d = opendir(dir)) != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (!spool_is_segment(e->d_name) ||
+			    fstatat(dirfd(d), e->d_name, &st, 0) == -1)
+				continue;
+			total += (uint64_t)st.st_size;
+			n++;
+			/* spool_is_segment() bounds its length. */
+			if (oldest != NULL && (oldest[0] == '\0' ||
+			    strcmp(e->d_name, oldest) < 0))
+				memcpy(oldest, e->d_name,
+				    strlen(e->d_name) + 1);
+		}
+		closedir(d);
+	}
+	if (count != NULL)
+		*count = n;
+	return total;
+}
+
+void
+spool_usage(struct spool *sp, uint64_t *bytes, unsigned long *ready)
+{
+	uint64_t	ready_bytes = spool_dir_usage(sp->ready, ready, NULL);
+
+	if (bytes != NULL)
+		*bytes = ready_bytes + sp->bytes;
+	sp->ready_est = ready_bytes;
 }
 
 void
@@ -482,4 +482,14 @@ spool_close(struct spool *sp)
 	free(sp->ready);
 	free(sp->name);
 	free(sp);
+}
+
+void
+spool_forget(struct spool *sp)
+{
+	if (sp != NULL && sp->fd != -1) {
+		close(sp->fd);
+		sp->fd = -1;
+	}
+	spool_close(sp);
 }

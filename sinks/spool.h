@@ -43,9 +43,9 @@ int	spool_append(struct spool *, const char *data, size_t len,
  * (logged; the segment stays open and is retried at the next seal).
  */
 int	spool_seal(struct spool *);
-/* Lines and bytes in the open segment. */
-unsigned long spool_open_lines(const struct spool *);
-uint64_t spool_open_bytes(const struct spool *);
+/* The lines and bytes in the open segment (either pointer may be NULL). */
+void	spool_open_size(const struct spool *, unsigned long *lines,
+	    uint64_t *bytes);
 /* Lines dropped since spool_open(): by the cap or by write errors. */
 uint64_t spool_dropped(const struct spool *);
 /* Bytes and ready segments in the spool now (scans ready/). */
@@ -64,6 +64,12 @@ void	spool_forget(struct spool *);
  * error (errno set).
  */
 int	spool_oldest(const char *readydir, const char *after, char *name);
+/*
+ * The bytes of the segments in dir; *count (if not NULL) their number,
+ * oldest (if not NULL, SPOOL_NAME_MAX bytes) the oldest one's name, ""
+ * if none.
+ */
+uint64_t spool_dir_usage(const char *dir, unsigned long *count, char *oldest);
 /* Whether name looks like a segment name. */
 int	spool_is_segment(const char *name);
 /* The number of '\n' in len bytes at p. */

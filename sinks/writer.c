@@ -1,21 +1,19 @@
 /*
- * writer.c: a sink's disk I/O in a process of its own (see writer.h).
+ * writer.c: the daemon's side of a sink's writer (see writer.h).
  *
- * The stream from the parent is complete lines of line protocol; an empty
- * line, which is never line protocol, asks for a seal.  The writer answers
- * with struct writer_figs whenever it has caught up, consumed counting the
- * bytes it is done with, always up to a line's end.  The parent drops those
- * from its queue; the rest goes again to the next writer if this one dies.
+ * The queue is the stream the writer has not confirmed: complete lines,
+ * and an empty line (never line protocol) where a seal was asked.  It
+ * goes to the writer as WRITER_DATA messages of complete lines, a
+ * WRITER_SEAL for each empty line; the writer's figures say how much of
+ * it is done with (a seal counting one byte), which is cut from the
+ * queue.  A new writer gets the queue from its start.
  */
 #define _GNU_SOURCE
 
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,113 +25,46 @@
 #include "lib/buf.h"
 #include "lib/clock.h"
 #include "lib/complain.h"
-#include "lib/io.h"
 #include "lib/log.h"
+#include "lib/msg.h"
 #include "lib/proc.h"
 #include "lib/super.h"
 #include "sinks/spool.h"
 #include "sinks/writer.h"
+#include "sinks/writer/writer.h"
 
 #define SEND_AT		65536		/* queued bytes that start a send */
 #define QUEUE_KEEP	(1 << 20)	/* queue storage kept when empty */
 #define SOCK_BUF	(1 << 20)	/* asked for; the kernel may cap it */
-#define WBUF		(4 << 20)	/* the writer's read buffer */
+#define WINDOW		(2 * WRITER_DATA_MAX)	/* framed, not yet sent */
+#define OUT_MAX		(WINDOW + WRITER_DATA_MAX + 2 * MSG_HDR_LEN)
 #define RESTART_MIN	1.0		/* s, backoff after a writer died */
 #define RESTART_MAX	60.0
-#define STABLE_US	60000000	/* a writer up this long was fine */
+#define REAP_POLL_MS	10		/* its exit, with its channel gone */
+
+static const struct msg_type to_daemon[] = {
+	{ WRITER_FIGS, "figures", sizeof(struct writer_figs),
+	    sizeof(struct writer_figs), 0 },
+};
 
 struct writer {
 	char			*name;		/* the sink's */
 	const struct writer_ops	*ops;
 	void			*arg;
 	sd_event		*ev;
+	struct super		*sv;
+	void			*first;		/* opened by writer_start() */
+	struct msgchan		 ch;		/* sock -1: no writer */
 	sd_event_source		*io;
-	sd_event_source		*restart;
-	int			 fd;		/* our end, or -1 */
-	pid_t			 pid;		/* or -1 */
 	struct buf		 q;		/* not yet confirmed */
-	size_t			 sent;		/* of q, sent to this writer */
+	size_t			 sent;		/* of q, to this writer */
 	uint64_t		 done;		/* its consumed, cut from q */
 	uint64_t		 qdropped;	/* lines q could not take */
 	struct complain		 full;
 	struct writer_figs	 figs;		/* the current writer's */
 	struct writer_figs	 past;		/* writers before it, summed */
-	char			 msg[sizeof(struct writer_figs)];
-	size_t			 msglen;
-	uint64_t		 started_us;
-	double			 restart_s;
+	int			 shut;		/* at stop: the stream ended */
 };
-
-/* The writer process. */
-
-/* Write the complete lines of b[0..len); the bytes done with. */
-static size_t
-take(const struct writer_ops *ops, void *t, const char *b, size_t len,
-    struct writer_figs *f)
-{
-	const char	*p = b, *end = b + len, *run = b, *nl;
-	unsigned long	 n = 0;
-
-	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		if (nl == p) {
-			/* An empty line: write what came before, then seal. */
-			if (p > run)
-				ops->append(t, run, (size_t)(p - run), n, f);
-			ops->seal(t, f);
-			n = 0;
-			run = nl + 1;
-		} else
-			n++;
-		p = nl + 1;
-	}
-	if (p > run)
-		ops->append(t, run, (size_t)(p - run), n, f);
-	return (size_t)(p - b);
-}
-
-static int __attribute__((noreturn))
-writer_main(const struct writer_ops *ops, void *t, int fd)
-{
-	struct writer_figs	 f;
-	struct pollfd		 pfd;
-	char			*b;
-	size_t			 have = 0, used;
-	ssize_t			 n;
-
-	memset(&f, 0, sizeof(f));
-	if ((b = malloc(WBUF)) == NULL)
-		_exit(1);
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	for (;;) {
-		if ((n = read(fd, b + have, WBUF - have)) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		used = take(ops, t, b, have, &f);
-		if (used == 0 && have == WBUF) {
-			/* Never from the parent, which sends whole lines. */
-			f.dropped++;
-			used = have;
-		}
-		f.consumed += used;
-		memmove(b, b + used, have - used);
-		have -= used;
-		/* Caught up: say how far. */
-		if (poll(&pfd, 1, 0) == 0)
-			io_write_all(fd, &f, sizeof(f));
-	}
-	ops->close(t, &f);
-	io_write_all(fd, &f, sizeof(f));
-	_exit(0);
-}
-
-/* The parent's side. */
-
-static int	on_io(sd_event_source *, int, uint32_t, void *);
-static void	spawn(struct writer *);
 
 static void
 want_out(struct writer *w, int on)
@@ -144,33 +75,59 @@ want_out(struct writer *w, int on)
 }
 
 static void
-push(struct writer *w)
+disconnect(struct writer *w)
 {
-	ssize_t	n;
-
-	if (w->fd == -1)
-		return;
-	while (w->sent < w->q.len) {
-		n = send(w->fd, w->q.data + w->sent, w->q.len - w->sent,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			/* EAGAIN: later; else the writer is gone. */
-			want_out(w, errno == EAGAIN);
-			return;
-		}
-		w->sent += (size_t)n;
-	}
-	want_out(w, 0);
+	w->io = sd_event_source_disable_unref(w->io);
+	msgchan_cleanup(&w->ch);
 }
 
+/* Frame what is queued and not yet sent, up to a window, and send it. */
 static void
-on_figs(struct writer *w, const struct writer_figs *f)
+push(struct writer *w)
 {
-	uint64_t	cut = f->consumed - w->done;
+	const char	*p, *e;
+	size_t		 left, len;
+	int		 r = 0;
 
-	if (f->consumed < w->done || cut > w->sent) {
+	while (w->ch.sock != -1 && w->sent < w->q.len &&
+	    msg_queued(&w->ch) < WINDOW) {
+		p = w->q.data + w->sent;
+		left = w->q.len - w->sent;
+		if (*p == '\n') {
+			r = msg_send(&w->ch, WRITER_SEAL, NULL, 0, -1);
+			len = 1;
+		} else {
+			/* Lines up to a seal, or whole lines that fit. */
+			if (left > WRITER_DATA_MAX)
+				left = WRITER_DATA_MAX;
+			if ((e = memmem(p, left, "\n\n", 2)) == NULL)
+				e = memrchr(p, '\n', left);
+			len = (size_t)(e - p) + 1;
+			r = msg_send(&w->ch, WRITER_DATA, p, len, -1);
+		}
+		if (r == -1)
+			break;
+		w->sent += len;
+	}
+	if (r == -1 && errno != E2BIG) {
+		/* The writer is gone: its exit restarts it. */
+		disconnect(w);
+		return;
+	}
+	want_out(w, msg_queued(&w->ch) > 0);
+}
+
+/* A WRITER_FIGS: cut what the writer is done with from the queue. */
+static void
+on_figs(void *arg, const struct msg *m)
+{
+	struct writer		*w = arg;
+	struct writer_figs	 f;
+	uint64_t		 cut;
+
+	memcpy(&f, m->data, sizeof(f));
+	cut = f.consumed - w->done;
+	if (f.consumed < w->done || cut > w->sent) {
 		log_err("sink %s: the writer reports more than it was sent",
 		    w->name);
 		return;
@@ -182,42 +139,23 @@ on_figs(struct writer *w, const struct writer_figs *f)
 		buf_cleanup(&w->q);
 		malloc_trim(0);
 	}
-	w->done = f->consumed;
-	w->figs = *f;
+	w->done = f.consumed;
+	w->figs = f;
 }
 
-/* Read the writer's reports; 0 at EOF or error, else 1. */
+/* Read the writer's figures: 0, or -1 once its channel is gone. */
 static int
-read_figs(struct writer *w)
+hear(struct writer *w)
 {
-	struct writer_figs	f;
-	ssize_t			n;
+	int	r;
 
-	for (;;) {
-		n = read(w->fd, w->msg + w->msglen, sizeof(w->msg) - w->msglen);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return 1;
-		if (n <= 0)
-			return 0;
-		w->msglen += (size_t)n;
-		if (w->msglen == sizeof(w->msg)) {
-			memcpy(&f, w->msg, sizeof(f));
-			on_figs(w, &f);
-			w->msglen = 0;
-		}
-	}
-}
-
-static void
-disconnect(struct writer *w)
-{
-	w->io = sd_event_source_disable_unref(w->io);
-	if (w->fd != -1)
-		close(w->fd);
-	w->fd = -1;
-	w->msglen = 0;
+	if ((r = msg_receive(&w->ch, on_figs, w)) == 1)
+		return 0;
+	if (r == -1 && errno == EPROTO)
+		log_err("sink %s: the writer: %s", w->name,
+		    msg_error(&w->ch));
+	disconnect(w);
+	return -1;
 }
 
 static int
@@ -227,45 +165,21 @@ on_io(sd_event_source *src, int fd, uint32_t revents, void *arg)
 
 	(void)src;
 	(void)fd;
-	if ((revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !read_figs(w)) {
-		/* The writer is gone; its exit restarts it. */
+	/* Gone: its exit restarts it; broken: EOF makes it go. */
+	if (hear(w) == -1)
+		return 0;
+	if ((revents & EPOLLOUT) && msg_flush(&w->ch) == -1) {
 		disconnect(w);
 		return 0;
 	}
-	if (revents & EPOLLOUT)
-		push(w);
+	push(w);
 	return 0;
-}
-
-static int
-on_restart(sd_event_source *src, uint64_t usec, void *arg)
-{
-	struct writer	*w = arg;
-
-	(void)src;
-	(void)usec;
-	w->restart = sd_event_source_disable_unref(w->restart);
-	spawn(w);
-	return 0;
-}
-
-static void
-schedule_restart(struct writer *w)
-{
-	if (w->restart != NULL)
-		return;
-	if (sd_event_add_time_relative(w->ev, &w->restart, CLOCK_MONOTONIC,
-	    (uint64_t)(w->restart_s * 1e6), 0, on_restart, w) < 0)
-		fatal("sink %s: cannot arm the writer's restart", w->name);
-	w->restart_s = w->restart_s * 2 < RESTART_MAX ? w->restart_s * 2 :
-	    RESTART_MAX;
 }
 
 /* A writer is gone: the next one starts the stream again. */
 static void
 gone(struct writer *w)
 {
-	w->pid = -1;
 	disconnect(w);
 	/* Its target was opened afresh for it: its figures add up. */
 	w->past.lines += w->figs.lines;
@@ -275,58 +189,37 @@ gone(struct writer *w)
 	w->sent = 0;
 }
 
-static void
-on_exit_status(void *arg, int wstatus)
-{
-	struct writer	*w = arg;
-
-	gone(w);
-	if (clock_mono_us() - w->started_us > STABLE_US)
-		w->restart_s = RESTART_MIN;
-	if (WIFSIGNALED(wstatus))
-		log_err("sink %s: the writer was killed by signal %d: "
-		    "restarting it in %g s, %zu bytes to write again", w->name,
-		    WTERMSIG(wstatus), w->restart_s, w->q.len);
-	else
-		log_err("sink %s: the writer exited with status %d: "
-		    "restarting it in %g s, %zu bytes to write again", w->name,
-		    WEXITSTATUS(wstatus), w->restart_s, w->q.len);
-	schedule_restart(w);
-}
-
-struct writer_start {
+struct writer_args {
+	const char		*name;
 	const struct writer_ops	*ops;
 	void			*t;
-	int			 fd;
+	int			 sock;
 };
 
 /* The writer process, after its start-up (lib/proc.h). */
 static int
 writer_proc(void *arg)
 {
-	struct writer_start	*ws = arg;
+	struct writer_args	*a = arg;
 
-	writer_main(ws->ops, ws->t, ws->fd);
+	writer_main(a->name, a->ops, a->t, a->sock);
 }
 
 /*
- * Open the target and fork a writer for it; 0, or -1 with err.  Watched,
- * it is served from the event loop; else (at stop) by finish().
+ * Fork a writer for target t (the daemon's copy is let go of) on a new
+ * channel.  Its pid, or -1 with err.
  */
-static int
-try_spawn(struct writer *w, int watched, char *err, size_t errlen)
+static pid_t
+spawn(struct writer *w, void *t, char *err, size_t errlen)
 {
 	struct proc_profile	 prof = { "qosd-writer", 0, PROC_F_NULL_STDOUT,
 				    (1UL << SIGPIPE) | (1UL << SIGHUP) |
 				    (1UL << SIGINT), { -1, -1, -1, -1, -1, -1,
 				    -1, -1 } };
-	struct writer_start	 ws;
-	void			*t;
+	struct writer_args	 a = { w->name, w->ops, t, -1 };
 	int			 sv[2], sz = SOCK_BUF;
 	pid_t			 pid;
 
-	if ((t = w->ops->open(w->arg, err, errlen)) == NULL)
-		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		snprintf(err, errlen, "sink %s: socketpair: %s", w->name,
 		    strerror(errno));
@@ -338,12 +231,9 @@ try_spawn(struct writer *w, int watched, char *err, size_t errlen)
 	 * No parent-death signal: the daemon's end closing is the writer's
 	 * signal to finish what it was given, and then exit.
 	 */
-	prof.fds[0] = sv[1];
+	prof.fds[0] = a.sock = sv[1];
 	prof.fds[1] = w->ops->keep_fd(t);
-	ws.ops = w->ops;
-	ws.t = t;
-	ws.fd = sv[1];
-	pid = proc_start(&prof, writer_proc, &ws);
+	pid = proc_start(&prof, writer_proc, &a);
 	close(sv[1]);
 	w->ops->forget(t);
 	if (pid == -1) {
@@ -352,68 +242,99 @@ try_spawn(struct writer *w, int watched, char *err, size_t errlen)
 		close(sv[0]);
 		return -1;
 	}
-	w->pid = pid;
-	w->fd = sv[0];
-	w->started_us = clock_mono_us();
-	if (fcntl(w->fd, F_SETFL, O_NONBLOCK) == -1)
-		fatal("sink %s: the writer's socket: %m", w->name);
-	if (watched && (super_watch(pid, on_exit_status, w) == -1 ||
-	    sd_event_add_io(w->ev, &w->io, w->fd, EPOLLIN, on_io, w) < 0))
+	disconnect(w);
+	msgchan_init(&w->ch, sv[0], to_daemon, 1, OUT_MAX);
+	return pid;
+}
+
+/* struct super_ops: open the target (once more) and fork a writer. */
+static pid_t
+start(void *arg)
+{
+	struct writer	*w = arg;
+	char		 err[512];
+	void		*t;
+	pid_t		 pid;
+
+	if ((t = w->first) != NULL)
+		w->first = NULL;
+	else if ((t = w->ops->open(w->arg, err, sizeof(err))) == NULL) {
+		log_warning("%s", err);
+		return -1;
+	}
+	if ((pid = spawn(w, t, err, sizeof(err))) == -1) {
+		log_warning("%s", err);
+		return -1;
+	}
+	if (sd_event_add_io(w->ev, &w->io, w->ch.sock, EPOLLIN, on_io,
+	    w) < 0)
 		fatal("sink %s: cannot watch the writer", w->name);
 	push(w);
-	return 0;
+	return pid;
 }
 
+/* struct super_ops: it exited (logged by lib/super); restarted later. */
 static void
-spawn(struct writer *w)
+exited(void *arg, int wstatus)
 {
-	char	err[512];
-
-	if (try_spawn(w, 1, err, sizeof(err)) == -1) {
-		log_err("%s: trying again in %g s", err, w->restart_s);
-		schedule_restart(w);
-	}
+	(void)wstatus;
+	gone(arg);
 }
+
+static const struct super_ops writer_super = { start, exited };
 
 struct writer *
 writer_start(const char *name, sd_event *ev, const struct writer_ops *ops,
-    void *arg, size_t max_queue, char *err, size_t errlen)
+    void *arg, char *err, size_t errlen)
 {
 	struct writer	*w;
+	char		 what[256];
 
 	if ((w = calloc(1, sizeof(*w))) == NULL ||
 	    (w->name = strdup(name)) == NULL)
 		fatal("writer_start: %m");
-	w->ops = ops;
-	w->arg = arg;
-	w->ev = sd_event_ref(ev);
-	w->fd = -1;
-	w->pid = -1;
-	w->restart_s = RESTART_MIN;
-	buf_init(&w->q, max_queue);
-	if (try_spawn(w, 1, err, errlen) == -1) {
-		buf_cleanup(&w->q);
-		sd_event_unref(w->ev);
+	if ((w->first = ops->open(arg, err, errlen)) == NULL) {
 		free(w->name);
 		free(w);
 		return NULL;
 	}
+	w->ops = ops;
+	w->arg = arg;
+	w->ev = sd_event_ref(ev);
+	buf_init(&w->q, WRITER_QUEUE_MAX);
+	msgchan_init(&w->ch, -1, to_daemon, 1, OUT_MAX);
+	snprintf(what, sizeof(what), "sink %s: the writer", name);
+	w->sv = super_new(ev, what, &writer_super, w, RESTART_MIN,
+	    RESTART_MAX);
+	super_start(w->sv);
 	return w;
+}
+
+/* Count lines that could not be queued, and say so (rate-limited). */
+static void
+dropped(struct writer *w, const char *lines, size_t len)
+{
+	unsigned long	n = spool_count_lines(lines, len);
+
+	w->qdropped += n;
+	if (len > WRITER_DATA_MAX || lines[len - 1] != '\n')
+		log_err("sink %s: %zu bytes that are not whole lines of at "
+		    "most %d bytes: %lu lines lost", w->name, len,
+		    WRITER_DATA_MAX, n);
+	else if (complain_fail(&w->full, clock_mono_us()))
+		log_err("sink %s: the writer is %zu bytes behind, its queue "
+		    "is full: %lu lines lost (%llu in all)", w->name, w->q.len,
+		    n, (unsigned long long)w->qdropped);
 }
 
 int
 writer_write(struct writer *w, const char *lines, size_t len)
 {
-	unsigned long	n;
-
-	if (buf_add(&w->q, lines, len) == -1) {
-		n = spool_count_lines(lines, len);
-		w->qdropped += n;
-		if (complain_fail(&w->full, clock_mono_us()))
-			log_err("sink %s: the writer is %zu bytes behind, "
-			    "its queue is full: %lu lines lost (%llu in all)",
-			    w->name, w->q.len, n,
-			    (unsigned long long)w->qdropped);
+	if (len == 0)
+		return 0;
+	if (len > WRITER_DATA_MAX || lines[len - 1] != '\n' ||
+	    buf_add(&w->q, lines, len) == -1) {
+		dropped(w, lines, len);
 		return -1;
 	}
 	if (w->full.failures > 0 && complain_ok(&w->full) > 0)
@@ -429,24 +350,40 @@ writer_flush(struct writer *w)
 	push(w);
 }
 
-void
-writer_sync(struct writer *w, uint64_t timeout_us)
+/*
+ * Serve the channel outside the event loop for at most ms: send, read the
+ * figures.
+ */
+static void
+serve(struct writer *w, int ms)
 {
-	uint64_t	 end = clock_mono_us() + timeout_us, now;
-	struct pollfd	 pfd;
+	struct pollfd	pfd;
 
-	while (w->fd != -1 && w->q.len > 0 && (now = clock_mono_us()) < end) {
-		push(w);
-		pfd.fd = w->fd;
-		pfd.events = POLLIN | (w->sent < w->q.len ? POLLOUT : 0);
-		if (poll(&pfd, 1, (int)((end - now) / 1000) + 1) <= 0)
-			continue;
-		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    !read_figs(w))
-			disconnect(w);
+	push(w);
+	pfd.fd = w->ch.sock;
+	pfd.events = POLLIN | (msg_queued(&w->ch) > 0 ? POLLOUT : 0);
+	if (w->ch.sock == -1) {
+		poll(NULL, 0, ms < REAP_POLL_MS ? ms : REAP_POLL_MS);
+		return;
 	}
+	if (poll(&pfd, 1, ms) <= 0)
+		return;
+	if ((pfd.revents & POLLOUT) && msg_flush(&w->ch) == -1)
+		disconnect(w);
+	else if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+		hear(w);
+}
+
+void
+writer_sync(struct writer *w)
+{
+	uint64_t	end = clock_mono_us() + WRITER_STOP_US, now;
+
+	while (w->ch.sock != -1 && w->q.len > 0 &&
+	    (now = clock_mono_us()) < end)
+		serve(w, (int)((end - now) / 1000) + 1);
 	if (w->q.len > 0)
-		log_err("sink %s: the writer is still %zu bytes behind",
+		log_warning("sink %s: the writer is still %zu bytes behind",
 		    w->name, w->q.len);
 }
 
@@ -468,78 +405,94 @@ writer_figs(const struct writer *w, struct writer_figs *f, uint64_t *queued)
 		*queued = w->q.len;
 }
 
+/* At stop, while waiting for the writer: end the stream once it has all. */
+static void
+serve_stop(void *arg, int ms)
+{
+	struct writer	*w = arg;
+
+	if (!w->shut && w->ch.sock != -1 && w->sent == w->q.len &&
+	    msg_queued(&w->ch) == 0) {
+		shutdown(w->ch.sock, SHUT_WR);
+		w->shut = 1;
+	}
+	serve(w, ms);
+}
+
 /*
- * Hand the writer the rest and wait for it until end; kill it then.  1 if
- * it finished by itself, 0 if killed.
+ * Hand writer pid the rest, let it finish and reap it, at most until
+ * end; kill it then.  1 if it finished by itself, 0 if killed.
  */
 static int
-finish(struct writer *w, uint64_t end)
+finish(struct writer *w, pid_t pid, uint64_t end)
 {
-	uint64_t	 now;
-	struct pollfd	 pfd;
-	int		 shut = 0, ws, done = 1;
+	int	killed;
 
-	w->io = sd_event_source_disable_unref(w->io);
-	super_unwatch(w->pid);
-	while (w->fd != -1 && (now = clock_mono_us()) < end) {
-		if (!shut && w->sent == w->q.len) {
-			shutdown(w->fd, SHUT_WR);
-			shut = 1;
-		}
-		pfd.fd = w->fd;
-		pfd.events = POLLIN | (shut ? 0 : POLLOUT);
-		if (poll(&pfd, 1, (int)((end - now) / 1000) + 1) <= 0)
-			continue;
-		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
-		    !read_figs(w))
-			break;
-		if (!shut && (pfd.revents & POLLOUT))
-			push(w);
-	}
-	if (w->fd != -1 && clock_mono_us() >= end) {
+	w->shut = 0;
+	super_wait_until(pid, end, serve_stop, w, &killed);
+	if (killed)
 		log_err("sink %s: the writer did not finish in time: killed",
 		    w->name);
-		kill(w->pid, SIGKILL);
-		done = 0;
+	else {
+		/* Its last figures, if not read yet. */
+		if (w->ch.sock != -1)
+			hear(w);
+		log_debug("sink %s: the writer stopped", w->name);
 	}
-	while (waitpid(w->pid, &ws, 0) == -1 && errno == EINTR)
-		;
 	gone(w);
-	return done;
+	return !killed;
 }
 
 void
-writer_stop(struct writer *w, uint64_t timeout_us)
+writer_stop(struct writer *w)
 {
-	uint64_t	end = clock_mono_us() + timeout_us;
-	char		err[512];
-	int		tries;
+	uint64_t	 end;
+	char		 err[512];
+	void		*t;
+	pid_t		 pid;
+	int		 tries, ok;
 
 	if (w == NULL)
 		return;
-	w->restart = sd_event_source_disable_unref(w->restart);
+	end = clock_mono_us() + WRITER_STOP_US;
+	pid = super_pid(w->sv);
+	super_free(w->sv);
+	w->io = sd_event_source_disable_unref(w->io);
 	for (tries = 0; tries < 2 && w->q.len > 0; tries++) {
 		/*
 		 * A writer that died (lately, or as we stopped) left lines
 		 * unwritten: one more writer, now, rather than give them up.
 		 */
-		if (w->pid == -1) {
-			if (try_spawn(w, 0, err, sizeof(err)) == -1) {
+		if (pid == -1) {
+			if ((t = w->ops->open(w->arg, err,
+			    sizeof(err))) == NULL ||
+			    (pid = spawn(w, t, err, sizeof(err))) == -1) {
 				log_err("%s", err);
 				break;
 			}
 			log_notice("sink %s: a writer for the last %zu bytes",
 			    w->name, w->q.len);
 		}
-		if (!finish(w, end))
+		ok = finish(w, pid, end);
+		pid = -1;
+		if (!ok)
 			break;
 	}
-	if (w->pid > 0)
-		finish(w, end);
+	if (pid > 0)
+		finish(w, pid, end);
 	if (w->q.len > 0)
 		log_err("sink %s: %zu bytes not written", w->name, w->q.len);
+	if (w->first != NULL)
+		w->ops->forget(w->first);
+	msgchan_cleanup(&w->ch);
 	buf_cleanup(&w->q);
 	sd_event_unref(w->ev);
 	free(w->name);
 	free(w);
+}
+
+unsigned int
+writer_fill(const struct writer *w)
+{
+	return (unsigned int)(w->q.len * 100 / w->q.cap);
 }

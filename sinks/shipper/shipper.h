@@ -1,18 +1,37 @@
 /*
- * shipper.h: the process that posts an influxdb sink's ready segments to
- * InfluxDB, oldest first, and deletes each one only once it is delivered.
+ * shipper.h: the shipper, the process that posts an influxdb sink's ready
+ * segments to InfluxDB, oldest first, and deletes each one only once it
+ * is delivered.  Its code is shipper.so, loaded only in the shipper
+ * process (sinks/shipctl.h forks it): the daemon never maps libcurl.
  *
- * The parent forks it with shipper_start(); it reports its figures as
- * struct shipper_msg records on a pipe.  The delivery rules (what each
- * HTTP status means, how a refused batch is split) are influx_classify()
- * and influx_deliver(), separate from HTTP so that they can be tested.
+ *   shipper.c	the process: its loop, its channel to the daemon, stopping
+ *   deliver.h	the delivery rules: verdicts, requests, splitting
+ *   http.h	the POST with libcurl
+ *   batch.h	ready segments, locked and read, gzip
+ *   rejected.h	refused lines kept in rejected/
+ *
+ * It talks with the daemon over a stream socket in lib/msg.h frames:
+ *
+ *   daemon -> shipper	SHIP_STOP	struct ship_stop: stop (below)
+ *   shipper -> daemon	SHIP_FIGS	struct ship_figs, then the latest
+ *					error as text (0 to SHIP_ERROR_MAX
+ *					bytes, no NUL; none: no new error)
+ *
+ * Stopping: on SHIP_STOP the shipper starts no new request once the
+ * budget is spent or, without drain, at once; with drain it first
+ * delivers what is in ready/ (at the daemon's exit, once the writer has
+ * sealed the last segment).  A request under way when the budget runs
+ * out is cut (the batch stays in the spool: sent again, never lost).
+ * It does not back off while stopping: a batch that fails stays in the
+ * spool for the next start, and the shipper exits.  SIGTERM (the
+ * parent-death signal) and the end of its channel are a stop with
+ * SHIP_TERM_MS and no drain.
  */
 #ifndef SINKS_SHIPPER_SHIPPER_H
 #define SINKS_SHIPPER_SHIPPER_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 enum influx_api {
 	INFLUX_API_V1 = 1,	/* /write?db=&rp=, user and password */
@@ -40,77 +59,35 @@ struct shipper_conf {
 	double		 backoff_max;	/* seconds */
 };
 
-/* What a response (or its absence) means for the batch. */
-enum influx_verdict {
-	INFLUX_OK,		/* 2xx: delivered */
-	INFLUX_REJECT,		/* 400, 422: some line is refused: split */
-	INFLUX_SPLIT,		/* 413: too large: split */
-	INFLUX_FIX,		/* 401, 403, 404: keep, back off, say why */
-	INFLUX_WAIT,		/* 429, 503: after Retry-After */
-	INFLUX_RETRY		/* other 5xx, other codes, network errors */
+enum ship_msg_type {
+	SHIP_STOP = 1,
+	SHIP_FIGS
 };
 
-/* The verdict on HTTP status (0: no response at all). */
-enum influx_verdict influx_classify(long status);
-/* "ok", "rejected", ... for logs. */
-const char *influx_verdict_str(enum influx_verdict);
-/*
- * The write URL for base (a malloc()ed string the caller frees): the v1
- * or v2 path and query, values percent-encoded, precision ns.
- */
-char	*influx_write_url(const struct shipper_conf *, const char *base);
+#define SHIP_ERROR_MAX	256		/* bytes of error text in SHIP_FIGS */
+#define SHIP_TERM_MS	1000		/* the budget after SIGTERM or EOF */
 
-struct influx_ops {
-	/* Post len bytes of complete lines; *retry_after (s) for WAIT. */
-	enum influx_verdict (*post)(void *arg, const char *body, size_t len,
-		    double *retry_after);
-	/* A line (with its '\n') that InfluxDB will not take. */
-	void	(*reject)(void *arg, const char *line, size_t len);
-	/*
-	 * Wait before retrying after verdict v, the attempt-th failure of
-	 * this batch (from 0).  0, or -1 to give up delivering.
-	 */
-	int	(*wait)(void *arg, enum influx_verdict v, unsigned int attempt,
-		    double retry_after);
+struct ship_stop {
+	uint32_t	 budget_ms;	/* from now on, at most */
+	uint32_t	 drain;		/* 1: deliver what is ready first */
 };
 
-struct influx_tally {
+/* The shipper's figures since its previous SHIP_FIGS. */
+struct ship_figs {
 	uint64_t	 sent;		/* lines delivered */
-	uint64_t	 rejected;	/* lines refused */
-	uint64_t	 retries;	/* failed requests retried */
-	uint64_t	 requests;
+	uint64_t	 retries;	/* failed requests */
+	uint64_t	 rejected;	/* lines InfluxDB refused */
 };
 
 /*
- * Deliver the complete lines of data (a torn last line is ignored) in
- * requests of at most max_lines lines and max_bytes bytes (one line
- * always goes), splitting a refused or too large request in halves down
- * to the single lines InfluxDB refuses, which go to ops->reject.  Counts
- * into *t.  0 when every line is delivered or rejected; -1 when wait()
- * gave up (some lines were not delivered).
+ * The shipper process's main loop, the one symbol shipper.so exports,
+ * called in the forked process (sinks/shipctl.c): c is its settings,
+ * name the sink's, spooldir its spool, sock its end of the channel.
+ * shipper.so has its own copy of lib/ (log.c among it): verbose is the
+ * daemon's log_getverbose().  Never returns.
  */
-int	influx_deliver(const struct influx_ops *, void *arg, const char *data,
-	    size_t len, unsigned long max_lines, size_t max_bytes,
-	    struct influx_tally *t);
-
-/* What the shipper tells the parent: figures since its last message. */
-struct shipper_msg {
-	uint64_t	 sent;
-	uint64_t	 retries;
-	uint64_t	 rejected;
-	uint32_t	 has_error;
-	uint32_t	 ok;		/* delivering works again */
-	char		 error[232];	/* the latest error, if has_error */
-};
-
-/*
- * The shipper process's main loop, the one symbol shipper.so exports for
- * shipper_start() (shipstart.h), which calls it in the forked process:
- * it reports on msgfd.  shipper.so has its own copy of lib/ (log.c among
- * it): verbose is the daemon's log_getverbose().  Never returns.
- */
-void	qosd_shipper_main(const struct shipper_conf *, const char *name,
-	    const char *spooldir, int msgfd, int verbose)
+void	qosd_shipper_main(const struct shipper_conf *c, const char *name,
+	    const char *spooldir, int sock, int verbose)
 	    __attribute__((noreturn, visibility("default")));
 
 #endif /* SINKS_SHIPPER_SHIPPER_H */

@@ -64,7 +64,7 @@ slow_writer() {
 sleep 1
 wslow=$(slow_writer) || exit 1
 kill -KILL "$wslow"
-wait_for 10 grep -q "sink slow: the writer was killed by signal 9: restarting it" "$T/log" ||
+wait_for 10 grep -q "sink slow: the writer was killed by signal 9 (Killed): restarting it" "$T/log" ||
 	fail "writer death not reported: $(cat "$T/log")"
 sleep 3
 n=$(pgrep -P "$qpid" -x qosd-writer | wc -l)

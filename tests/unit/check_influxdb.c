@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 
 #include "scheduler/config.h"
 #include "sinks/influxdb.h"
+#include "sinks/shipper/deliver.h"
+#include "sinks/shipper/http.h"
 #include "sinks/shipper/shipper.h"
 #include "tests/unit/suites.h"
 
@@ -212,7 +215,9 @@ START_TEST(test_influx_start_reads_secrets_from_files_and_credentials)
 	snprintf(path, sizeof(path), "%s/state/spool/influx/ready", tmp);
 	ck_assert_int_eq(access(path, F_OK), 0);
 	sink_influxdb_type.stop(sink);
-	ck_assert_int_gt(wait(&status), 0);	/* the shipper */
+	/* stop() reaped the writer and the shipper: no child is left. */
+	ck_assert_int_eq(wait(&status), -1);
+	ck_assert_int_eq(errno, ECHILD);
 	unsetenv("CREDENTIALS_DIRECTORY");
 	cfg_free(c);
 	sd_event_unref(ev);

@@ -394,6 +394,48 @@ START_TEST(test_msg_end_of_file_and_a_gone_peer)
 }
 END_TEST
 
+/* msg_receive(): every message the socket has, then why it stopped. */
+static void
+count_small(void *arg, const struct msg *m)
+{
+	struct small	s;
+	uint64_t	*next_id = arg;
+
+	ck_assert_uint_eq(m->type, T_SMALL);
+	memcpy(&s, m->data, sizeof(s));
+	ck_assert_uint_eq(s.id, *next_id);
+	(*next_id)++;
+}
+
+START_TEST(test_msg_receive_takes_all_then_says_why_it_stopped)
+{
+	struct small	s;
+	uint64_t	id = 0;
+
+	pair(1 << 20);
+	memset(&s, 0, sizeof(s));
+	for (s.id = 0; s.id < 100; s.id++)
+		ck_assert_int_eq(msg_send(&tx, T_SMALL, &s, sizeof(s), -1), 0);
+	/* Half a frame more: taken later, not before it is whole. */
+	raw_hdr(T_SMALL, MSG_VERSION, 0, sizeof(s));
+	ck_assert_int_eq(msg_receive(&rx, count_small, &id), 1);
+	ck_assert_uint_eq(id, 100);
+	raw(&s, sizeof(s));
+	close(tx.sock);
+	tx.sock = -1;
+	ck_assert_int_eq(msg_receive(&rx, count_small, &id), 0);
+	ck_assert_uint_eq(id, 101);
+	unpair();
+	/* A protocol error: -1, EPROTO, and the reason. */
+	pair(1 << 20);
+	raw_hdr(999, MSG_VERSION, 0, 0);
+	ck_assert_int_eq(msg_receive(&rx, count_small, &id), -1);
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_ptr_nonnull(strstr(msg_error(&rx), "unknown message type"));
+	unpair();
+}
+END_TEST
+
 static Suite *
 msg_suite(void)
 {
@@ -415,6 +457,8 @@ msg_suite(void)
 	    test_msg_queue_full_refuses_whole_and_loses_nothing);
 	tcase_add_test(tc, test_msg_largest_payload_goes_through);
 	tcase_add_test(tc, test_msg_end_of_file_and_a_gone_peer);
+	tcase_add_test(tc,
+	    test_msg_receive_takes_all_then_says_why_it_stopped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,6 +5,7 @@
  */
 #include <sys/wait.h>
 
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <check.h>
 #include <systemd/sd-event.h>
 
+#include "lib/clock.h"
 #include "lib/super.h"
 #include "tests/stubs/fakeclock.h"
 #include "tests/stubs/logcap.h"
@@ -223,6 +225,45 @@ START_TEST(test_super_free_stops_restarting)
 }
 END_TEST
 
+static void
+count_serve(void *arg, int ms)
+{
+	int	*n = arg;
+
+	ck_assert_int_gt(ms, 0);
+	(*n)++;
+	poll(NULL, 0, ms < 10 ? ms : 10);
+}
+
+START_TEST(test_super_wait_until_reaps_or_kills_at_the_end)
+{
+	pid_t	pid;
+	int	ws, killed = -1, served = 0;
+
+	/* A child that exits in time: its status, not killed. */
+	if ((pid = fork()) == 0) {
+		struct timespec	ts = { 0, 50000000 };
+
+		nanosleep(&ts, NULL);
+		_exit(3);
+	}
+	ws = super_wait_until(pid, clock_mono_us() + 60000000, count_serve,
+	    &served, &killed);
+	ck_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 3);
+	ck_assert_int_eq(killed, 0);
+	ck_assert_int_gt(served, 0);
+	/* One that never exits: killed at the end, and reaped. */
+	if ((pid = fork()) == 0)
+		for (;;)
+			pause();
+	ws = super_wait_until(pid, clock_mono_us() + 100000, NULL, NULL,
+	    &killed);
+	ck_assert(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+	ck_assert_int_eq(killed, 1);
+	ck_assert_int_eq(waitpid(pid, NULL, WNOHANG), -1);
+}
+END_TEST
+
 static Suite *
 super_suite(void)
 {
@@ -238,6 +279,7 @@ super_suite(void)
 	tcase_add_test(tl, test_super_retries_a_start_that_fails);
 	tcase_add_test(tl, test_super_reaps_watched_and_unknown_children);
 	tcase_add_test(tl, test_super_free_stops_restarting);
+	tcase_add_test(tl, test_super_wait_until_reaps_or_kills_at_the_end);
 	suite_add_tcase(s, tl);
 	return s;
 }

@@ -1,0 +1,184 @@
+/*
+ * batch.c: the shipper's batches (see batch.h).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "lib/buf.h"
+#include "lib/io.h"
+#include "lib/log.h"
+#include "sinks/shipper/batch.h"
+#include "sinks/spool.h"
+
+#define LINES_MAX	((size_t)1 << 31)	/* bytes a batch may hold */
+#define READ_CHUNK	65536
+
+void
+batch_init(struct batch *b)
+{
+	memset(b, 0, sizeof(*b));
+	buf_init(&b->lines, LINES_MAX);
+	buf_init(&b->gz, 0);
+}
+
+void
+batch_cleanup(struct batch *b)
+{
+	batch_release(b);
+	buf_cleanup(&b->lines);
+	buf_cleanup(&b->gz);
+}
+
+void
+batch_release(struct batch *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->nsegs; i++)
+		close(b->segs[i].fd);
+	b->nsegs = 0;
+	b->gz_ok = 0;
+	buf_reset(&b->lines);
+}
+
+/*
+ * Open and lock segment s of readydir, waiting for whoever holds it.
+ * 1 locked, 0 gone (dropped by the cap, or sent already), -1 interrupted
+ * by a signal.
+ */
+static int
+lock_seg(struct batch_seg *s, const char *readydir)
+{
+	struct flock	 fl;
+	struct stat	 st;
+	char		*p;
+	int		 r;
+
+	p = io_path_join(readydir, s->name);
+	s->fd = open(p, O_RDWR | O_CLOEXEC);
+	free(p);
+	if (s->fd == -1)
+		return 0;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(s->fd, F_SETLKW, &fl) == -1) {
+		r = errno == EINTR ? -1 : 0;
+		close(s->fd);
+		return r;
+	}
+	if (fstat(s->fd, &st) == -1 || st.st_nlink == 0) {
+		close(s->fd);
+		return 0;
+	}
+	return 1;
+}
+
+/* Append the complete lines of the locked segment s to b. */
+static void
+read_seg(struct batch *b, const struct batch_seg *s, const char *name)
+{
+	char	chunk[READ_CHUNK];
+	size_t	start = b->lines.len;
+	ssize_t	n;
+
+	while ((n = read(s->fd, chunk, sizeof(chunk))) > 0)
+		if (buf_add(&b->lines, chunk, (size_t)n) == -1)
+			fatal("sink %s: segment \"%s\": %m", name, s->name);
+	/* A torn last line (fsync off and a crash) is not sent. */
+	while (b->lines.len > start && b->lines.data[b->lines.len - 1] != '\n')
+		b->lines.len--;
+}
+
+size_t
+batch_gather(struct batch *b, const char *readydir, const char *after,
+    unsigned long max_lines, uint64_t max_bytes, const char *name)
+{
+	char			 last[SPOOL_NAME_MAX];
+	struct batch_seg	*s;
+	struct stat		 st;
+	int			 r;
+
+	batch_release(b);
+	last[0] = '\0';
+	if (after != NULL)
+		memcpy(last, after, sizeof(last));
+	while (b->nsegs < BATCH_SEGMENTS) {
+		s = &b->segs[b->nsegs];
+		r = spool_oldest(readydir, last[0] ? last : NULL, s->name);
+		if (r == -1)
+			log_err("sink %s: cannot read \"%s\": %m", name,
+			    readydir);
+		if (r != 1)
+			break;
+		memcpy(last, s->name, sizeof(last));
+		if ((r = lock_seg(s, readydir)) == -1)
+			break;
+		if (r == 0)
+			continue;
+		if (b->nsegs > 0 && (fstat(s->fd, &st) == -1 ||
+		    b->lines.len + (uint64_t)st.st_size > max_bytes)) {
+			close(s->fd);
+			break;
+		}
+		read_seg(b, s, name);
+		b->nsegs++;
+		if (spool_count_lines(b->lines.data, b->lines.len) >=
+		    max_lines)
+			break;
+	}
+	return b->nsegs;
+}
+
+void
+batch_remove(struct batch *b, const char *readydir, const char *name)
+{
+	char	*p;
+	size_t	 i;
+
+	for (i = 0; i < b->nsegs; i++) {
+		p = io_path_join(readydir, b->segs[i].name);
+		if (unlink(p) == -1)
+			log_err("sink %s: cannot remove \"%s\": %m", name, p);
+		free(p);
+	}
+	batch_release(b);
+}
+
+int
+batch_gzip(struct buf *out, const char *data, size_t len)
+{
+	z_stream	z;
+	uLong		bound;
+	int		r;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&z, (uLong)len);
+	buf_reset(out);
+	if (out->alloc < bound + 1) {
+		free(out->data);
+		if ((out->data = malloc(bound + 1)) == NULL)
+			fatal("gzip: %m");
+		out->alloc = bound + 1;
+		out->cap = bound + 1;
+	}
+	z.next_in = (Bytef *)(uintptr_t)data;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)out->data;
+	z.avail_out = (uInt)bound;
+	r = deflate(&z, Z_FINISH);
+	out->len = (size_t)z.total_out;
+	deflateEnd(&z);
+	return r == Z_STREAM_END ? 0 : -1;
+}
