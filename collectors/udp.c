@@ -205,7 +205,19 @@ drain_all(struct udp_run *r)
 	size_t	i;
 
 	for (i = 0; i < r->ns; i++)
-		udp_drain(r, i);
+		udp_drain(r, i, UDP_RX);
+}
+
+/* Read what poll() said each socket has. */
+static void
+drain_ready(struct udp_run *r, const struct pollfd *pfd)
+{
+	size_t	i;
+
+	for (i = 0; i < r->ns; i++)
+		if (pfd[i].revents != 0)
+			udp_drain(r, i, ((pfd[i].revents & POLLIN) ? UDP_RX :
+			    0) | ((pfd[i].revents & POLLERR) ? UDP_ERRQ : 0));
 }
 
 /* Wait on every socket until wake (CLOCK_MONOTONIC us) at the latest. */
@@ -251,7 +263,7 @@ closing(struct udp_run *r, struct pollfd *pfd, int refl, uint64_t stop)
 	while (r->closing > 0 && qosd_mono_us() < until) {
 		if (wait_until(r, pfd, until) == -1)
 			break;
-		drain_all(r);
+		drain_ready(r, pfd);
 	}
 }
 
@@ -266,7 +278,7 @@ engine(struct udp_run *r, int refl, uint64_t stop)
 	const struct probe_conf	*pc = r->pc;
 	struct pollfd		*pfd;
 	uint64_t		 start, now, wake, ivl, to;
-	uint32_t		 k = 0, sends = 0;
+	uint32_t		 k = 0, sends = 0, sent;
 	size_t			 ti = 0;
 
 	if ((pfd = calloc(r->ns, sizeof(*pfd))) == NULL) {
@@ -278,6 +290,7 @@ engine(struct udp_run *r, int refl, uint64_t stop)
 	start = qosd_mono_us();
 	for (;;) {
 		now = qosd_mono_us();
+		sent = sends;
 		while (k < pc->count && start + k * ivl <= now && now < stop) {
 			if (r->t[ti].sock != -1) {
 				udp_send(r, ti, k);
@@ -290,7 +303,8 @@ engine(struct udp_run *r, int refl, uint64_t stop)
 				now = qosd_mono_us();
 			}
 		}
-		drain_all(r);
+		if (sends != sent)
+			drain_all(r);
 		now = qosd_mono_us();
 		if (now >= stop || (k >= pc->count && (r->outstanding == 0 ||
 		    now >= r->last_tx / 1000 + to)))
@@ -298,6 +312,7 @@ engine(struct udp_run *r, int refl, uint64_t stop)
 		wake = k < pc->count ? start + k * ivl : r->last_tx / 1000 + to;
 		if (wait_until(r, pfd, wake < stop ? wake : stop) == -1)
 			break;
+		drain_ready(r, pfd);
 	}
 	closing(r, pfd, refl, stop);
 	free(pfd);

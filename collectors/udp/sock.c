@@ -331,6 +331,8 @@ udp_send(struct udp_run *r, size_t ti, uint32_t k)
 	}
 	p->state = UDP_P_SENT;
 	r->outstanding++;
+	if (r->tsmode != UDP_TSM_APP)
+		s->txq++;
 	r->last_tx = p->tx_mono;
 	e = &s->ring[s->next_id % UDP_RING];
 	e->id = s->next_id++;
@@ -575,6 +577,7 @@ drain_errq(struct udp_run *r, struct udp_sock *s, struct batch *b)
 {
 	int	n, i, rounds;
 
+	s->txq = 0;
 	for (rounds = 0; rounds < 64; rounds++) {
 		if ((n = batch_read(r, s->fd, b, MSG_ERRQUEUE)) <= 0)
 			return;
@@ -588,7 +591,7 @@ drain_errq(struct udp_run *r, struct udp_sock *s, struct batch *b)
 }
 
 void
-udp_drain(struct udp_run *r, size_t si)
+udp_drain(struct udp_run *r, size_t si, int what)
 {
 	static struct batch	 b;
 	struct udp_sock		*s = &r->s[si];
@@ -597,9 +600,10 @@ udp_drain(struct udp_run *r, size_t si)
 
 	if (s->fd == -1)
 		return;
-	drain_errq(r, s, &b);
+	if ((what & UDP_ERRQ) || s->txq > 0)
+		drain_errq(r, s, &b);
 	/* Bounded: a flood of datagrams must not hold the schedule. */
-	for (rounds = 0; rounds < 256; rounds++) {
+	for (rounds = 0; (what & UDP_RX) && rounds < 256; rounds++) {
 		n = batch_read(r, s->fd, &b, 0);
 		if (n == -1 && pending(errno)) {
 			/* An ICMP error: its details are in the queue. */

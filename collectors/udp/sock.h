@@ -54,6 +54,7 @@ struct udp_sock {
 	int		 fd;
 	int		 af;
 	uint32_t	 next_id;	/* SOF_TIMESTAMPING_OPT_ID */
+	uint32_t	 txq;		/* timestamps due on the error queue */
 	struct udp_txid	*ring;		/* UDP_RING */
 	struct udp_peer	*peers;		/* sorted by key */
 	size_t		 npeers;
@@ -114,11 +115,15 @@ void	udp_send(struct udp_run *r, size_t ti, uint32_t k);
  */
 void	udp_send_closing(struct udp_run *r, size_t ti);
 
+#define UDP_RX		0x1	/* read the answers */
+#define UDP_ERRQ	0x2	/* read the error queue */
+
 /*
- * Read, without waiting, everything socket si has: first its error queue
- * (transmit timestamps, ICMP errors), then the answers, each recorded in
- * its target's account.
+ * Read, without waiting, what socket si has: first its error queue
+ * (transmit timestamps, ICMP errors) when what has UDP_ERRQ or the
+ * socket sent since it was last read, then the answers when what has
+ * UDP_RX, each recorded in its target's account.
  */
-void	udp_drain(struct udp_run *r, size_t si);
+void	udp_drain(struct udp_run *r, size_t si, int what);
 
 #endif /* COLLECTORS_UDP_SOCK_H */

@@ -1,13 +1,16 @@
 #!/bin/bash
 # The udp collector's CPU, in the same run as qosd's own ping collector:
-# 100 loopback targets (127.0.1.1 to 127.0.1.100) x 100 probes 10 ms
-# apart, qosd --once pinned to CPU 1, qosd-reflector (STAMP, every
+# 100 loopback targets (127.0.1.1 to 127.0.1.100) x COUNT (100) probes
+# 10 ms apart, qosd --once pinned to CPU 1, qosd-reflector (STAMP, every
 # 127.0.0.0/8 source allowed, rate limits far above the load) pinned to
-# CPU 0; RUNS (5) runs of each, alternating:
+# CPU 0 at SCHED_FIFO 10 (other work on this shared machine, some of it
+# real-time, would otherwise stall it for longer than its socket buffer
+# holds); RUNS (5) runs of each, alternating; a run in which a probe went
+# unanswered is run again (at most 3 times), so that all do the same work:
 # - CPU per probe of `qosd --once` and its children (user + system,
 #   tests/tools/cputime), less a run of the same job with count = 1 (the
-#   daemon's start, the plugin, name lookups, sockets), over the 9,900
-#   probes more: the udp collector (STAMP, kernel timestamps) beside the
+#   daemon's start, the plugin, name lookups, sockets), over the probes
+#   more: the udp collector (STAMP, kernel timestamps) beside the
 #   ping collector's cost per echo.  Not the same work: ping's echo is
 #   answered by the kernel in the softirq of ping's own send, which is
 #   charged to ping; the reflector's answer is charged to the reflector;
@@ -16,12 +19,14 @@
 # Each figure is the least of its runs (the least disturbed: other work on
 # this VM stalls runs now and then); every run is printed to the log.
 . "$(dirname "$0")/lib.sh"
-runs=${RUNS:-5}
+runs=${RUNS:-5} count=${COUNT:-100}
 REFL="$BUILD/qosd-reflector" CPUTIME="$BUILD/tools/cputime"
 pin0=() pin1=()
 [ "$(nproc)" -ge 2 ] && pin0=(taskset -c 0) pin1=(taskset -c 1)
 P=$(free_port_udp)
-"${pin0[@]}" "$REFL" --allow 127.0.0.0/8 --stamp "$P" --rate 1000000 \
+rt=()
+command -v chrt >/dev/null && rt=(chrt -f 10)
+"${pin0[@]}" "${rt[@]}" "$REFL" --allow 127.0.0.0/8 --stamp "$P" --rate 1000000 \
 	--burst 1000000 --total-rate 10000000 --control "$T/refl.ctl" \
 	>"$T/refl.out" 2>&1 &
 track_pid $!
@@ -40,23 +45,27 @@ jobs = ( { name = "$1"; collector = "$2"; timeout = 30; targets = $targets;
   count = $3; $iv = 0.01; $to = 1.0; $4 } );
 CONF
 }
-conf udp udp 100 "port = $P;"
+conf udp udp "$count" "port = $P;"
 conf udp1 udp 1 "port = $P;"
-conf app udp 100 "port = $P; timestamping = \"application\";"
+conf app udp "$count" "port = $P; timestamping = \"application\";"
 conf app1 udp 1 "port = $P; timestamping = \"application\";"
-conf ping ping 100 ""
+conf ping ping "$count" ""
 conf ping1 ping 1 ""
 
 # cpu NAME: CPU microseconds of one qosd --once of NAME.conf, appended to
-# $T/NAME.cpu; every target must have answered every probe.
+# $T/NAME.cpu; every target must have answered every probe (else the run
+# is made again, at most 3 times).
 cpu() {
-	local c want
-	"${pin1[@]}" "$CPUTIME" "$QOSD" --once --config "$T/$1.conf" \
-		>"$T/$1.lp" 2>"$T/$1.err" || fail "$1: $(tail -3 "$T/$1.err")"
-	want=100
+	local c want=$count try
 	case $1 in *1) want=1 ;; esac
-	c=$(grep -c "received=${want}i" "$T/$1.lp")
-	[ "$c" = 100 ] || fail "$1: $c of 100 targets answered every probe"
+	for try in 1 2 3; do
+		"${pin1[@]}" "$CPUTIME" "$QOSD" --once --config "$T/$1.conf" \
+			>"$T/$1.lp" 2>"$T/$1.err"
+		c=$(grep -c "received=${want}i" "$T/$1.lp")
+		[ "$c" = 100 ] && break
+		echo "$1: $c of 100 targets answered every probe; again" >&2
+	done
+	[ "$c" = 100 ] || fail "$1: $c of 100 targets answered every probe, 3 times"
 	case $1 in udp*) grep -q 'timestamping=software' "$T/$1.lp" || fail "$1: no kernel timestamps" ;;
 	app*) grep -q 'timestamping=application' "$T/$1.lp" || fail "$1: kernel timestamps" ;; esac
 	sed -n 's/^user_us=\([0-9]*\) sys_us=\([0-9]*\)$/\1 \2/p' "$T/$1.err" |
@@ -67,10 +76,10 @@ for r in $(seq "$runs"); do
 done
 least() { sort -n "$T/$1.cpu" | head -1; }
 for n in udp udp1 app app1 ping ping1; do echo "$n: $(tr '\n' ' ' <"$T/$n.cpu")"; done
-per() { awk -v a="$(least "$1")" -v b="$(least "$2")" 'BEGIN { printf "%.3f", (a - b) / 9900 }'; }
+per() { awk -v a="$(least "$1")" -v b="$(least "$2")" -v n=$((100 * (count - 1))) 'BEGIN { printf "%.3f", (a - b) / n }'; }
 u=$(per udp udp1) a=$(per app app1) p=$(per ping ping1)
 echo "per probe (us): udp $u, udp without kernel timestamps $a, ping $p"
-row "udp: CPU per probe (us), 100 targets x 100 at 10 ms (vs ping collector per echo)" \
+row "udp: CPU per probe (us), 100 targets x $count at 10 ms (vs ping collector per echo)" \
 	"$u" "$p" "$(ratio "$u" "$p")" "-" "-"
 r=$(ratio "$u" "$a")
 row "udp: CPU per probe with kernel timestamps (us) (vs timestamping=application)" \
