@@ -16,7 +16,8 @@
 # - a job faster than the reflector's rate limit per source loses exactly
 #   what the reflector dropped (dropped_rate), every one on the way there
 #   (forward_lost), while a job from another source loses nothing;
-# - a port nobody listens on: result=refused.
+# - a port nobody listens on: result=refused;
+# - ttl = 33: forward_ttl (the reflector's Ses-Sender TTL) is 33.
 . "$(dirname "$0")/lib.sh"
 command -v ping >/dev/null || skip "ping(8) missing (apt-get install iputils-ping)"
 REFL="$BUILD/qosd-reflector"
@@ -99,7 +100,10 @@ jobs = (
     port = $P2; source = "127.0.0.5"; count = 10; probe_interval = 0.1;
     probe_timeout = 0.5; },
   { name = "closed"; collector = "udp"; timeout = 30; targets = [ "127.0.0.1" ];
-    port = $CLOSED; count = 3; probe_interval = 0.01; }
+    port = $CLOSED; count = 3; probe_interval = 0.01; },
+  { name = "ttl"; collector = "udp"; timeout = 30; targets = [ "127.0.0.1" ];
+    port = $P1; count = 3; probe_interval = 0.01; ttl = 33; dscp = "ef";
+    size = 200; }
 );
 CONF
 "$QOSD" --once --config "$T/lim.conf" >"$T/lim.lp" 2>"$T/lim.log"
@@ -124,3 +128,10 @@ ok "over the rate limit: $lost of 100 lost, all forward, as the reflector droppe
 r=$(point closed 127.0.0.1 lim.lp)
 [ "$(field "$r" result)" = '"refused"' ] && [ "$(field "$r" loss_pct)" = 100 ] || fail "closed: $r"
 ok "a closed port: result=refused"
+
+# 3. TTL as the reflector saw it (its Ses-Sender TTL field), DSCP and size
+# settings taken.
+t=$(point ttl 127.0.0.1 lim.lp)
+[ "$(field "$t" forward_ttl)" = 33 ] && [ "$(field "$t" backward_ttl)" = 64 ] &&
+	[ "$(field "$t" received)" = 3 ] || fail "ttl 33: $t"
+ok "ttl = 33: the reflector saw 33 (forward_ttl), its answers came with 64"
