@@ -18,7 +18,9 @@
 #   answers that came back;
 # - both reflectors give the same counts, and the same delays beyond the
 #   relay's holds;
-# - TTL 64 both ways.
+# - TTL 64 both ways;
+# - an address with no route reads result=unreachable, a name that does
+#   not resolve result=dns_error.
 . "$(dirname "$0")/lib.sh"
 netns_pair
 A="ip netns exec $NSA" B="ip netns exec $NSB"
@@ -171,3 +173,18 @@ awk -v a="$(field "$full" forward_ms)" -v b="$hff" -v c="$(field "$mini" forward
 [ "$(field "$full" forward_ttl)" = 64 ] && [ "$(field "$full" backward_ttl)" = 64 ] ||
 	fail "TTL: $(field "$full" forward_ttl), $(field "$full" backward_ttl)"
 ok "qosd-reflector and stamp_mini agree: the same counts, forward $(field "$full" forward_ms) / $(field "$mini" forward_ms) ms and backward $(field "$full" backward_ms) / $(field "$mini" backward_ms) ms over their relays' holds alike; TTL 64 both ways"
+
+# 5. No route, no name.
+cat >"$T/bad.conf" <<CONF
+sinks = ( { type = "file"; path = "-"; } );
+jobs = ( { name = "bad"; collector = "udp"; timeout = 30;
+  targets = [ "198.18.5.5", "no-such-host.invalid" ]; count = 2;
+  probe_interval = 0.01; probe_timeout = 0.5; } );
+CONF
+$A "$QOSD" --once --config "$T/bad.conf" >"$T/bad.lp" 2>"$T/bad.log"
+measured $? || fail "qosd: $(cat "$T/bad.log")"
+grep -q '^udp,.*target=198\.18\.5\.5 .*result="unreachable"' "$T/bad.lp" ||
+	fail "no route: $(cat "$T/bad.lp")"
+grep -q '^udp,.*target=no-such-host\.invalid .*result="dns_error"' "$T/bad.lp" ||
+	fail "no name: $(cat "$T/bad.lp")"
+ok "no route: result=unreachable; no name: result=dns_error"
