@@ -485,9 +485,10 @@ parse(const struct udp_run *r, const unsigned char *b, size_t n,
 	uint32_t		w;
 
 	if (r->mode == UDP_ECHO) {
+		if (n < UDP_ECHO_HDR)
+			return -1;
 		memcpy(&w, b, 4);
-		if (n < UDP_ECHO_HDR || ntohl(w) != ECHO_MAGIC ||
-		    memcmp(b + 8, &r->cookie, 8) != 0)
+		if (ntohl(w) != ECHO_MAGIC || memcmp(b + 8, &r->cookie, 8) != 0)
 			return -1;
 		memcpy(&w, b + 4, 4);
 		rep->sseq = ntohl(w);

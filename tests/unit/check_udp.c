@@ -477,9 +477,10 @@ START_TEST(test_udp_echo_on_loopback)
 	pid_t				 pid;
 
 	pid = echo_server(&port);
-	snprintf(set, sizeof(set), "targets = [ \"127.0.0.1\" ]; port = %d; "
-	    "mode = \"echo\"; count = 20; probe_interval = 0.005; size = 100; "
-	    "samples = true;", port);
+	/* The same address twice: a socket each, each its own answers. */
+	snprintf(set, sizeof(set), "targets = [ \"127.0.0.1\", \"127.0.0.1\" ]; "
+	    "port = %d; mode = \"echo\"; count = 20; probe_interval = 0.005; "
+	    "size = 100; samples = true;", port);
 	ck_assert_int_eq(cu_configure(p, set, &st, err, sizeof(err)), 0);
 	out = cu_run(p, st, &rc);
 	kill(pid, SIGKILL);
@@ -487,6 +488,9 @@ START_TEST(test_udp_echo_on_loopback)
 	ck_assert_int_eq(rc, 0);
 	ck_assert_ptr_nonnull(l = cu_line(out, "udp,"));
 	ck_assert_ptr_nonnull(strstr(l, "sent=20i,received=20i,loss_pct=0,"));
+	ck_assert_ptr_nonnull(s = strstr(out, "udp,"));
+	ck_assert_ptr_nonnull(s = strstr(s + 1, "\nudp,"));
+	ck_assert_ptr_nonnull(strstr(s, "sent=20i,received=20i,loss_pct=0,"));
 	ck_assert_ptr_nonnull(strstr(l, "timestamping=software"));
 	ck_assert_ptr_nonnull(strstr(l, "result=\"ok\""));
 	ck_assert_ptr_null(strstr(l, "forward_ms"));
@@ -501,7 +505,7 @@ START_TEST(test_udp_echo_on_loopback)
 		    atof(fv(line, "rtt_app_ms")), "%s", line);
 		n++;
 	}
-	ck_assert_int_eq(n, 20);
+	ck_assert_int_eq(n, 40);
 	free(out);
 	p->release(st);
 	plugin_unload_all();
