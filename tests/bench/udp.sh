@@ -15,7 +15,10 @@
 #   answered by the kernel in the softirq of ping's own send, which is
 #   charged to ping; the reflector's answer is charged to the reflector;
 # - what kernel timestamps cost: the same udp job with timestamping =
-#   "application" (no SO_TIMESTAMPING, no error queue); target <= 1.10.
+#   "application" (no SO_TIMESTAMPING, no error queue); target <= 1.10;
+# - what they cost the kernel alone: tests/tools/tstamp_cost, a bare loop
+#   that sends 200,000 datagrams on loopback and reads them (and their
+#   transmit timestamps) back 32 at a time, with and without.
 # Each figure is the least of its runs (the least disturbed: other work on
 # this VM stalls runs now and then); every run is printed to the log.
 . "$(dirname "$0")/lib.sh"
@@ -74,9 +77,9 @@ cpu() {
 for r in $(seq "$runs"); do
 	for n in udp udp1 app app1 ping ping1; do cpu "$n"; done
 done
-least() { sort -n "$T/$1.cpu" | head -1; }
+least() { sort -n "$T/$1" | head -1; }
 for n in udp udp1 app app1 ping ping1; do echo "$n: $(tr '\n' ' ' <"$T/$n.cpu")"; done
-per() { awk -v a="$(least "$1")" -v b="$(least "$2")" -v n=$((100 * (count - 1))) 'BEGIN { printf "%.3f", (a - b) / n }'; }
+per() { awk -v a="$(least "$1.cpu")" -v b="$(least "$2.cpu")" -v n=$((100 * (count - 1))) 'BEGIN { printf "%.3f", (a - b) / n }'; }
 u=$(per udp udp1) a=$(per app app1) p=$(per ping ping1)
 echo "per probe (us): udp $u, udp without kernel timestamps $a, ping $p"
 row "udp: CPU per probe (us), 100 targets x $count at 10 ms (vs ping collector per echo)" \
@@ -84,3 +87,15 @@ row "udp: CPU per probe (us), 100 targets x $count at 10 ms (vs ping collector p
 r=$(ratio "$u" "$a")
 row "udp: CPU per probe with kernel timestamps (us) (vs timestamping=application)" \
 	"$u" "$a" "$r" "<= 1.10" "$(verdict_le "$r" 1.10)"
+
+: >"$T/k1"; : >"$T/k0"
+for r in $(seq "$runs"); do
+	for k in 1 0; do
+		"${pin1[@]}" "$BUILD/tools/tstamp_cost" "$k" 200000 |
+			sed -n 's/^cpu_us_per_datagram=\([0-9.]*\) .*/\1/p' >>"$T/k$k"
+	done
+done
+echo "bare loop: with $(tr '\n' ' ' <"$T/k1"); without $(tr '\n' ' ' <"$T/k0")"
+k1=$(least k1) k0=$(least k0)
+row "kernel: CPU per datagram, bare loop, TX timestamp read back (us) (vs none)" \
+	"$k1" "$k0" "$(ratio "$k1" "$k0")" "-" "-"
