@@ -314,7 +314,12 @@ engine(struct udp_run *r, int refl, uint64_t stop)
 			break;
 		drain_ready(r, pfd);
 	}
-	closing(r, pfd, refl, stop);
+	if (qosd_mono_us() >= stop)
+		log_err("udp[%s]: the run's timeout came before the last "
+		    "probe's: raise the job's timeout above (count - 1) * "
+		    "probe_interval + probe_timeout", r->job);
+	else
+		closing(r, pfd, refl, stop);
 	free(pfd);
 }
 
@@ -586,10 +591,6 @@ udp_run(void *state, struct qosd_out *out)
 	if (udp_socks_open(&r) == -1)
 		goto done;
 	engine(&r, c->refl, stop);
-	if (qosd_mono_us() >= stop)
-		log_err("udp[%s]: the run's timeout came before the last "
-		    "probe's: raise the job's timeout above (count - 1) * "
-		    "probe_interval + probe_timeout", r.job);
 	for (i = 0; i < r.nt; i++)
 		emit(c, &r, &r.t[i], out, scratch);
 	rc = 0;

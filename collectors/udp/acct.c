@@ -136,8 +136,9 @@ tail_unknown(const struct udp_acct *a)
 int
 udp_acct_need_closing(const struct udp_acct *a)
 {
+	/* Nothing came back: its answer would not either. */
 	return a->sent != a->received && a->errors == 0 &&
-	    a->closing_wire == 0 && tail_unknown(a);
+	    a->max_rseq >= 0 && a->closing_wire == 0 && tail_unknown(a);
 }
 
 int

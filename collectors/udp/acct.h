@@ -183,7 +183,9 @@ int	udp_acct_split(const struct udp_acct *a, uint32_t *fwd, uint32_t *bwd);
 /*
  * Whether a closing packet would tell the loss of each direction: probes
  * were lost after the last one whose answer carried the reflector's
- * highest number, so that its numbers cannot tell which way they went.
+ * highest number, so that its numbers cannot tell which way they went
+ * (and some answer came back: when none did, the closing packet's would
+ * not either).
  * The closing packet is one more test packet, numbered a->count and sent
  * after the last probe's timeout; the reflector's number on its answer
  * counts every packet of ours it received before.  It is not a probe.

@@ -235,6 +235,9 @@ START_TEST(test_udp_acct_split_needs_the_closing_packet)
 	struct udp_reply	r;
 	uint32_t		f, b;
 
+	/* Nothing came back: the closing packet's answer would not either. */
+	sent(3);
+	ck_assert(!udp_acct_need_closing(&acct));
 	/* The last probe lost: there, or its answer on the way back? */
 	sent(4);
 	answer(0, 0, 100);
