@@ -182,7 +182,9 @@ clock_state(const struct udp_conf *c, struct udp_run *r)
 	int		synced = 0, st;
 
 	memset(&tx, 0, sizeof(tx));
-	if ((st = adjtimex(&tx)) == -1)
+	if (c->clock != CLK_AUTO)
+		synced = c->clock == CLK_SYNCED;
+	else if ((st = adjtimex(&tx)) == -1)
 		log_debug("udp[%s]: adjtimex: %m: the clock counts as not "
 		    "synchronized (see clock)", r->job);
 	else {
@@ -190,8 +192,6 @@ clock_state(const struct udp_conf *c, struct udp_run *r)
 		if (synced && tx.esterror > 0)
 			err_ns = (uint64_t)tx.esterror * 1000;
 	}
-	if (c->clock != CLK_AUTO)
-		synced = c->clock == CLK_SYNCED;
 	r->ee = stamp_ee_make(synced, 0, err_ns);
 	clock_gettime(CLOCK_REALTIME, &real);
 	clock_gettime(CLOCK_TAI, &tai);
@@ -542,7 +542,8 @@ run_init(const struct udp_conf *c, struct udp_run *r, struct qosd_out *out,
 	r->nt = pc->ntargets;
 	r->pktlen = (size_t)pc->size;
 	r->buflen = r->pktlen + 64;
-	clock_state(c, r);
+	if (c->mode == UDP_STAMP)
+		clock_state(c, r);
 	r->cookie = ((uint64_t)getpid() << 32) ^ (uint64_t)qosd_real_ns();
 	if ((r->t = calloc(r->nt, sizeof(*r->t))) == NULL ||
 	    (*probes = calloc(r->nt * cnt, sizeof(**probes))) == NULL ||
