@@ -113,6 +113,25 @@ TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SHIPPER_LIBS) \
 	$(call pc,--libs,jansson libcurl)
 
+# --- control (issue 17): the control API on a Unix socket and the
+# prometheus sink (lib/httpd.c on libmicrohttpd, JSON with jansson, in
+# the daemon); qosctl, its client (ctl/, libcurl and jansson).  ctl/ may
+# include qosd/, lib/ and ctl/ (tests/tools/check-layout).
+BUILD_PKGS += libmicrohttpd-dev
+TEST_PKGS += prometheus
+CPPFLAGS_ALL += $(call pc,--cflags,libmicrohttpd)
+DAEMON_LIBS += $(call pc,--libs,libmicrohttpd jansson)
+CHECK_LIBS += $(call pc,--libs,libmicrohttpd)
+SRC_TREE_CTL := ctl
+CTL_SRCS    := $(sort $(wildcard ctl/*.c))
+CTL_OBJS    := $(CTL_SRCS:%.c=$(BUILD)/%.o)
+CTL_LIBS    := $(call pc,--libs,libcurl jansson)
+all: $(BUILD)/qosctl
+tests: $(BUILD)/qosctl
+$(BUILD)/qosctl: $(CTL_OBJS) $(LIB_A)
+	$(CC) -pie $(LDFLAGS_ALL) -o $@ $(CTL_OBJS) $(LIB_A) $(CTL_LIBS)
+# --- end control
+
 # Objects are never intermediate files to delete.
 .SECONDARY:
 
@@ -332,7 +351,7 @@ check-system:
 	@tests/tools/install-deps $(BUILD_PKGS) $(SYSTEM_PKGS)
 	@BUILD=$(BUILD) tests/system/run
 
-SRC_TREE := include lib collectors sinks scheduler
+SRC_TREE := include lib collectors sinks scheduler $(SRC_TREE_CTL)
 
 headers:
 	@for h in $$(find $(SRC_TREE) -name '*.h' | sort); do \

@@ -21,6 +21,7 @@
 #include "lib/super.h"
 #include "scheduler/child.h"
 #include "scheduler/config.h"
+#include "scheduler/control.h"
 #include "scheduler/daemon.h"
 #include "scheduler/jobs.h"
 #include "scheduler/sched.h"
@@ -110,6 +111,7 @@ daemon_stop(struct daemon *d, const char *why)
 	d->stopping = 1;
 	log_info("%s: stopping, %zu runs to finish", why, child_count());
 	sd_notify(0, "STOPPING=1");
+	control_stopping(d->ctl);
 	jobs_stop(d->jobs);
 	d->self_timer = sd_event_source_disable_unref(d->self_timer);
 	d->respawn = sd_event_source_disable_unref(d->respawn);
@@ -130,6 +132,7 @@ static int
 on_respawn(sd_event_source *src, uint64_t usec, void *arg)
 {
 	struct daemon	*d = arg;
+	char		 err[4096];
 
 	(void)src;
 	(void)usec;
@@ -137,8 +140,8 @@ on_respawn(sd_event_source *src, uint64_t usec, void *arg)
 	if (d->stopping)
 		return 0;
 	backoff_started(&d->respawn_bo);
-	if (daemon_reload(d, "the spawner is gone, starting a new one") ==
-	    -1)
+	if (daemon_reload(d, "the spawner is gone, starting a new one", err,
+	    sizeof(err)) == -1)
 		spawner_lost(d);
 	else
 		log_notice("a new spawner runs: runs start again");
@@ -167,11 +170,12 @@ on_signal(sd_event_source *src, const struct signalfd_siginfo *si,
     void *arg)
 {
 	struct daemon	*d = arg;
+	char		 err[4096];
 
 	(void)src;
 	if (si->ssi_signo == SIGHUP) {
 		if (!d->stopping && !d->opts->once)
-			daemon_reload(d, "reloading");
+			daemon_reload(d, "reloading", err, sizeof(err));
 	} else
 		daemon_stop(d, strsignal((int)si->ssi_signo));
 	return 0;
@@ -206,6 +210,7 @@ setup_loop(struct daemon *d)
 static int
 start(struct daemon *d, struct cfg *cfg)
 {
+	char	err[4096];
 	size_t	i;
 
 	daemon_priority(d, cfg->realtime);
@@ -214,8 +219,11 @@ start(struct daemon *d, struct cfg *cfg)
 		fatal("cannot start the spawner");
 	spawnctl_on_lost(spawner_lost, d);
 	daemon_let_go(cfg);
-	if (fanout_start(d, cfg, NULL, 0, &d->sinks, &d->nsinks) == -1)
+	if (fanout_start(d, cfg, NULL, 0, &d->sinks, &d->nsinks, err,
+	    sizeof(err)) == -1) {
+		log_err("%s", err);
 		return EX_CONFIG;
+	}
 	d->jobs = jobs_new(&runs_jobs_ops, d, cfg->agent_id,
 	    cfg->max_children, d->opts->once);
 	for (i = 0; i < cfg->njobs; i++)
@@ -223,12 +231,18 @@ start(struct daemon *d, struct cfg *cfg)
 		    strcmp(d->opts->only_job, cfg->jobs[i].name) == 0)
 			jobs_add(d->jobs, &cfg->jobs[i]);
 	self_arm(d);
+	if (!d->opts->once) {
+		d->ctl = control_new(d);
+		control_listen(d->ctl);
+	}
 	return 0;
 }
 
 static void
 finish(struct daemon *d)
 {
+	control_free(d->ctl);
+	d->ctl = NULL;
 	if (!d->opts->once)
 		self_metrics(d);
 	jobs_free(d->jobs);

@@ -38,7 +38,8 @@ rss_bytes(void)
 void
 self_job(struct daemon *d, const char *job, const char *collector,
     const char *result, uint64_t lag_us, unsigned long points,
-    unsigned long rejected, const struct child_result *cr)
+    unsigned long rejected, const struct child_result *cr,
+    const char *request)
 {
 	struct lp_point	*p = &d->pt;
 	char		 err[128];
@@ -49,6 +50,8 @@ self_job(struct daemon *d, const char *job, const char *collector,
 	lp_point_set_measurement(p, "qosd_job", err, sizeof(err));
 	lp_point_tag(p, "job", job, 1, err, sizeof(err));
 	lp_point_tag(p, "collector", collector, 1, err, sizeof(err));
+	if (request != NULL)
+		lp_point_tag(p, "request", request, 1, err, sizeof(err));
 	lp_point_field_str(p, "result", result, err, sizeof(err));
 	if (cr != NULL) {
 		lp_point_field_int(p, "lag_us", (int64_t)lag_us, err,

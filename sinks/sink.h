@@ -47,6 +47,13 @@ struct sink_type {
 	void		(*stats)(void *sink, struct lp_point *p);
 	/* Flush, release everything; NULL is fine. */
 	void		(*stop)(void *sink);
+	/*
+	 * Optional: the n configured jobs (names borrowed for the call),
+	 * after start() and after each reload, for a sink that keeps
+	 * series per job (prometheus): those of other jobs go.
+	 */
+	void		(*jobs)(void *sink, const char *const *names,
+			    size_t n);
 };
 
 /* The sink type called name, or NULL. */
