@@ -369,7 +369,9 @@ http_run(void *state, struct qosd_out *out)
 	return 0;
 }
 
-static const char *const http_targets[] = { "url", "download_url", "upload_url", NULL };
+static const char *const http_targets[] = {
+	"url", "download_url", "upload_url", NULL
+};
 
 QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,

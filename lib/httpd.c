@@ -416,8 +416,12 @@ ready(struct httpd_req *r, struct MHD_Response *resp, unsigned int status)
 	r->status = status;
 	r->state = R_REPLIED;
 	/* Called from the handler: on_access() queues it on return. */
-	if (waiting && !r->in_handler)
+	if (waiting && !r->in_handler) {
 		MHD_resume_connection(r->conn);
+		/* MHD takes resumed connections back in its next MHD_run(). */
+		sd_event_source_set_time(r->h->timer, clock_mono_us());
+		sd_event_source_set_enabled(r->h->timer, SD_EVENT_ONESHOT);
+	}
 	return 0;
 }
 

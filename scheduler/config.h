@@ -65,7 +65,7 @@ struct cfg_control {
 	char		***collector_targets;	/* each one's target settings,
 					   NULL-terminated, or NULL */
 	size_t		 ncollectors;
-	char		**targets;	/* the allow-list (scheduler/ctlacl.h) */
+	char		**targets;	/* the allow-list (ctlacl.h) */
 	size_t		 ntargets;
 	unsigned int	 max_per_minute;	/* probes */
 	uint64_t	 probe_timeout_us;	/* a probe's longest timeout */

@@ -282,7 +282,8 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	if (!opts->once) {
 		log_info("qosd %s started: agent \"%s\", %zu jobs, %zu sinks",
 		    QOSD_VERSION, cfg->agent_id, cfg->njobs, d.nsinks);
-		sd_notify(0, "READY=1\nSTATUS=running");
+		sd_notify(0, "READY=1");
+		control_configure(d.ctl);
 	} else if (jobs_first(d.jobs) == NULL)
 		sd_event_exit(d.ev, 0);
 	if ((r = sd_event_loop(d.ev)) < 0) {

@@ -20,7 +20,6 @@
 
 struct cfg;
 struct control;
-struct ctlhttp;
 struct jobs;
 struct sched_opts;
 struct sink_type;
@@ -58,7 +57,6 @@ struct daemon {
 	struct backoff	 respawn_bo;	/* a lost spawner's restarts */
 	sd_event_source	*respawn;	/* its timer */
 	struct control	*ctl;		/* the control core (control.h) */
-	struct ctlhttp	*http;		/* its HTTP API, or NULL */
 };
 
 /* A job's last run and counters (runs.c), in struct job's info. */
@@ -110,6 +108,8 @@ void	fanout_flush(struct daemon *);
 /* Wait until every sink's writer has written what it was given. */
 void	fanout_sync(struct daemon *);
 
+/* selfmetrics.c: the daemon's resident memory, bytes. */
+uint64_t self_rss_bytes(void);
 /* selfmetrics.c: the qosd and qosd_sink points, now and on a timer. */
 void	self_metrics(struct daemon *);
 /* (Re)arm the self-metrics timer for the configured interval. */

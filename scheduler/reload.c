@@ -173,6 +173,7 @@ daemon_reload(struct daemon *d, const char *why, char *err, size_t errlen)
 	cfg_free(ocfg);
 	log_notice("configuration reloaded in %.1f ms: %zu jobs, %zu sinks",
 	    (double)(clock_mono_us() - start) / 1000, ncfg->njobs, d->nsinks);
-	sd_notify(0, "READY=1\nSTATUS=running");
+	/* The status line is the control core's (control_configure()). */
+	sd_notify(0, "READY=1");
 	return 0;
 }

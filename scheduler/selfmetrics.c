@@ -21,8 +21,8 @@
 #include "scheduler/sched.h"
 #include "sinks/sink.h"
 
-static uint64_t
-rss_bytes(void)
+uint64_t
+self_rss_bytes(void)
 {
 	FILE			*f;
 	unsigned long long	 size, rss;
@@ -108,7 +108,7 @@ self_daemon(struct daemon *d)
 		F_INT("lag_p99_us", lagstats_pct(&d->lag, 99));
 		F_INT("lag_max_us", d->lag.max);
 	}
-	F_INT("rss_bytes", rss_bytes());
+	F_INT("rss_bytes", self_rss_bytes());
 	lp_point_field_float(p, "cpu_user_s", (double)ru.ru_utime.tv_sec +
 	    (double)ru.ru_utime.tv_usec / 1e6, err, sizeof(err));
 	lp_point_field_float(p, "cpu_system_s", (double)ru.ru_stime.tv_sec +

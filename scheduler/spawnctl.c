@@ -91,6 +91,7 @@ dispatch(struct spawner *sp, const struct msg *m)
 	struct spawn_started	st;
 	struct spawn_exited	ex;
 	struct spawn_failed	f;
+	struct spawn_refused	rf;
 
 	switch (m->type) {
 	case SPAWN_STARTED:
