@@ -130,6 +130,13 @@ all: $(BUILD)/qosctl
 tests: $(BUILD)/qosctl
 $(BUILD)/qosctl: $(CTL_OBJS) $(LIB_A)
 	$(CC) -pie $(LDFLAGS_ALL) -o $@ $(CTL_OBJS) $(LIB_A) $(CTL_LIBS)
+BINDIR	?= $(PREFIX)/bin
+.PHONY: install-control
+install: install-control
+install-control: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
+	install -m 755 $(BUILD)/qosctl $(DESTDIR)$(BINDIR)/qosctl
+	install -m 644 docs/api.md docs/prometheus.md $(DESTDIR)$(DOCDIR)/
 # --- end control
 
 # Objects are never intermediate files to delete.
@@ -317,6 +324,7 @@ install: all
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	sed -e 's|/usr/sbin/qosd|$(SBINDIR)/qosd|g' \
+		-e 's|/usr/bin/qosctl|$(BINDIR)/qosctl|g' \
 		-e 's|/etc/qosd|$(SYSCONFDIR)/qosd|g' systemd/qosd.service \
 		>$(DESTDIR)$(UNITDIR)/qosd.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/qosd.service
