@@ -547,7 +547,7 @@ httpd_listen_unix(const char *path, mode_t mode, gid_t gid, char *err,
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(um);
 	if (r == -1 || (gid != (gid_t)-1 && chown(path, (uid_t)-1,
-	    gid) == -1) || chmod(path, mode) == -1 || listen(fd, 128) == -1)
+	    gid) == -1) || chmod(path, mode) == -1 || listen(fd, SOMAXCONN) == -1)
 		goto fail;
 	return fd;
 fail:
@@ -588,7 +588,7 @@ httpd_listen_tcp(const char *addr, char *err, size_t errlen)
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
 	    sizeof(one)) == -1 ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) == -1 ||
-	    listen(fd, 128) == -1) {
+	    listen(fd, SOMAXCONN) == -1) {
 		snprintf(err, errlen, "%s: %s", addr, strerror(errno));
 		if (fd != -1)
 			close(fd);
