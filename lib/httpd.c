@@ -547,7 +547,8 @@ httpd_listen_unix(const char *path, mode_t mode, gid_t gid, char *err,
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(um);
 	if (r == -1 || (gid != (gid_t)-1 && chown(path, (uid_t)-1,
-	    gid) == -1) || chmod(path, mode) == -1 || listen(fd, SOMAXCONN) == -1)
+	    gid) == -1) || chmod(path, mode) == -1 ||
+	    listen(fd, SOMAXCONN) == -1)
 		goto fail;
 	return fd;
 fail:

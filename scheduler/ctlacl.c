@@ -87,7 +87,8 @@ parse_entry(const char *pat, struct entry *e, char *err, size_t errlen)
 		e->bits = e->af == AF_INET ? 32 : 128;
 		if (slash != NULL) {
 			bits = strtoul(slash, &end, 10);
-			if (*slash == '\0' || *end != '\0' || bits > e->bits)
+			if (*slash == '\0' || *end != '\0' ||
+			    bits > (strchr(buf, ':') != NULL ? 128 : 32))
 				goto bad;
 			/* ::ffff:a.b.c.d/LEN names the IPv4 prefix. */
 			if (e->af == AF_INET && strchr(buf, ':') != NULL) {
@@ -159,7 +160,7 @@ int
 ctlacl_host(const char *value, char *host, size_t len)
 {
 	const char	*p = value, *end, *at, *q;
-	size_t		 n;
+	size_t		 n, i;
 
 	if ((q = strstr(value, "://")) != NULL) {
 		p = q + 3;
@@ -187,7 +188,7 @@ ctlacl_host(const char *value, char *host, size_t len)
 		n--;
 	if (n == 0 || n >= len)
 		return -1;
-	for (size_t i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		host[i] = (char)tolower((unsigned char)p[i]);
 	host[n] = '\0';
 	return 0;

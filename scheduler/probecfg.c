@@ -159,7 +159,8 @@ probecfg_text(const json_t *settings, size_t max, struct buf *out,
 		    json_object_size(settings), PROBECFG_MEMBERS_MAX);
 		return -1;
 	}
-	buf_init(&b, max);
+	/* Room for any request body; the cap is checked at the end. */
+	buf_init(&b, max + (64 << 20));
 	buf_adds(&b, "settings = {\n");
 	json_object_foreach((json_t *)(uintptr_t)settings, key, v) {
 		if (!valid_key(key)) {
@@ -171,10 +172,9 @@ probecfg_text(const json_t *settings, size_t max, struct buf *out,
 		if ((json_is_array(v) ? add_array(key, v, &b, err, errlen) :
 		    add_scalar(key, v, &b, err, errlen)) == -1)
 			goto out;
-		if (buf_adds(&b, ";\n") == -1)
-			break;
+		buf_adds(&b, ";\n");
 	}
-	if (buf_adds(&b, "};\n") == -1) {
+	if (buf_adds(&b, "};\n") == -1 || b.len > max) {
 		snprintf(err, errlen, "settings: more than %zu bytes", max);
 		goto out;
 	}
