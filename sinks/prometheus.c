@@ -197,16 +197,16 @@ prom_write(void *sink, const char *lines, size_t len)
 }
 
 static void
-prom_stats(void *sink, struct lp_point *pt)
+prom_stats(void *sink, struct lp_point *p)
 {
-	struct prom_sink	*p = sink;
+	struct prom_sink	*ps = sink;
 	char			 err[128];
 
-	lp_point_field_int(pt, "series", (int64_t)promstore_series(p->store),
+	lp_point_field_int(p, "series", (int64_t)promstore_series(ps->store),
 	    err, sizeof(err));
-	lp_point_field_int(pt, "series_refused",
-	    (int64_t)promstore_refused(p->store), err, sizeof(err));
-	lp_point_field_int(pt, "scrapes", (int64_t)p->scrapes, err,
+	lp_point_field_int(p, "series_refused",
+	    (int64_t)promstore_refused(ps->store), err, sizeof(err));
+	lp_point_field_int(p, "scrapes", (int64_t)ps->scrapes, err,
 	    sizeof(err));
 }
 
