@@ -70,6 +70,15 @@ void		 control_stopping(struct control *);
  */
 int		 control_status(struct control *, json_t **out);
 int		 control_jobs(struct control *, json_t **out);
+/*
+ * The jobs from..from+n-1 in the configuration's order, as an array of
+ * what control_job() gives: for a transport that sends a long list a
+ * page at a time, so that no answer holds the loop (a reload between
+ * pages changes the list under it).  control_njobs(): how many.
+ */
+int		 control_jobs_page(struct control *, size_t from, size_t n,
+		    json_t **out);
+size_t		 control_njobs(const struct control *);
 int		 control_job(struct control *, const char *name, json_t **out);
 int		 control_run(struct control *, const char *job, const char *id,
 		    json_t **out);

@@ -1,6 +1,8 @@
 /*
  * ctlhttp.c: the control API's HTTP/JSON layer (see ctlhttp.h).
  */
+#define _GNU_SOURCE
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -21,9 +23,20 @@
 
 #define JSON_TYPE	"application/json"
 
+#define JOBS_PAGE	25		/* jobs per piece of GET /v1/jobs */
+
 struct ctlhttp {
 	struct control	*c;
 	struct httpd	*h;
+};
+
+/* GET /v1/jobs, written a page of jobs at a time. */
+struct jobs_stream {
+	struct control	*c;
+	size_t		 next;		/* the next job to write */
+	int		 state;		/* 0 head, 1 pages, 2 tail, 3 done */
+	char		*pending;	/* written, not yet taken */
+	size_t		 len, off;
 };
 
 /* Answer r with code and body (a reference taken). */
@@ -129,6 +142,84 @@ job_run(struct ctlhttp *x, struct httpd_req *r, const char *name)
 	reply(r, code, out);
 }
 
+/* The next piece of the list: its text, malloc()ed, or NULL at the end. */
+static char *
+jobs_piece(struct jobs_stream *js)
+{
+	json_t	*a;
+	char	*s, *p;
+	size_t	 len;
+
+	switch (js->state) {
+	case 0:
+		js->state = 1;
+		return strdup("{\"jobs\":[");
+	case 1:
+		if (js->next >= control_njobs(js->c)) {
+			js->state = 2;
+			return strdup("");
+		}
+		control_jobs_page(js->c, js->next, JOBS_PAGE, &a);
+		s = json_dumps(a, JSON_COMPACT);
+		json_decref(a);
+		if (s == NULL || (len = strlen(s)) < 2) {
+			free(s);
+			js->state = 2;
+			return strdup("");
+		}
+		/* The array's elements, a comma before all but the first. */
+		s[len - 1] = '\0';
+		if (asprintf(&p, "%s%s", js->next > 0 ? "," : "", s + 1) == -1)
+			p = NULL;
+		free(s);
+		js->next += JOBS_PAGE;
+		return p;
+	case 2:
+		js->state = 3;
+		return strdup("]}\n");
+	}
+	return NULL;
+}
+
+static ssize_t
+jobs_read(void *arg, char *buf, size_t max)
+{
+	struct jobs_stream	*js = arg;
+	size_t			 n;
+
+	while (js->pending == NULL || js->off == js->len) {
+		free(js->pending);
+		if ((js->pending = jobs_piece(js)) == NULL)
+			return 0;
+		js->len = strlen(js->pending);
+		js->off = 0;
+	}
+	n = js->len - js->off < max ? js->len - js->off : max;
+	memcpy(buf, js->pending + js->off, n);
+	js->off += n;
+	return (ssize_t)n;
+}
+
+static void
+jobs_done(void *arg)
+{
+	struct jobs_stream	*js = arg;
+
+	free(js->pending);
+	free(js);
+}
+
+static void
+jobs_list(struct ctlhttp *x, struct httpd_req *r)
+{
+	struct jobs_stream	*js;
+
+	if ((js = calloc(1, sizeof(*js))) == NULL)
+		fatal("control API: %m");
+	js->c = x->c;
+	httpd_reply_stream(r, 200, JSON_TYPE, jobs_read, jobs_done, js);
+}
+
 static void
 route_jobs(struct ctlhttp *x, struct httpd_req *r, const char *rest,
     int get)
@@ -143,8 +234,7 @@ route_jobs(struct ctlhttp *x, struct httpd_req *r, const char *rest,
 			method_not_allowed(r, "GET");
 			return;
 		}
-		code = control_jobs(x->c, &out);
-		reply(r, code, out);
+		jobs_list(x, r);
 		return;
 	}
 	slash = strchr(rest, '/');

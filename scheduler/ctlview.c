@@ -165,20 +165,49 @@ job_json(const struct job *j)
 }
 
 int
-control_jobs(struct control *c, json_t **out)
+control_jobs_page(struct control *c, size_t from, size_t n, json_t **out)
 {
 	const struct daemon	*d = c->d;
-	const struct job	*j;
+	const struct job	*j, **page;
 	json_t			*a = json_array();
-	size_t			 i;
+	size_t			 i, k;
 
-	/* In the configuration's order, not the table's. */
-	for (i = 0; i < d->cfg->njobs; i++)
-		for (j = jobs_first(d->jobs); j != NULL; j = j->next)
-			if (j->conf == &d->cfg->jobs[i]) {
-				json_array_append_new(a, job_json(j));
-				break;
-			}
+	if (from >= d->cfg->njobs || n == 0) {
+		*out = a;
+		return CTL_OK;
+	}
+	if (n > d->cfg->njobs - from)
+		n = d->cfg->njobs - from;
+	if ((page = calloc(n, sizeof(*page))) == NULL)
+		fatal("control: %m");
+	/* One walk of the table; the page in the configuration's order. */
+	for (j = jobs_first(d->jobs); j != NULL; j = j->next) {
+		if (j->conf == NULL)
+			continue;
+		k = (size_t)(j->conf - d->cfg->jobs);
+		if (k >= from && k - from < n)
+			page[k - from] = j;
+	}
+	for (i = 0; i < n; i++)
+		if (page[i] != NULL)
+			json_array_append_new(a, job_json(page[i]));
+	free(page);
+	*out = a;
+	return CTL_OK;
+}
+
+size_t
+control_njobs(const struct control *c)
+{
+	return c->d->cfg->njobs;
+}
+
+int
+control_jobs(struct control *c, json_t **out)
+{
+	json_t	*a;
+
+	control_jobs_page(c, 0, control_njobs(c), &a);
 	*out = json_pack("{s:o}", "jobs", a);
 	return CTL_OK;
 }
