@@ -3,8 +3,8 @@
 # with 1000 jobs at 1 s (as sched.sh) and a prometheus sink, whose series
 # (each job's testcoll and qosd_job fields) make about 10,000; three
 # windows of BENCH_SECONDS (30) each: the API idle, the API under load
-# (CLIENTS, 8, curl loops of status, job, run-now, result and bad
-# requests; bounded by count and time), and scrapes back to back.  Rows:
+# (CLIENTS, 8, curl loops of status, a job, the list of 1000 jobs,
+# run-now, result and bad requests; bounded by count and time), and scrapes back to back.  Rows:
 # the scheduler's lag p99 and max in each window, side by side; a scrape
 # of the ~10,000 series (time, size); the daemon's CPU per scrape beyond
 # the idle window's; requests served.
@@ -54,13 +54,14 @@ read -r idle_p99 idle_max <<<"$(lag "$t0")"
 client() {
 	local end=$((SECONDS + secs)) n=0 c=(curl -s -o /dev/null --max-time 5 --unix-socket "$SOCK")
 	while [ $SECONDS -lt $end ] && [ $n -lt 100000 ]; do
-		case $((n % 6)) in
+		case $((n % 7)) in
 		0) "${c[@]}" http://q/v1/status ;;
 		1) "${c[@]}" "http://q/v1/jobs/j$((RANDOM % 1000 + 1))" ;;
 		2) "${c[@]}" -X POST "http://q/v1/jobs/j$((RANDOM % 1000 + 1))/run" ;;
 		3) "${c[@]}" "http://q/v1/results/nosuch" ;;
 		4) "${c[@]}" -X POST -d '{"bad": ' http://q/v1/probes ;;
 		5) "${c[@]}" -X BREW http://q/v1/status ;;
+		6) "${c[@]}" http://q/v1/jobs ;;
 		esac
 		n=$((n + 1))
 	done
