@@ -25,6 +25,12 @@
 #include "lib/log.h"
 
 #define STREAM_BLOCK	(64 * 1024)
+/*
+ * What one pass of the loop gives streamed replies: past it, a stream's
+ * connection waits (suspended) for the next pass, so that many long
+ * replies at once never hold the loop longer than this.
+ */
+#define PASS_US		200
 
 enum req_state {
 	R_RECEIVING,		/* headers and body coming */
@@ -48,8 +54,21 @@ struct httpd_req {
 	struct httpd_req	*prev, *next;	/* h->reqs */
 };
 
+/* A streamed reply (httpd_reply_stream()). */
+struct stream {
+	httpd_reader	 rd;
+	void		(*done)(void *);
+	void		*arg;
+	struct httpd	*h;
+	struct MHD_Connection *conn;
+	int		 paused;
+	struct stream	*next_paused;
+};
+
 struct httpd {
 	sd_event		*ev;
+	uint64_t		 pass_start;	/* this MHD_run()'s start */
+	struct stream		*paused;	/* to resume at the next pass */
 	struct MHD_Daemon	*mhd;
 	sd_event_source		*io;
 	sd_event_source		*timer;
@@ -221,12 +240,33 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("%s: libmicrohttpd: %s", h->name, msg);
 }
 
+/* Streams paused at the last pass go on. */
+static void
+resume_paused(struct httpd *h)
+{
+	struct stream	*s;
+
+	while ((s = h->paused) != NULL) {
+		h->paused = s->next_paused;
+		s->next_paused = NULL;
+		s->paused = 0;
+		MHD_resume_connection(s->conn);
+	}
+}
+
 static void
 run_mhd(struct httpd *h)
 {
+	resume_paused(h);
+	h->pass_start = clock_mono_us();
 	if (MHD_run(h->mhd) != MHD_YES)
 		log_debug("%s: MHD_run failed", h->name);
 	update_timer(h);
+	/* Paused streams: the next pass, after the loop's other sources. */
+	if (h->paused != NULL) {
+		sd_event_source_set_time(h->timer, clock_mono_us());
+		sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT);
+	}
 }
 
 static int
@@ -326,6 +366,7 @@ httpd_free(struct httpd *h)
 	h->stopping = 1;
 	h->io = sd_event_source_disable_unref(h->io);
 	h->timer = sd_event_source_disable_unref(h->timer);
+	resume_paused(h);
 	/* Suspended connections are resumed, to be closed. */
 	for (r = h->reqs; r != NULL; r = r->next)
 		if (r->state == R_WAITING && !r->gone)
@@ -448,19 +489,24 @@ httpd_reply(struct httpd_req *r, unsigned int status, const char *ctype,
 	return httpd_reply_hdr(r, status, ctype, body, len, NULL, NULL);
 }
 
-struct stream {
-	httpd_reader	 rd;
-	void		(*done)(void *);
-	void		*arg;
-};
-
 static ssize_t
 stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct stream	*s = cls;
+	struct httpd	*h = s->h;
 	ssize_t		 n;
 
 	(void)pos;
+	/* Over this pass's time: wait for the next (MHD's own pattern). */
+	if (clock_mono_us() - h->pass_start > PASS_US && !h->stopping) {
+		if (!s->paused) {
+			s->paused = 1;
+			s->next_paused = h->paused;
+			h->paused = s;
+			MHD_suspend_connection(s->conn);
+		}
+		return 0;
+	}
 	n = s->rd(s->arg, buf, max);
 	if (n == 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;
@@ -472,8 +518,13 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void
 stream_free(void *cls)
 {
-	struct stream	*s = cls;
+	struct stream	*s = cls, **pp;
 
+	for (pp = &s->h->paused; *pp != NULL; pp = &(*pp)->next_paused)
+		if (*pp == s) {
+			*pp = s->next_paused;
+			break;
+		}
 	if (s->done != NULL)
 		s->done(s->arg);
 	free(s);
@@ -491,6 +542,8 @@ httpd_reply_stream(struct httpd_req *r, unsigned int status,
 	s->rd = rd;
 	s->done = done;
 	s->arg = arg;
+	s->h = r->h;
+	s->conn = r->conn;
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
 	    STREAM_BLOCK, stream_read, s, stream_free);
 	if (resp == NULL) {
