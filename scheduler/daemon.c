@@ -241,11 +241,12 @@ start(struct daemon *d, struct cfg *cfg)
 static void
 finish(struct daemon *d)
 {
-	control_free(d->ctl);
-	d->ctl = NULL;
 	if (!d->opts->once)
 		self_metrics(d);
+	/* The job table first: requests it holds are told why. */
 	jobs_free(d->jobs);
+	control_free(d->ctl);
+	d->ctl = NULL;
 	fanout_stop(d->sinks, d->nsinks);
 	spawnctl_stop(SPAWNER_STOP_US);
 	d->self_timer = sd_event_source_disable_unref(d->self_timer);
