@@ -7,6 +7,8 @@
 #   make check-integration  only the integration tests (real servers)
 #   make sanitize         the same tests built with ASan and UBSan
 #   make fuzz             the libFuzzer harness on the line-protocol parser
+#   make fuzz-config      libFuzzer on the configuration loader and every
+#                         collector's configure()
 #   make bench            measurements beside the tools users run today
 #   make check-system     the .deb installed and run under systemd in a
 #                         booted Debian 12 container (root; after check)
@@ -41,7 +43,7 @@ TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
 	openssl \
 	clang libclang-rt-14-dev man-db procps psmisc lintian binutils \
 	systemd jq
-BENCH_PKGS := collectd-core hyperfine rt-tests
+BENCH_PKGS := collectd-core liboping0 hyperfine rt-tests
 
 PKG_CONFIG ?= pkg-config
 pc = $(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
@@ -143,6 +145,7 @@ install-control: all
 .SECONDARY:
 
 .PHONY: all check check-unit check-integration check-layout sanitize fuzz \
+	fuzz-config \
 	bench install clean deps headers style tests demo deb
 
 all: $(BUILD)/qosd $(PLUGINS) $(BUILD)/sinks/shipper.so
@@ -249,6 +252,62 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(CORE_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) -pie $(LDFLAGS_ALL) -o $@ $< $(CORE_OBJS) $(LIB_A) $(CHECK_LIBS)
 
+# --- STAMP (issue 16): proto/ wire formats, qosd-reflector -------------
+# proto/ holds wire formats a collector and its far end share (STAMP);
+# libproto.a is position independent and hidden, for a plugin to link as
+# well as the reflector.  reflector/ is qosd-reflector, a daemon of its
+# own on lib/ and proto/.
+PROTO_SRCS  := $(sort $(wildcard proto/*.c))
+PROTO_OBJS  := $(PROTO_SRCS:%.c=$(BUILD)/%.o)
+PROTO_A     := $(BUILD)/proto/libproto.a
+REFL_SRCS   := $(sort $(wildcard reflector/*.c))
+REFL_OBJS   := $(REFL_SRCS:%.c=$(BUILD)/%.o)
+REFLECTOR   := $(BUILD)/qosd-reflector
+REFL_LIBS   := $(call pc,--libs,libsystemd) -lm
+
+$(BUILD)/proto/%.o: CFLAGS_ALL += -fvisibility=hidden
+
+$(PROTO_A): $(PROTO_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+all: $(PROTO_A) $(REFLECTOR)
+
+$(REFLECTOR): $(REFL_OBJS) $(PROTO_A) $(LIB_A)
+	$(CC) -pie $(LDFLAGS_ALL) -o $@ $(REFL_OBJS) $(PROTO_A) $(LIB_A) \
+		$(REFL_LIBS)
+
+# The suites of the wire formats and of the reflector's modules, and the
+# test tools that speak STAMP.
+EXTRA_stamp := $(PROTO_A)
+$(BUILD)/tests/check_stamp: $(PROTO_A)
+EXTRA_acl := $(BUILD)/reflector/acl.o
+$(BUILD)/tests/check_acl: $(BUILD)/reflector/acl.o
+EXTRA_limit := $(BUILD)/reflector/limit.o $(BUILD)/reflector/table.o
+$(BUILD)/tests/check_limit: $(EXTRA_limit)
+$(BUILD)/tools/stamp_client: $(PROTO_A)
+$(BUILD)/tools/stamp_client: CHECK_LIBS += $(PROTO_A) -lm
+
+# The binary, its unit and /etc/default file (the man page goes with the
+# others).
+install: install-reflector
+.PHONY: install-reflector
+install-reflector: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/default
+	install -m 755 $(REFLECTOR) $(DESTDIR)$(SBINDIR)/qosd-reflector
+	install -m 644 etc/qosd-reflector.default \
+		$(DESTDIR)$(SYSCONFDIR)/default/qosd-reflector
+	sed -e 's|/usr/sbin/qosd-reflector|$(SBINDIR)/qosd-reflector|g' \
+		-e 's|/etc/default|$(SYSCONFDIR)/default|g' \
+		systemd/qosd-reflector.service \
+		>$(DESTDIR)$(UNITDIR)/qosd-reflector.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/qosd-reflector.service
+
+# The reflector's unit test traces its system calls.
+TEST_PKGS += strace
+# --- end of STAMP --------------------------------------------------------
+
 tests: all $(TEST_PLUGINS) $(UNIT_BINS) $(TOOL_BINS)
 
 # Install what is missing, then build and test in a fresh make so that
@@ -288,6 +347,28 @@ $(BUILD)/fuzz/fuzz_lp: tests/fuzz/fuzz_lp.c lib/lp.c lib/lp_enc.c \
 	@mkdir -p $(@D)
 	clang -std=c11 -g -O1 -D_POSIX_C_SOURCE=200809L -I. -Iinclude \
 		-fsanitize=fuzzer,address,undefined -o $@ $^
+
+# The configuration loader and every collector's configure(), fuzzed with
+# the real plugins: everything built instrumented in build-fuzz/.
+FUZZ_CFLAGS := -fsanitize=fuzzer-no-link,address,undefined
+fuzz-config:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang \
+		OPT='-O1 -g -fno-omit-frame-pointer' SANFLAGS='$(FUZZ_CFLAGS)' \
+		build-fuzz/fuzz/fuzz_config
+	@mkdir -p build-fuzz/fuzz/config-corpus build-fuzz/fuzz/crashes
+	LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
+	build-fuzz/fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=build-fuzz/fuzz/crashes/ \
+		-max_len=16384 -dict=tests/fuzz/config.dict \
+		build-fuzz/fuzz/config-corpus tests/fixtures/config/good \
+		tests/fixtures/config/bad etc
+
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(CORE_OBJS) $(LIB_A) \
+		$(DYNLIST) $(PLUGINS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+		-Wl,--dynamic-list=$(DYNLIST) -o $@ tests/fuzz/fuzz_config.c \
+		$(CORE_OBJS) $(WHOLE_LIB) $(CHECK_LIBS)
 
 # The main job on real local servers, about a minute, then a table.
 demo: deps
@@ -359,7 +440,8 @@ check-system:
 	@tests/tools/install-deps $(BUILD_PKGS) $(SYSTEM_PKGS)
 	@BUILD=$(BUILD) tests/system/run
 
-SRC_TREE := include lib collectors sinks scheduler $(SRC_TREE_CTL)
+SRC_TREE := include lib collectors sinks scheduler proto reflector \
+	$(SRC_TREE_CTL)
 
 headers:
 	@for h in $$(find $(SRC_TREE) -name '*.h' | sort); do \
@@ -374,6 +456,6 @@ style:
 	    exit 1; fi; echo "style ok"
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -17,13 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/hide.h"
 #include "lib/log.h"
 #include "lib/prio.h"
 #include "lib/proc.h"
 
-/* What the daemon handles, or ignores; a child starts from defaults. */
-static const int daemon_signals[] = { SIGHUP, SIGINT, SIGTERM, SIGPIPE,
-	SIGCHLD };
 
 /* Only the daemon talks to systemd. */
 static const char *const daemon_env[] = { "NOTIFY_SOCKET", "WATCHDOG_PID",
@@ -85,11 +83,12 @@ static void
 set_signals(const struct proc_profile *p)
 {
 	sigset_t	none;
-	size_t		i;
 	int		sig;
 
-	for (i = 0; i < sizeof(daemon_signals) / sizeof(int); i++)
-		signal(daemon_signals[i], SIG_DFL);
+	/* Every handler back to its default, a sanitizer's too. */
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	for (sig = 1; sig < (int)(sizeof(p->ignore) * 8) && sig < NSIG; sig++)
 		if (p->ignore & (1UL << sig))
 			signal(sig, SIG_IGN);
@@ -116,9 +115,15 @@ static void
 scrub_env(const struct proc_profile *p)
 {
 	const char *const	*e;
+	const char		*creds = getenv("CREDENTIALS_DIRECTORY");
 
 	for (e = daemon_env; *e != NULL; e++)
 		unsetenv(*e);
+	if ((p->flags & PROC_F_HIDE_CREDS) && creds != NULL &&
+	    hide_dir(creds) == -1)
+		log_warning("%s: cannot hide %s from its children (%m): a "
+		    "run could read the service's credentials", p->name,
+		    creds);
 	if (!(p->flags & PROC_F_CREDENTIALS))
 		unsetenv("CREDENTIALS_DIRECTORY");
 }

@@ -4,9 +4,9 @@
  *
  * proc_start() forks with every signal blocked, and the child, before it
  * runs anything of its own:
- *   - puts the signals the daemon handles (HUP, INT, TERM, PIPE, CHLD)
- *     back to their defaults, ignores those the profile names, and
- *     unblocks all (other handlers, a sanitizer's, stay);
+ *   - puts every signal back to its default (a sanitizer's handlers
+ *     too: a crash is a crash), ignores those the profile names, and
+ *     unblocks all;
  *   - asks for the profile's parent-death signal, and exits at once if
  *     the parent is already gone;
  *   - takes a process group of its own if asked;
@@ -19,7 +19,10 @@
  *   - dumps no core (RLIMIT_CORE 0);
  *   - removes from its environment what only the daemon may use
  *     (NOTIFY_SOCKET, WATCHDOG_PID, WATCHDOG_USEC, LISTEN_*), and
- *     CREDENTIALS_DIRECTORY unless the profile keeps credentials;
+ *     CREDENTIALS_DIRECTORY unless the profile keeps credentials; if the
+ *     profile hides them, it can no longer read the files there, nor can
+ *     anything it forks (Landlock; where the kernel has none, a warning
+ *     says a run could read them);
  *   - drops every capability but CAP_NET_RAW, which it keeps only if the
  *     profile asks and holds it, ambient ones too, and sets
  *     PR_SET_NO_NEW_PRIVS.
@@ -35,6 +38,7 @@
 #define PROC_F_PGRP		0x04	/* a process group of its own */
 #define PROC_F_NULL_STDOUT	0x08	/* stdout to /dev/null */
 #define PROC_F_CREDENTIALS	0x10	/* keep $CREDENTIALS_DIRECTORY */
+#define PROC_F_HIDE_CREDS	0x20	/* cannot read in it (lib/hide.h) */
 
 #define PROC_MAX_FDS		8
 

@@ -153,7 +153,8 @@ spawnctl_start(sd_event *ev, const struct spawn_job *jobs, size_t njobs,
 {
 	struct proc_profile	 prof = { "qosd-spawner", SIGKILL,
 				    PROC_F_KEEP_SCHED | PROC_F_NET_RAW |
-				    PROC_F_NULL_STDOUT, (1UL << SIGTERM) |
+				    PROC_F_NULL_STDOUT | PROC_F_HIDE_CREDS,
+				    (1UL << SIGTERM) |
 				    (1UL << SIGHUP) | (1UL << SIGINT) |
 				    (1UL << SIGPIPE), { -1, -1, -1, -1, -1,
 				    -1, -1, -1 } };

@@ -20,13 +20,17 @@ for f in ./usr/sbin/qosd ./usr/bin/qosctl ./usr/lib/qosd/collectors/exec.so ./us
     ./usr/lib/qosd/collectors/ping.so ./usr/lib/qosd/collectors/http.so ./etc/qosd/qosd.conf \
     ./lib/systemd/system/qosd.service ./usr/lib/sysusers.d/qosd.conf \
     ./usr/share/man/man8/qosd.8.gz ./usr/share/man/man5/qosd.conf.5.gz \
-    ./usr/share/doc/qosd/copyright; do
+    ./usr/share/doc/qosd/copyright ./usr/sbin/qosd-reflector \
+    ./lib/systemd/system/qosd-reflector.service ./etc/default/qosd-reflector \
+    ./usr/share/man/man8/qosd-reflector.8.gz; do
 	grep -qx "$f" "$T/files" || fail "package lacks $f"
 done
 dpkg-deb -f "$deb" Depends | grep -q 'libsystemd0' || fail "Depends: $(dpkg-deb -f "$deb" Depends)"
 # The docs the shipped qosd.conf and the man pages name.
 grep -qx ./usr/share/doc/qosd/influxdb.md "$T/files" || fail "package lacks influxdb.md"
 dpkg-deb --ctrl-tarfile "$deb" | tar -t | grep -q conffiles || fail "no conffiles"
+dpkg-deb -I "$deb" conffiles | grep -qx /etc/default/qosd-reflector ||
+	fail "conffiles: $(dpkg-deb -I "$deb" conffiles)"
 ok "contents"
 r="$T/root"
 dpkg-deb -x "$deb" "$r"

@@ -11,7 +11,9 @@ make -s -C "$TOP" install BUILD="$BUILD" DESTDIR="$T/stage" PREFIX=/usr >/dev/nu
 for f in usr/sbin/qosd usr/bin/qosctl usr/lib/qosd/collectors/exec.so usr/lib/qosd/shipper.so \
     etc/qosd/qosd.conf usr/share/man/man8/qosctl.8 usr/share/doc/qosd/api.md \
     usr/share/man/man5/qosd.conf.5 usr/share/man/man8/qosd.8 \
-    usr/share/doc/qosd/metrics.md usr/share/doc/qosd/influxdb.md; do
+    usr/share/doc/qosd/metrics.md usr/share/doc/qosd/influxdb.md \
+    usr/sbin/qosd-reflector usr/share/man/man8/qosd-reflector.8 \
+    lib/systemd/system/qosd-reflector.service etc/default/qosd-reflector; do
 	[ -f "$T/stage/$f" ] || fail "not installed: /$f"
 done
 [ "$(stat -c %a "$T/stage/etc/qosd/qosd.conf")" = 640 ] || fail "qosd.conf mode not 0640"
@@ -34,14 +36,16 @@ grep -qE "unknown collector \"exec\" \((available: [a-z, ]+|none installed) in $
 	fail "installed qosd looked elsewhere: $(cat "$T/e")"
 ok "installed binary uses the installed plugin dir"
 
-# 3. Hardening of the built binary.
+# 3. Hardening of the built binaries.
+for bin in "$BUILD/qosd" "$BUILD/qosd-reflector"; do
+	readelf -h "$bin" | grep -q 'Type:.*DYN' || fail "$bin: not PIE"
+	readelf -l "$bin" | grep -q GNU_RELRO || fail "$bin: no RELRO"
+	readelf -d "$bin" | grep -q 'BIND_NOW' || fail "$bin: RELRO not full (no BIND_NOW)"
+	readelf -s "$bin" | grep -q '__stack_chk_fail' || fail "$bin: no stack protector"
+	case "$BUILD" in *san*) ;; *) readelf -s "$bin" | grep -q '_chk@' || fail "$bin: no FORTIFY_SOURCE" ;; esac
+done
 bin="$BUILD/qosd"
-readelf -h "$bin" | grep -q 'Type:.*DYN' || fail "not PIE"
-readelf -l "$bin" | grep -q GNU_RELRO || fail "no RELRO"
-readelf -d "$bin" | grep -q 'BIND_NOW' || fail "RELRO not full (no BIND_NOW)"
-readelf -s "$bin" | grep -q '__stack_chk_fail' || fail "no stack protector"
-case "$BUILD" in *san*) ;; *) readelf -s "$bin" | grep -q '_chk@' || fail "no FORTIFY_SOURCE" ;; esac
-ok "PIE, full RELRO, stack protector, FORTIFY"
+ok "qosd, qosd-reflector: PIE, full RELRO, stack protector, FORTIFY"
 
 # The daemon maps no collector's or shipper's libraries: they are loaded
 # by the processes that use them.  (jansson it links since the control

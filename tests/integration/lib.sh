@@ -42,6 +42,16 @@ free_port() {
 	return 1
 }
 
+# free_port_udp: a port nobody uses on TCP or UDP right now (ss(8)).
+free_port_udp() {
+	local p
+	for _ in $(seq 100); do
+		p=$(( 20000 + RANDOM % 40000 ))
+		[ -z "$(ss -Htuan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	local n=$(( $1 * 10 )); shift

@@ -3,7 +3,8 @@
 # docs/metrics.md, under its measurement's section.  Fields are found in the
 # source: the literal keys given to qosd_point_{float,int,bool,str}() after
 # a qosd_point_begin(out, "measurement") in collectors/*.c, and to
-# lp_point_field_*()/F_INT() in the daemon's self-metrics.
+# lp_point_field_*()/F_INT() in the daemon's self-metrics, and in
+# qosd-reflector's counters.
 . "$(dirname "$0")/lib.sh"
 doc="$TOP/docs/metrics.md"
 missing=0 checked=0
@@ -44,6 +45,13 @@ for f in "$TOP"/sinks/*.c; do
 		check qosd_sink "$k" "$(basename "$f")"
 	done < <(grep -oE 'lp_point_field_[a-z]+\(p, "[a-z0-9_]+"' "$f" | awk -F'"' '{ print "x\t" $2 }')
 done
+# qosd-reflector's counters (reflector/stats.c).
+n=0
+while IFS= read -r k; do
+	check qosd_reflector "$k" stats.c
+	n=$((n + 1))
+done < <(grep -oE 'lp_point_field_[a-z]+\(p, "[a-z0-9_]+"' "$TOP/reflector/stats.c" | awk -F'"' '{ print $2 }')
+[ "$n" -gt 10 ] || fail "only $n reflector fields found: the source scan is broken"
 [ "$checked" -gt 20 ] || fail "only $checked fields found: the source scan is broken"
 [ "$missing" -eq 0 ] || fail "$missing of $checked fields undocumented in docs/metrics.md"
 ok "$checked fields documented"

@@ -48,7 +48,10 @@ for r in solo mixed; do
 	[ "$(field received "$l")" = 20 ] || fail "$r: $l"
 	read -r gmin gmax <<<"$(gaps "$T/$r")"
 	echo "$r: rtt_avg_ms=$(field rtt_avg_ms "$l") send gaps ${gmin}..${gmax} ms"
-	awk -v a="$gmin" -v b="$gmax" 'BEGIN { exit !(a >= 45 && b <= 60) }' ||
+	# A blocking round would space the sends by the dead targets' timeout
+	# (1 s); +-20 ms is the noise of a loaded or sanitized machine (one
+	# late send makes the next gap short: 44 ms seen under ASan).
+	awk -v a="$gmin" -v b="$gmax" 'BEGIN { exit !(a >= 30 && b <= 70) }' ||
 		fail "$r: sends ${gmin}..${gmax} ms apart, not 50"
 	eval "avg_$r=$(field rtt_avg_ms "$l")"
 done

@@ -19,6 +19,8 @@ jobs = (
   { name = "noisy"; collector = "exec"; max_output = "64M"; command = [ "/bin/sh", "-c",
     "printf 'red \\\\033[31malert\\\\r\\\\n' >&2; yes 'noise line' | head -n 200000 >&2; echo m v=1i" ]; },
   { name = "gone"; collector = "exec"; command = [ "/nonexistent/probe" ]; },
+  { name = "creds"; collector = "exec"; command = [ "/bin/sh", "-c",
+    "if cat $T/creds/token >/dev/null 2>&1; then echo creds read=true; else echo creds read=false; fi; ls $T/creds >/dev/null && echo creds listed=true" ]; },
   { name = "env"; collector = "exec"; command = [ "/bin/sh", "-c",
     "echo env,notify=\\\\\\"\$NOTIFY_SOCKET\\\\\\",wd=\\\\\\"\$WATCHDOG_USEC\\\\\\",creds=\\\\\\"\$CREDENTIALS_DIRECTORY\\\\\\" v=1i" ]; }
 );
@@ -54,3 +56,10 @@ line=$(grep -m1 '^env,' "$out") || fail "no env point"
 echo "$line" | grep -q '^env,agent=se,creds="",job=env,notify="",wd="" ' ||
 	fail "a run saw the daemon's environment: $line"
 ok "runs see no NOTIFY_SOCKET, WATCHDOG_* or CREDENTIALS_DIRECTORY: $line"
+
+# The credentials directory, readable by the service user, is hidden from
+# runs (Landlock in the spawner): a run that knows the path cannot read.
+grep -q '^creds,.* read=false' "$out" || fail "a run read the credentials: $(grep '^creds' "$out")"
+grep -q '^creds,.* listed=true' "$out" || fail "listing directories broke: $(grep '^creds' "$out")"
+! grep -q 'cannot hide' "$log" || fail "$(grep 'cannot hide' "$log")"
+ok "a run cannot read the credentials directory (it may list it)"
