@@ -22,6 +22,7 @@
 #include "scheduler/cfgfile.h"
 #include "scheduler/config.h"
 #include "scheduler/plugin.h"
+#include "scheduler/probecfg.h"
 #include "sinks/sink.h"
 
 #define DAY		86400.0
@@ -380,6 +381,7 @@ job_cleanup(struct cfg_job *j)
 	free(j->name);
 	free(j->collector);
 	free(j->exclusive);
+	free(j->settings);
 	tags_free(j->tags, j->ntags);
 	memset(j, 0, sizeof(*j));
 }
@@ -502,6 +504,7 @@ load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
 	j->collector = cfgc_strdup(coll);
 	j->exclusive = excl != NULL ? cfgc_strdup(excl) : NULL;
 	j->line = (int)config_setting_source_line(s);
+	j->settings = probecfg_json(s, plugin->settings);
 	j->plugin = plugin;
 	ld->err[0] = '\0';
 	/* For qosd_cfg_run_timeout_us(), during configure() only. */

@@ -149,6 +149,8 @@ job_json(const struct job *j)
 	    c->exclusive != NULL ? json_string(c->exclusive) : json_null(),
 	    "tags", tags, "state", j->running ? "running" : j->pending ?
 	    "waiting" : "idle");
+	json_object_set_new(o, "settings", c->settings != NULL ?
+	    json_loads(c->settings, 0, NULL) : json_object());
 	json_object_set_new(o, "next", j->deadline != 0 ?
 	    mono_time(j->deadline) : json_null());
 	json_object_set_new(o, "last", ji == NULL ? json_null() :

@@ -188,6 +188,56 @@ out:
 	return rc;
 }
 
+/* A setting's value as JSON (a group: an object of its members). */
+static json_t *
+value_json(const config_setting_t *s)
+{
+	const config_setting_t	*e;
+	json_t			*v;
+	unsigned int		 i;
+
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_INT:
+		return json_integer(config_setting_get_int(s));
+	case CONFIG_TYPE_INT64:
+		return json_integer(config_setting_get_int64(s));
+	case CONFIG_TYPE_FLOAT:
+		return json_real(config_setting_get_float(s));
+	case CONFIG_TYPE_BOOL:
+		return json_boolean(config_setting_get_bool(s));
+	case CONFIG_TYPE_STRING:
+		return json_string(config_setting_get_string(s));
+	case CONFIG_TYPE_GROUP:
+		v = json_object();
+		for (i = 0; (e = config_setting_get_elem(s, i)) != NULL; i++)
+			json_object_set_new(v, config_setting_name(e),
+			    value_json(e));
+		return v;
+	default:
+		v = json_array();
+		for (i = 0; (e = config_setting_get_elem(s, i)) != NULL; i++)
+			json_array_append_new(v, value_json(e));
+		return v;
+	}
+}
+
+char *
+probecfg_json(const config_setting_t *g, const char *const *names)
+{
+	const config_setting_t	*s;
+	json_t			*o = json_object();
+	char			*text = NULL;
+	size_t			 i;
+
+	for (i = 0; names != NULL && names[i] != NULL; i++)
+		if ((s = config_setting_get_member(g, names[i])) != NULL)
+			json_object_set_new(o, names[i], value_json(s));
+	if (json_object_size(o) > 0)
+		text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
 int
 probecfg_configure(const char *collector, const char *text, size_t len,
     uint64_t timeout_us, const struct qosd_collector **plugin, void **state,

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <libconfig.h>
 
 struct buf;
 struct qosd_collector;
@@ -36,6 +37,12 @@ extern const char *const probecfg_common[];
  */
 int	probecfg_text(const json_t *settings, size_t max, struct buf *out,
 	    char *err, size_t errlen);
+/*
+ * The other way, for the control API's view of a job: the members of
+ * the job's group g named in names (its collector's settings, as
+ * written) as a compact JSON object, malloc()ed; NULL if none is set.
+ */
+char	*probecfg_json(const config_setting_t *g, const char *const *names);
 /*
  * In the spawner: load collector, read text (len bytes) and configure a
  * probe of it that the daemon will stop after timeout_us.  0 with

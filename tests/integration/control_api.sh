@@ -73,6 +73,9 @@ call GET /v1/jobs
 [ "$(jqb '.jobs | map(.name) | join(",")')" = "a,slow,other" ] || fail "jobs: $BODY"
 [ "$(jqb '.jobs[1].exclusive')" = g ] && [ "$(jqb '.jobs[0].interval_s')" = 60 ] ||
 	fail "jobs settings: $BODY"
+[ "$(jqb '.jobs[0].settings | "\(.targets | join(",")) \(.count)"')" = "x1,x2 7" ] &&
+	[ "$(jqb '.jobs[0].timeout_s')" = 30 ] && [ "$(jqb '.jobs[1].settings.sleep')" = 1.5 ] ||
+	fail "the collector's settings, the inherited timeout: $BODY"
 call GET /v1/jobs/nosuch
 [ "$CODE" = 404 ] || fail "unknown job: $CODE"
 ok "status and jobs: agent, pid, 3 jobs in order, settings"
