@@ -599,8 +599,12 @@ httpd_listen_unix(const char *path, mode_t mode, gid_t gid, char *err,
 	um = umask(0177);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(um);
-	if (r == -1 || (gid != (gid_t)-1 && chown(path, (uid_t)-1,
-	    gid) == -1) || chmod(path, mode) == -1 ||
+	/*
+	 * A socket is made with the process's group: chown() only for
+	 * another (a unit's filter may deny chown, @privileged).
+	 */
+	if (r == -1 || (gid != (gid_t)-1 && gid != getegid() &&
+	    chown(path, (uid_t)-1, gid) == -1) || chmod(path, mode) == -1 ||
 	    listen(fd, SOMAXCONN) == -1)
 		goto fail;
 	return fd;
