@@ -508,10 +508,20 @@ promscrape_free(struct promscrape *sc)
 static void
 add_value(struct buf *b, double v)
 {
-	char	num[40];
+	char		 num[40], *p;
+	long long	 i;
 
 	if (v == floor(v) && fabs(v) < 1e15) {
-		buf_addf(b, "%.0f", v);
+		/* Integers, the most values: digits without printf. */
+		i = (long long)v;
+		p = num + sizeof(num);
+		*--p = '\0';
+		do
+			*--p = (char)('0' + (i < 0 ? -(i % 10) : i % 10));
+		while ((i /= 10) != 0);
+		if (v < 0)
+			*--p = '-';
+		buf_adds(b, p);
 		return;
 	}
 	snprintf(num, sizeof(num), "%.15g", v);
@@ -545,7 +555,9 @@ generate(struct promscrape *sc, size_t want)
 		se = fa->v[sc->si++];
 		if (se->dead)
 			continue;
-		buf_addf(&sc->out, "%s%s ", fa->name, se->labels);
+		buf_adds(&sc->out, fa->name);
+		buf_adds(&sc->out, se->labels);
+		buf_addc(&sc->out, ' ');
 		add_value(&sc->out, se->value);
 		buf_addc(&sc->out, '\n');
 	}
