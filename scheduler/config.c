@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libconfig.h>
 
 #include "lib/buf.h"
@@ -381,7 +382,7 @@ job_cleanup(struct cfg_job *j)
 	free(j->name);
 	free(j->collector);
 	free(j->exclusive);
-	free(j->settings);
+	json_decref(j->settings);
 	tags_free(j->tags, j->ntags);
 	memset(j, 0, sizeof(*j));
 }

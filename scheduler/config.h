@@ -15,6 +15,7 @@
 
 #include <libconfig.h>
 
+struct json_t;
 struct qosd_collector;
 struct sink_type;
 struct strmap;
@@ -39,8 +40,8 @@ struct cfg_job {
 	struct cfg_tag	*tags;		/* the job's own tags */
 	size_t		 ntags;
 	int		 line;		/* where the job starts in the file */
-	char		*settings;	/* its collector's settings as written:
-					   JSON (probecfg_json()), or NULL */
+	struct json_t	*settings;	/* its collector's settings as
+					   written (probecfg_json()), or NULL */
 	const struct qosd_collector *plugin;	/* borrowed, from plugin.c */
 	void		*state;		/* from plugin->configure(), owned */
 	int		 forgotten;	/* plugin, state: the spawner's */

@@ -66,6 +66,7 @@ control_free(struct control *c)
 	ctlres_ring_free(c->ring);
 	ctlacl_free(c->acl);
 	free(c->probe_times);
+	free(c->byidx);
 	free(c);
 }
 
@@ -77,6 +78,7 @@ control_configure(struct control *c)
 	ctlacl_free(c->acl);
 	c->acl = ctlacl_new(cc->targets, cc->ntargets);
 	ctlres_ring_limits(c->ring, cc->results_max, cc->results_age_us);
+	control_index(c);
 	if (c->nprobe_times != cc->max_per_minute) {
 		free(c->probe_times);
 		if ((c->probe_times = calloc(cc->max_per_minute,

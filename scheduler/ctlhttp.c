@@ -23,7 +23,7 @@
 
 #define JSON_TYPE	"application/json"
 
-#define JOBS_PAGE	25		/* jobs per piece of GET /v1/jobs */
+#define JOBS_PAGE	10		/* jobs per piece of GET /v1/jobs */
 
 struct ctlhttp {
 	struct control	*c;

@@ -19,6 +19,7 @@ struct ctlacl;
 struct ctlhttp;
 struct ctlres_ring;
 struct daemon;
+struct job;
 
 struct waiter {
 	ctl_done	 done;
@@ -36,6 +37,8 @@ struct control {
 	sd_event_source	*reload_ev;
 	sd_event_source	*status_timer;
 	struct ctlhttp	*http;
+	const struct job **byidx;	/* the table's job of each cfg job */
+	size_t		 nbyidx;
 	struct complain	 refusals;	/* probes refused, for the log */
 	int		 stopping;
 };
@@ -43,6 +46,8 @@ struct control {
 /* {"error": "..."}, a new reference. */
 json_t	*ctl_error(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+/* ctlview.c: index the job table by configuration order (a reload). */
+void	 control_index(struct control *);
 /* ctlview.c: the sd_notify STATUS= line, now. */
 void	 control_notify(struct control *);
 

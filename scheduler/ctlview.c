@@ -149,8 +149,11 @@ job_json(const struct job *j)
 	    c->exclusive != NULL ? json_string(c->exclusive) : json_null(),
 	    "tags", tags, "state", j->running ? "running" : j->pending ?
 	    "waiting" : "idle");
-	json_object_set_new(o, "settings", c->settings != NULL ?
-	    json_loads(c->settings, 0, NULL) : json_object());
+	/* Shared with the configuration: no copy, no parse per request. */
+	if (c->settings != NULL)
+		json_object_set(o, "settings", c->settings);
+	else
+		json_object_set_new(o, "settings", json_object());
 	json_object_set_new(o, "next", j->deadline != 0 ?
 	    mono_time(j->deadline) : json_null());
 	json_object_set_new(o, "last", ji == NULL ? json_null() :
@@ -166,34 +169,32 @@ job_json(const struct job *j)
 	return o;
 }
 
+void
+control_index(struct control *c)
+{
+	const struct daemon	*d = c->d;
+	const struct job	*j;
+	size_t			 k;
+
+	free(c->byidx);
+	if ((c->byidx = calloc(d->cfg->njobs + 1, sizeof(*c->byidx))) == NULL)
+		fatal("control: %m");
+	c->nbyidx = d->cfg->njobs;
+	for (j = jobs_first(d->jobs); j != NULL; j = j->next)
+		if (j->conf != NULL && (k = (size_t)(j->conf - d->cfg->jobs)) <
+		    c->nbyidx)
+			c->byidx[k] = j;
+}
+
 int
 control_jobs_page(struct control *c, size_t from, size_t n, json_t **out)
 {
-	const struct daemon	*d = c->d;
-	const struct job	*j, **page;
-	json_t			*a = json_array();
-	size_t			 i, k;
+	json_t	*a = json_array();
+	size_t	 i;
 
-	if (from >= d->cfg->njobs || n == 0) {
-		*out = a;
-		return CTL_OK;
-	}
-	if (n > d->cfg->njobs - from)
-		n = d->cfg->njobs - from;
-	if ((page = calloc(n, sizeof(*page))) == NULL)
-		fatal("control: %m");
-	/* One walk of the table; the page in the configuration's order. */
-	for (j = jobs_first(d->jobs); j != NULL; j = j->next) {
-		if (j->conf == NULL)
-			continue;
-		k = (size_t)(j->conf - d->cfg->jobs);
-		if (k >= from && k - from < n)
-			page[k - from] = j;
-	}
-	for (i = 0; i < n; i++)
-		if (page[i] != NULL)
-			json_array_append_new(a, job_json(page[i]));
-	free(page);
+	for (i = from; i < c->nbyidx && i - from < n; i++)
+		if (c->byidx[i] != NULL)
+			json_array_append_new(a, job_json(c->byidx[i]));
 	*out = a;
 	return CTL_OK;
 }
@@ -201,7 +202,7 @@ control_jobs_page(struct control *c, size_t from, size_t n, json_t **out)
 size_t
 control_njobs(const struct control *c)
 {
-	return c->d->cfg->njobs;
+	return c->nbyidx;
 }
 
 int

@@ -221,21 +221,21 @@ value_json(const config_setting_t *s)
 	}
 }
 
-char *
+json_t *
 probecfg_json(const config_setting_t *g, const char *const *names)
 {
 	const config_setting_t	*s;
 	json_t			*o = json_object();
-	char			*text = NULL;
 	size_t			 i;
 
 	for (i = 0; names != NULL && names[i] != NULL; i++)
 		if ((s = config_setting_get_member(g, names[i])) != NULL)
 			json_object_set_new(o, names[i], value_json(s));
-	if (json_object_size(o) > 0)
-		text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return text;
+	if (json_object_size(o) == 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 int

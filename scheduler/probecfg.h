@@ -40,9 +40,9 @@ int	probecfg_text(const json_t *settings, size_t max, struct buf *out,
 /*
  * The other way, for the control API's view of a job: the members of
  * the job's group g named in names (its collector's settings, as
- * written) as a compact JSON object, malloc()ed; NULL if none is set.
+ * written) as a JSON object (a new reference); NULL if none is set.
  */
-char	*probecfg_json(const config_setting_t *g, const char *const *names);
+json_t	*probecfg_json(const config_setting_t *g, const char *const *names);
 /*
  * In the spawner: load collector, read text (len bytes) and configure a
  * probe of it that the daemon will stop after timeout_us.  0 with
