@@ -116,6 +116,32 @@ TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SHIPPER_LIBS) \
 	$(call pc,--libs,jansson libcurl)
 
+# --- control (issue 17): the control API on a Unix socket and the
+# prometheus sink (lib/httpd.c on libmicrohttpd, JSON with jansson, in
+# the daemon); qosctl, its client (ctl/, libcurl and jansson).  ctl/ may
+# include qosd/, lib/ and ctl/ (tests/tools/check-layout).
+BUILD_PKGS += libmicrohttpd-dev
+TEST_PKGS += prometheus
+CPPFLAGS_ALL += $(call pc,--cflags,libmicrohttpd)
+DAEMON_LIBS += $(call pc,--libs,libmicrohttpd jansson)
+CHECK_LIBS += $(call pc,--libs,libmicrohttpd)
+SRC_TREE_CTL := ctl
+CTL_SRCS    := $(sort $(wildcard ctl/*.c))
+CTL_OBJS    := $(CTL_SRCS:%.c=$(BUILD)/%.o)
+CTL_LIBS    := $(call pc,--libs,libcurl jansson)
+all: $(BUILD)/qosctl
+tests: $(BUILD)/qosctl
+$(BUILD)/qosctl: $(CTL_OBJS) $(LIB_A)
+	$(CC) -pie $(LDFLAGS_ALL) -o $@ $(CTL_OBJS) $(LIB_A) $(CTL_LIBS)
+BINDIR	?= $(PREFIX)/bin
+.PHONY: install-control
+install: install-control
+install-control: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
+	install -m 755 $(BUILD)/qosctl $(DESTDIR)$(BINDIR)/qosctl
+	install -m 644 docs/api.md docs/prometheus.md $(DESTDIR)$(DOCDIR)/
+# --- end control
+
 # Objects are never intermediate files to delete.
 .SECONDARY:
 
@@ -387,6 +413,7 @@ install: all
 		install -m 644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	sed -e 's|/usr/sbin/qosd|$(SBINDIR)/qosd|g' \
+		-e 's|/usr/bin/qosctl|$(BINDIR)/qosctl|g' \
 		-e 's|/etc/qosd|$(SYSCONFDIR)/qosd|g' systemd/qosd.service \
 		>$(DESTDIR)$(UNITDIR)/qosd.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/qosd.service
@@ -421,7 +448,8 @@ check-system:
 	@tests/tools/install-deps $(BUILD_PKGS) $(SYSTEM_PKGS)
 	@BUILD=$(BUILD) tests/system/run
 
-SRC_TREE := include lib collectors sinks scheduler proto reflector
+SRC_TREE := include lib collectors sinks scheduler proto reflector \
+	$(SRC_TREE_CTL)
 
 headers:
 	@for h in $$(find $(SRC_TREE) -name '*.h' | sort); do \

@@ -104,4 +104,6 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.configure = exec_configure,
 	.run = exec_run,
 	.release = exec_release,
+	/* No target: an exec probe runs a command (control.collectors). */
+	.targets = NULL,
 };

@@ -369,6 +369,10 @@ http_run(void *state, struct qosd_out *out)
 	return 0;
 }
 
+static const char *const http_targets[] = {
+	"url", "download_url", "upload_url", NULL
+};
+
 QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "http",
@@ -376,4 +380,5 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.configure = http_configure,
 	.run = http_run,
 	.release = http_conf_free,
+	.targets = http_targets,
 };

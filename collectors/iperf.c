@@ -169,6 +169,8 @@ iperf_run(void *state, struct qosd_out *out)
 	return 0;
 }
 
+static const char *const iperf_targets[] = { "server", NULL };
+
 QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "iperf",
@@ -177,4 +179,5 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.run = iperf_run,
 	.release = iperf_conf_free,
 	.default_exclusive = "bandwidth",
+	.targets = iperf_targets,
 };

@@ -366,6 +366,8 @@ done:
 	return rc;
 }
 
+static const char *const ping_targets[] = { "targets", NULL };
+
 QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "ping",
@@ -374,4 +376,5 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.run = ping_run,
 	.release = probe_job_free,
 	.flags = QOSD_COLLECTOR_NET_RAW,
+	.targets = ping_targets,
 };

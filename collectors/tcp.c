@@ -655,6 +655,8 @@ done:
 	return rc;
 }
 
+static const char *const tcp_targets[] = { "targets", NULL };
+
 QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "tcp",
@@ -662,4 +664,5 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.configure = tcp_configure,
 	.run = tcp_run,
 	.release = probe_job_free,
+	.targets = tcp_targets,
 };

@@ -606,6 +606,9 @@ done:
 	return rc;
 }
 
+/* Where an ad-hoc probe names its targets (the control allow-list). */
+static const char *const udp_targets[] = { "targets", NULL };
+
 QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "udp",
@@ -613,4 +616,5 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.configure = udp_configure,
 	.run = udp_run,
 	.release = probe_job_free,
+	.targets = udp_targets,
 };

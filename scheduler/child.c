@@ -394,6 +394,22 @@ on_failed(uint64_t id, int err)
 }
 
 static void
+on_refused(uint64_t id, const char *err)
+{
+	struct child	*c;
+
+	if ((c = child_by_id(id)) == NULL)
+		return;
+	c->sp = NULL;
+	child_close_pipe(c);
+	child_close_err(c);
+	child_unlink(c);
+	if (c->cb.refused != NULL)
+		c->cb.refused(c->arg, err);
+	child_free(c);
+}
+
+static void
 on_lost(const struct spawner *sp)
 {
 	struct child	*c, *next;
@@ -409,7 +425,7 @@ on_lost(const struct spawner *sp)
 }
 
 const struct spawnctl_cb child_spawn_cb = {
-	on_started, on_exited, on_failed, on_lost
+	on_started, on_exited, on_failed, on_refused, on_lost
 };
 
 struct child *
@@ -436,8 +452,11 @@ child_start(sd_event *ev, const struct child_spec *spec,
 		log_err("%s: pipe: %m", c->job);
 		goto fail;
 	}
-	if (spawnctl_request(c->id, start + spec->timeout_us, spec->job_index,
-	    spec->job, fds[1], efds[1], &c->sp) == -1)
+	if ((spec->probe_text != NULL ? spawnctl_probe(c->id, start +
+	    spec->timeout_us, spec->timeout_us, spec->collector, spec->job,
+	    spec->probe_text, spec->probe_len, fds[1], efds[1], &c->sp) :
+	    spawnctl_request(c->id, start + spec->timeout_us, spec->job_index,
+	    spec->job, fds[1], efds[1], &c->sp)) == -1)
 		goto fail;
 	close(fds[1]);
 	close(efds[1]);

@@ -55,6 +55,12 @@ struct child_spec {
 	uint64_t	 timeout_us;
 	uint64_t	 grace_us;	/* SIGTERM to SIGKILL */
 	uint64_t	 max_output;	/* bytes */
+	/*
+	 * An ad-hoc probe instead of a job's run: its collector's name in
+	 * collector, its settings as libconfig text (probecfg.h).
+	 */
+	const char	*probe_text;
+	size_t		 probe_len;
 };
 
 struct child_cb {
@@ -64,6 +70,11 @@ struct child_cb {
 	void	(*line)(void *arg, const char *line, size_t len, int toolong);
 	/* The run is over; the struct child is freed after this returns. */
 	void	(*done)(void *arg, const struct child_result *);
+	/*
+	 * A probe's collector refused its settings (err): nothing ran, done
+	 * does not follow; the struct child is freed after this returns.
+	 */
+	void	(*refused)(void *arg, const char *err);
 };
 
 /* What the spawner reports, for spawnctl_start(). */

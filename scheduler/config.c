@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libconfig.h>
 
 #include "lib/buf.h"
@@ -22,6 +23,7 @@
 #include "scheduler/cfgfile.h"
 #include "scheduler/config.h"
 #include "scheduler/plugin.h"
+#include "scheduler/probecfg.h"
 #include "sinks/sink.h"
 
 #define DAY		86400.0
@@ -44,7 +46,7 @@ struct loader {
 };
 
 static const char *const top_settings[] = {
-	"agent", "daemon", "defaults", "sinks", "jobs", NULL
+	"agent", "daemon", "defaults", "sinks", "jobs", "control", NULL
 };
 /* A drop-in adds jobs and sinks; the rest is the main file's. */
 static const char *const dropin_settings[] = { "sinks", "jobs", NULL };
@@ -380,6 +382,7 @@ job_cleanup(struct cfg_job *j)
 	free(j->name);
 	free(j->collector);
 	free(j->exclusive);
+	json_decref(j->settings);
 	tags_free(j->tags, j->ntags);
 	memset(j, 0, sizeof(*j));
 }
@@ -502,6 +505,7 @@ load_job(struct loader *ld, const config_setting_t *list, unsigned int i,
 	j->collector = cfgc_strdup(coll);
 	j->exclusive = excl != NULL ? cfgc_strdup(excl) : NULL;
 	j->line = (int)config_setting_source_line(s);
+	j->settings = probecfg_json(s, plugin->settings);
 	j->plugin = plugin;
 	ld->err[0] = '\0';
 	/* For qosd_cfg_run_timeout_us(), during configure() only. */
@@ -660,7 +664,8 @@ cfg_load(const char *path, char *err, size_t errlen)
 	    load_daemon(&ld, root) == -1 ||
 	    load_defaults(&ld, root) == -1 ||
 	    load_sinks(&ld) == -1 ||
-	    load_jobs(&ld) == -1)
+	    load_jobs(&ld) == -1 ||
+	    cfg_load_control(ld.cfg, root, ld.err, ld.errlen) == -1)
 		goto out;
 	cfg_index(ld.cfg);
 	rc = 0;
@@ -699,6 +704,7 @@ cfg_free(struct cfg *cfg)
 	free(cfg->agent_id);
 	tags_free(cfg->agent_tags, cfg->nagent_tags);
 	free(cfg->state_dir);
+	cfg_control_free(&cfg->control);
 	free(cfg);
 }
 

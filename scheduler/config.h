@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libconfig.h>
+
+struct json_t;
 struct qosd_collector;
 struct sink_type;
 struct strmap;
@@ -37,6 +40,8 @@ struct cfg_job {
 	struct cfg_tag	*tags;		/* the job's own tags */
 	size_t		 ntags;
 	int		 line;		/* where the job starts in the file */
+	struct json_t	*settings;	/* its collector's settings as
+					   written (probecfg_json()), or NULL */
 	const struct qosd_collector *plugin;	/* borrowed, from plugin.c */
 	void		*state;		/* from plugin->configure(), owned */
 	int		 forgotten;	/* plugin, state: the spawner's */
@@ -46,6 +51,27 @@ struct cfg_sink {
 	char		*name;		/* "name", else TYPE or TYPE-N */
 	const struct sink_type *type;
 	void		*state;		/* from type->configure(), owned */
+};
+
+/* control { }: the control API (scheduler/control.h), cfgcontrol.c. */
+struct cfg_control {
+	char		*socket;	/* NULL: no control API */
+	unsigned int	 socket_mode;
+	char		*socket_group;	/* NULL: the process's group */
+	unsigned int	 max_connections;
+	unsigned int	 connection_timeout_s;
+	uint64_t	 max_request;	/* bytes of a request's body */
+	unsigned int	 results_max;
+	uint64_t	 results_age_us;
+	int		 allow_probes;
+	char		**collectors;	/* probes may use these */
+	char		***collector_targets;	/* each one's target settings,
+					   NULL-terminated, or NULL */
+	size_t		 ncollectors;
+	char		**targets;	/* the allow-list (ctlacl.h) */
+	size_t		 ntargets;
+	unsigned int	 max_per_minute;	/* probes */
+	uint64_t	 probe_timeout_us;	/* a probe's longest timeout */
 };
 
 struct cfg {
@@ -64,6 +90,7 @@ struct cfg {
 	struct strmap	*jobmap;	/* name -> job, for cfg_job_find() */
 	struct cfg_sink	*sinks;
 	size_t		 nsinks;
+	struct cfg_control control;
 };
 
 /*
@@ -86,6 +113,15 @@ void	cfg_forget_plugins(struct cfg *);
  * cfg made another way, a test's, calls it once its jobs are in place).
  */
 void	cfg_index(struct cfg *);
+/*
+ * cfgcontrol.c: read control { } of root into cfg->control (collectors
+ * named there are loaded to learn their target settings).  0, or -1
+ * with err.
+ */
+int	cfg_load_control(struct cfg *cfg, const config_setting_t *root,
+	    char *err, size_t errlen);
+/* Free what cfg_load_control() set. */
+void	cfg_control_free(struct cfg_control *);
 /* The job named name, or NULL. */
 const struct cfg_job *cfg_job_find(const struct cfg *, const char *name);
 

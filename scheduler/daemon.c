@@ -21,6 +21,7 @@
 #include "lib/super.h"
 #include "scheduler/child.h"
 #include "scheduler/config.h"
+#include "scheduler/control.h"
 #include "scheduler/daemon.h"
 #include "scheduler/jobs.h"
 #include "scheduler/sched.h"
@@ -147,6 +148,7 @@ daemon_stop(struct daemon *d, const char *why)
 	d->stopping = 1;
 	log_info("%s: stopping, %zu runs to finish", why, child_count());
 	sd_notify(0, "STOPPING=1");
+	control_stopping(d->ctl);
 	jobs_stop(d->jobs);
 	d->self_timer = sd_event_source_disable_unref(d->self_timer);
 	d->respawn = sd_event_source_disable_unref(d->respawn);
@@ -172,6 +174,7 @@ static int
 on_respawn(sd_event_source *src, uint64_t usec, void *arg)
 {
 	struct daemon	*d = arg;
+	char		 err[4096];
 
 	(void)src;
 	(void)usec;
@@ -179,8 +182,8 @@ on_respawn(sd_event_source *src, uint64_t usec, void *arg)
 	if (d->stopping)
 		return 0;
 	backoff_started(&d->respawn_bo);
-	if (daemon_reload(d, "the spawner is gone, starting a new one") ==
-	    -1)
+	if (daemon_reload(d, "the spawner is gone, starting a new one", err,
+	    sizeof(err)) == -1)
 		spawner_lost(d);
 	else
 		log_notice("a new spawner runs: runs start again");
@@ -209,11 +212,12 @@ on_signal(sd_event_source *src, const struct signalfd_siginfo *si,
     void *arg)
 {
 	struct daemon	*d = arg;
+	char		 err[4096];
 
 	(void)src;
 	if (si->ssi_signo == SIGHUP) {
 		if (!d->stopping && !d->opts->once)
-			daemon_reload(d, "reloading");
+			daemon_reload(d, "reloading", err, sizeof(err));
 	} else
 		daemon_stop(d, strsignal((int)si->ssi_signo));
 	return 0;
@@ -248,6 +252,7 @@ setup_loop(struct daemon *d)
 static int
 start(struct daemon *d, struct cfg *cfg)
 {
+	char	err[4096];
 	size_t	i;
 
 	daemon_priority(d, cfg->realtime);
@@ -256,8 +261,11 @@ start(struct daemon *d, struct cfg *cfg)
 		fatal("cannot start the spawner");
 	spawnctl_on_lost(spawner_lost, d);
 	daemon_let_go(cfg);
-	if (fanout_start(d, cfg, NULL, 0, &d->sinks, &d->nsinks) == -1)
+	if (fanout_start(d, cfg, NULL, 0, &d->sinks, &d->nsinks, err,
+	    sizeof(err)) == -1) {
+		log_err("%s", err);
 		return EX_CONFIG;
+	}
 	d->jobs = jobs_new(&runs_jobs_ops, d, cfg->agent_id,
 	    cfg->max_children, d->opts->once);
 	for (i = 0; i < cfg->njobs; i++)
@@ -265,6 +273,10 @@ start(struct daemon *d, struct cfg *cfg)
 		    strcmp(d->opts->only_job, cfg->jobs[i].name) == 0)
 			jobs_add(d->jobs, &cfg->jobs[i]);
 	self_arm(d);
+	if (!d->opts->once) {
+		d->ctl = control_new(d);
+		control_listen(d->ctl);
+	}
 	return 0;
 }
 
@@ -273,7 +285,10 @@ finish(struct daemon *d)
 {
 	if (!d->opts->once)
 		self_metrics(d);
+	/* The job table first: requests it holds are told why. */
 	jobs_free(d->jobs);
+	control_free(d->ctl);
+	d->ctl = NULL;
 	fanout_stop(d->sinks, d->nsinks);
 	spawnctl_stop(SPAWNER_STOP_US);
 	d->self_timer = sd_event_source_disable_unref(d->self_timer);
@@ -311,7 +326,8 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	if (!opts->once) {
 		log_info("qosd %s started: agent \"%s\", %zu jobs, %zu sinks",
 		    QOSD_VERSION, cfg->agent_id, cfg->njobs, d.nsinks);
-		sd_notify(0, "READY=1\nSTATUS=running");
+		sd_notify(0, "READY=1");
+		control_configure(d.ctl);
 	} else if (jobs_first(d.jobs) == NULL)
 		sd_event_exit(d.ev, 0);
 	if ((r = sd_event_loop(d.ev)) < 0) {

@@ -19,6 +19,7 @@
 #include "scheduler/lagstats.h"
 
 struct cfg;
+struct control;
 struct jobs;
 struct sched_opts;
 struct sink_type;
@@ -57,6 +58,16 @@ struct daemon {
 	sd_event_source	*respawn;	/* its timer */
 	sd_event_source	*hold;		/* runs held: a sink is full */
 	uint64_t	 holds;		/* times runs were held */
+	struct control	*ctl;		/* the control core (control.h) */
+};
+
+/* A job's last run and counters (runs.c), in struct job's info. */
+struct job_info {
+	int64_t		 last_ns;	/* when it started, CLOCK_REALTIME */
+	char		 last_result[16];	/* child_status_str() */
+	uint64_t	 last_duration_us;
+	unsigned long	 last_points;
+	uint64_t	 runs, ok, failed;
 };
 
 struct job;
@@ -82,11 +93,15 @@ extern const struct jobs_ops runs_jobs_ops;
 /*
  * fanout.c: the sinks.  Start the sinks of cfg, keeping those of old
  * that did not change (taken out of old); --once prints to stdout
- * whatever the sinks say.  0, or -1 after logging why.
+ * whatever the sinks say.  Each sink is told cfg's jobs.  0, or -1 with
+ * the reason in err.
  */
 int	fanout_start(struct daemon *, const struct cfg *cfg,
 	    struct sink_rt *old, size_t nold, struct sink_rt **out,
-	    size_t *nout);
+	    size_t *nout, char *err, size_t errlen);
+/* Tell the n sinks of v that want it the jobs of cfg (sink.h jobs()). */
+void	fanout_jobs(struct daemon *, const struct cfg *cfg, struct sink_rt *v,
+	    size_t n);
 /* Stop and free n sinks. */
 void	fanout_stop(struct sink_rt *v, size_t n);
 /*
@@ -102,15 +117,18 @@ void	fanout_sync(struct daemon *);
 /* The fullest sink's queue, in percent (sink.h, fill). */
 unsigned int fanout_fill(const struct daemon *);
 
+/* selfmetrics.c: the daemon's resident memory, bytes. */
+uint64_t self_rss_bytes(void);
 /* selfmetrics.c: the qosd and qosd_sink points, now and on a timer. */
 void	self_metrics(struct daemon *);
 /* (Re)arm the self-metrics timer for the configured interval. */
 void	self_arm(struct daemon *);
-/* The qosd_job point of one run (or skip). */
+/* The qosd_job point of one run (or skip); request: its id, or NULL. */
 struct child_result;
 void	self_job(struct daemon *, const char *job, const char *collector,
 	    const char *result, uint64_t lag_us, unsigned long points,
-	    unsigned long rejected, const struct child_result *cr);
+	    unsigned long rejected, const struct child_result *cr,
+	    const char *request);
 
 /*
  * reload.c: fork a spawner for cfg (after which the daemon lets go of
@@ -122,10 +140,22 @@ void	daemon_let_go(struct cfg *cfg);
 /* daemon.realtime: the daemon's priority (lib/prio.h). */
 void	daemon_priority(const struct daemon *, int want);
 /*
- * Load the configuration again (a SIGHUP, or a lost spawner: why says
- * which, for the log); a bad one keeps the one running.  0 when the new
- * one runs, -1 when it was refused.
+ * Load the configuration again (a SIGHUP, the control API, or a lost
+ * spawner: why says which, for the log); a bad one keeps the one
+ * running.  0 when the new one runs, -1 when it was refused (the reason,
+ * logged, in err).
  */
-int	daemon_reload(struct daemon *, const char *why);
+int	daemon_reload(struct daemon *, const char *why, char *err,
+	    size_t errlen);
+
+/* runs.c: an ad-hoc probe for the control core (control.h). */
+struct ctl_result;
+/*
+ * Ask the spawner for a probe of collector with settings (libconfig
+ * text, len bytes), stopped after timeout_us; its end goes to res.  0,
+ * or -1 (it cannot be asked: no spawner).
+ */
+int	runs_probe(struct daemon *, const char *collector, const char *text,
+	    size_t len, uint64_t timeout_us, struct ctl_result *res);
 
 #endif /* SCHEDULER_DAEMON_H */

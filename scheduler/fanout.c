@@ -90,17 +90,17 @@ fanout_fill(const struct daemon *d)
 
 /* --once prints to stdout, whatever the sinks say. */
 static int
-start_stdout(struct daemon *d, struct sink_rt **out, size_t *nout)
+start_stdout(struct daemon *d, struct sink_rt **out, size_t *nout,
+    char *err, size_t errlen)
 {
 	struct sink_rt	*v;
-	char		 err[1024];
 
 	if ((v = calloc(1, sizeof(*v))) == NULL ||
 	    (v->name = strdup("stdout")) == NULL)
 		fatal("sinks: %m");
 	v->type = &sink_file_type;
 	v->rt = v->type->start(sink_file_stdout, "stdout", d->ev, err,
-	    sizeof(err));
+	    errlen);
 	*out = v;
 	*nout = 1;
 	return v->rt == NULL ? -1 : 0;
@@ -149,14 +149,14 @@ undo(struct sink_rt *v, const size_t *from, size_t n, struct sink_rt *old)
 
 int
 fanout_start(struct daemon *d, const struct cfg *cfg, struct sink_rt *old,
-    size_t nold, struct sink_rt **out, size_t *nout)
+    size_t nold, struct sink_rt **out, size_t *nout, char *err,
+    size_t errlen)
 {
 	struct sink_rt	*v;
-	char		 err[1024];
 	size_t		 i, *from;
 
 	if (d->opts->once)
-		return start_stdout(d, out, nout);
+		return start_stdout(d, out, nout, err, errlen);
 	if ((v = calloc(cfg->nsinks ? cfg->nsinks : 1, sizeof(*v))) == NULL ||
 	    (from = calloc(cfg->nsinks ? cfg->nsinks : 1,
 	    sizeof(*from))) == NULL)
@@ -171,8 +171,7 @@ fanout_start(struct daemon *d, const struct cfg *cfg, struct sink_rt *old,
 		from[i] = (size_t)-1;
 		v[i].rt = take_same(cs, old, nold, &from[i]);
 		if (v[i].rt == NULL && (v[i].rt = cs->type->start(cs->state,
-		    cs->name, d->ev, err, sizeof(err))) == NULL) {
-			log_err("%s", err);
+		    cs->name, d->ev, err, errlen)) == NULL) {
 			undo(v, from, i + 1, old);
 			free(from);
 			return -1;
@@ -181,7 +180,30 @@ fanout_start(struct daemon *d, const struct cfg *cfg, struct sink_rt *old,
 	free(from);
 	*out = v;
 	*nout = cfg->nsinks;
+	fanout_jobs(d, cfg, v, cfg->nsinks);
 	return 0;
+}
+
+void
+fanout_jobs(struct daemon *d, const struct cfg *cfg, struct sink_rt *v,
+    size_t n)
+{
+	const char	**names;
+	size_t		  i;
+
+	(void)d;
+	for (i = 0; i < n && v[i].type->jobs == NULL; i++)
+		;
+	if (i == n)
+		return;
+	if ((names = calloc(cfg->njobs + 1, sizeof(*names))) == NULL)
+		fatal("sinks: %m");
+	for (i = 0; i < cfg->njobs; i++)
+		names[i] = cfg->jobs[i].name;
+	for (i = 0; i < n; i++)
+		if (v[i].rt != NULL && v[i].type->jobs != NULL)
+			v[i].type->jobs(v[i].rt, names, cfg->njobs);
+	free(names);
 }
 
 void

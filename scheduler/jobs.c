@@ -140,6 +140,39 @@ start(struct jobs *t, struct job *j, uint64_t due, int waited)
 	}
 }
 
+/* A request that will not run: the caller hears why. */
+static void
+drop_request(struct jobs *t, struct job *j, const char *why)
+{
+	void	*rq = j->request;
+
+	if (rq == NULL)
+		return;
+	j->request = NULL;
+	if (t->ops->dropped != NULL)
+		t->ops->dropped(t->arg, j, rq, why);
+}
+
+enum jobs_req
+jobs_request(struct jobs *t, struct job *j, void *request)
+{
+	uint64_t	now = clock_mono_us();
+
+	if (j->conf == NULL || j->running || j->pending)
+		return JOBS_REQ_BUSY;
+	j->request = request;
+	if (!can_start(t, j)) {
+		pending_add(t, j, now);
+		return JOBS_REQ_WAITING;
+	}
+	start(t, j, now, 0);
+	if (!j->running) {
+		j->request = NULL;
+		return JOBS_REQ_FAILED;
+	}
+	return JOBS_REQ_STARTED;
+}
+
 static void
 pending_drain(struct jobs *t)
 {
@@ -160,6 +193,7 @@ static void
 skip(struct jobs *t, struct job *j, const char *why)
 {
 	t->skipped++;
+	j->nskipped++;
 	if (complain_fail(&j->skips, clock_mono_us()))
 		log_err("%s[%s]: run skipped: %s (%lu skipped since the last "
 		    "run that started on time)", j->conf->collector, j->name,
@@ -230,6 +264,7 @@ job_free(struct jobs *t, struct job *j)
 		}
 	if (j->pending)
 		pending_remove(t, j);
+	drop_request(t, j, "the job is gone");
 	t->ops->gone(t->arg, j);
 	free(j->group);
 	free(j->name);
@@ -245,6 +280,7 @@ job_retire(struct jobs *t, struct job *j)
 {
 	if (j->pending)
 		pending_remove(t, j);
+	drop_request(t, j, "a reload removed the job");
 	t->ops->arm(t->arg, j, 0);
 	j->conf = NULL;
 	if (!j->running)
@@ -308,6 +344,7 @@ jobs_stop(struct jobs *t)
 		t->ops->arm(t->arg, j, 0);
 		if (j->pending)
 			pending_remove(t, j);
+		drop_request(t, j, "qosd is stopping");
 	}
 }
 

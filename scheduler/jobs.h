@@ -20,6 +20,10 @@
  *   served) until both allow it.
  * - A reload keeps the deadline (so the phase) of every job whose interval
  *   and splay did not change.
+ * - A run asked outside the schedule (jobs_request(), the control API's
+ *   "run now") obeys the same cap and group: it starts at once or waits
+ *   its turn with the scheduled ones; a job already running or waiting
+ *   is not asked twice.
  */
 #ifndef SCHEDULER_JOBS_H
 #define SCHEDULER_JOBS_H
@@ -43,6 +47,9 @@ struct job {
 	int		 running;
 	void		*run;		/* the caller's, while running */
 	void		*timer;		/* the caller's */
+	void		*request;	/* jobs_request()'s, until start() */
+	void		*info;		/* the caller's: last run, counters */
+	uint64_t	 nskipped;	/* runs of this job skipped */
 	struct complain	 skips;		/* rate-limited reports: skips, */
 	struct complain	 fails;		/* failed runs (runs.c), */
 	struct complain	 rejects;	/* rejected lines (runs.c) */
@@ -64,6 +71,20 @@ struct jobs_ops {
 	void	(*arm)(void *arg, struct job *j, uint64_t deadline);
 	/* j leaves the table: free what the caller keeps in it. */
 	void	(*gone)(void *arg, struct job *j);
+	/*
+	 * Optional: the run asked for request (jobs_request()) will not
+	 * start: why (qosd stops, a reload removed the job).
+	 */
+	void	(*dropped)(void *arg, struct job *j, void *request,
+		    const char *why);
+};
+
+/* What jobs_request() did. */
+enum jobs_req {
+	JOBS_REQ_STARTED,	/* ops->start() took the request */
+	JOBS_REQ_WAITING,	/* it waits for a slot or its group */
+	JOBS_REQ_BUSY,		/* j runs or waits already: nothing done */
+	JOBS_REQ_FAILED		/* ops->start() failed: not taken */
 };
 
 /*
@@ -78,6 +99,13 @@ void		 jobs_free(struct jobs *);
 struct job	*jobs_add(struct jobs *, const struct cfg_job *c);
 /* j's timer fired: it is due at its deadline; the next is armed. */
 void		 jobs_fire(struct jobs *, struct job *j);
+/*
+ * Run j now, outside its schedule, for request (the caller's, kept in
+ * j->request until ops->start() takes it: it sets j->request to NULL):
+ * see enum jobs_req.  The schedule goes on: a deadline that falls while
+ * this run goes is skipped, as after any run that overran.
+ */
+enum jobs_req	 jobs_request(struct jobs *, struct job *j, void *request);
 /* j's run is over: start what waited for its slot or group. */
 void		 jobs_done(struct jobs *, struct job *j);
 /*

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "lib/prio.h"
 #include "scheduler/child.h"
 #include "scheduler/config.h"
+#include "scheduler/control.h"
 #include "scheduler/daemon.h"
 #include "scheduler/jobs.h"
 #include "scheduler/plugin.h"
@@ -123,19 +125,17 @@ reload_failed(struct daemon *d, struct cfg *ncfg, const char *why)
 }
 
 int
-daemon_reload(struct daemon *d, const char *why)
+daemon_reload(struct daemon *d, const char *why, char *err, size_t errlen)
 {
 	struct cfg	*ncfg, *ocfg = d->cfg;
 	struct sink_rt	*nsinks;
 	size_t		 nn;
-	char		 err[4096];
 	uint64_t	 start = clock_mono_us();
 
 	log_notice("%s: reading %s", why, d->opts->config_file);
 	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)clock_mono_us());
-	if ((ncfg = cfg_load(d->opts->config_file, err, sizeof(err))) ==
-	    NULL) {
+	if ((ncfg = cfg_load(d->opts->config_file, err, errlen)) == NULL) {
 		reload_failed(d, NULL, err);
 		return -1;
 	}
@@ -143,7 +143,8 @@ daemon_reload(struct daemon *d, const char *why)
 	    (double)(clock_mono_us() - start) / 1000);
 	daemon_priority(d, ncfg->realtime);
 	if (daemon_spawner(d, ncfg) == -1) {
-		reload_failed(d, ncfg, NULL);
+		snprintf(err, errlen, "cannot fork a spawner for it");
+		reload_failed(d, ncfg, err);
 		return -1;
 	}
 	log_debug("reload: spawner forked at %.1f ms",
@@ -152,9 +153,10 @@ daemon_reload(struct daemon *d, const char *why)
 	fanout_sync(d);
 	log_debug("reload: sinks synced at %.1f ms",
 	    (double)(clock_mono_us() - start) / 1000);
-	if (fanout_start(d, ncfg, d->sinks, d->nsinks, &nsinks, &nn) == -1) {
+	if (fanout_start(d, ncfg, d->sinks, d->nsinks, &nsinks, &nn, err,
+	    errlen) == -1) {
 		spawnctl_abandon();
-		reload_failed(d, ncfg, NULL);
+		reload_failed(d, ncfg, err);
 		return -1;
 	}
 	spawnctl_commit();
@@ -166,9 +168,12 @@ daemon_reload(struct daemon *d, const char *why)
 	jobs_reload(d->jobs, ncfg, ncfg->max_children);
 	if (ocfg->self_interval_us != ncfg->self_interval_us)
 		self_arm(d);
+	if (d->ctl != NULL)
+		control_configure(d->ctl);
 	cfg_free(ocfg);
 	log_notice("configuration reloaded in %.1f ms: %zu jobs, %zu sinks",
 	    (double)(clock_mono_us() - start) / 1000, ncfg->njobs, d->nsinks);
-	sd_notify(0, "READY=1\nSTATUS=running");
+	/* The status line is the control core's (control_configure()). */
+	sd_notify(0, "READY=1");
 	return 0;
 }

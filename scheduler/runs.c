@@ -5,6 +5,8 @@
  * handed to the sinks; its end counted, reported (rate-limited per job)
  * and recorded as a qosd_job point.
  */
+#define _GNU_SOURCE
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "lib/lp.h"
 #include "scheduler/child.h"
 #include "scheduler/config.h"
+#include "scheduler/control.h"
 #include "scheduler/daemon.h"
 #include "scheduler/jobs.h"
 #include "scheduler/sched.h"
@@ -29,9 +32,14 @@
 /* What a run needs once started, independent of later reloads. */
 struct run {
 	struct daemon	*d;
-	struct job	*job;
+	struct job	*job;		/* NULL: an ad-hoc probe */
 	struct child	*child;
 	char		*collector;
+	char		*name;		/* the job's, or "probe ID" */
+	struct ctl_result *res;		/* asked by id (control.h), or NULL */
+	struct complain	*rejects;	/* the job's, or the probe's own */
+	struct complain	*fails;
+	struct complain	 own_rejects, own_fails;
 	struct cfg_tag	*tags;		/* job, then the job's own */
 	size_t		 ntags;
 	uint64_t	 due;		/* the deadline it ran for */
@@ -55,6 +63,7 @@ run_free(struct run *r)
 	}
 	free(r->tags);
 	free(r->collector);
+	free(r->name);
 	free(r);
 }
 
@@ -77,10 +86,13 @@ run_new(struct daemon *d, struct job *j)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->collector = strdup(c->collector)) == NULL ||
+	    (r->name = strdup(c->name)) == NULL ||
 	    (r->tags = calloc(c->ntags + 1, sizeof(*r->tags))) == NULL)
 		fatal("run_new: %m");
 	r->d = d;
 	r->job = j;
+	r->rejects = &j->rejects;
+	r->fails = &j->fails;
 	run_tag(r, "job", c->name);
 	for (i = 0; i < c->ntags; i++)
 		run_tag(r, c->tags[i].key, c->tags[i].value);
@@ -93,11 +105,10 @@ run_reject(struct run *r, const char *line, size_t len, const char *why)
 	r->rejected++;
 	r->d->n.rejected++;
 	if (r->rejected == 1)
-		r->complain = complain_fail(&r->job->rejects,
-		    clock_mono_us());
+		r->complain = complain_fail(r->rejects, clock_mono_us());
 	if (r->complain && r->rejected <= REJECT_LOGS)
 		log_err("%s[%s]: line rejected: %s: \"%.*s\"", r->collector,
-		    r->job->name, why, (int)(len > 120 ? 120 : len), line);
+		    r->name, why, (int)(len > 120 ? 120 : len), line);
 }
 
 static int
@@ -147,20 +158,22 @@ run_line(void *arg, const char *line, size_t len, int toolong)
 	if (d->opts->once)
 		once_result(d, &d->pt);
 	/* The configuration checked these tags; a failure is still told. */
-	if (lp_point_tag(&d->pt, "job", r->tags[0].value, 1, err,
-	    sizeof(err)) == -1) {
-		run_reject(r, line, len, err);
-		return;
-	}
-	for (i = 1; i < r->ntags; i++)
-		if (lp_point_tag(&d->pt, r->tags[i].key, r->tags[i].value, 0,
-		    err, sizeof(err)) == -1) {
+	for (i = 0; i < r->ntags; i++)
+		if (lp_point_tag(&d->pt, r->tags[i].key, r->tags[i].value,
+		    i == 0, err, sizeof(err)) == -1) {
 			run_reject(r, line, len, err);
 			return;
 		}
+	if (r->res != NULL && lp_point_tag(&d->pt, "request",
+	    ctlres_id(r->res), 1, err, sizeof(err)) == -1) {
+		run_reject(r, line, len, err);
+		return;
+	}
 	r->points++;
 	if (fanout_emit(d, &d->pt) == -1)
 		r->rejected++;
+	else if (r->res != NULL)
+		ctlres_point(r->res, d->line.data, d->line.len);
 	if (d->hold == NULL && fanout_fill(d) >= SINK_FILL_HIGH)
 		daemon_hold(d);
 }
@@ -172,12 +185,17 @@ run_started(void *arg, uint64_t start_us)
 	struct run	*r = arg;
 
 	r->lag_us = start_us > r->due ? start_us - r->due : 0;
-	/* The scheduler's precision; a wait for a group is counted apart. */
+	/*
+	 * The scheduler's precision; a wait for a group is counted apart,
+	 * and runs asked by id are not scheduled.
+	 */
 	if (r->waited)
 		r->d->n.waited++;
-	else
+	else if (r->res == NULL)
 		lagstats_add(&r->d->lag, r->lag_us);
-	log_debug("%s[%s]: started, lag %llu us", r->collector, r->job->name,
+	if (r->res != NULL)
+		ctlres_running(r->res);
+	log_debug("%s[%s]: started, lag %llu us", r->collector, r->name,
 	    (unsigned long long)r->lag_us);
 }
 
@@ -244,30 +262,52 @@ why_failed(const struct child_result *cr, char *why, size_t len)
 static void
 run_report(struct run *r, const struct child_result *cr)
 {
-	struct job	*j = r->job;
+	const char	*name = r->name;
 	unsigned long	 n;
 	char		 why[128];
 
 	if (r->rejected > REJECT_LOGS && r->complain)
 		log_err("%s[%s]: %lu lines rejected in this run",
-		    r->collector, j->name, r->rejected);
-	if (r->rejected == 0 && (n = complain_ok(&j->rejects)) > 0)
+		    r->collector, name, r->rejected);
+	if (r->rejected == 0 && (n = complain_ok(r->rejects)) > 0)
 		log_notice("%s[%s]: output valid again after %lu runs with "
-		    "rejected lines", r->collector, j->name, n);
+		    "rejected lines", r->collector, name, n);
 	if (cr->status == CHILD_OK) {
-		if ((n = complain_ok(&j->fails)) > 0)
+		if ((n = complain_ok(r->fails)) > 0)
 			log_notice("%s[%s]: runs ok again after %lu failed",
-			    r->collector, j->name, n);
+			    r->collector, name, n);
 		return;
 	}
-	if (!complain_fail(&j->fails, clock_mono_us()))
+	if (!complain_fail(r->fails, clock_mono_us()))
 		return;
 	why_failed(cr, why, sizeof(why));
-	if (j->fails.failures > 1)
+	if (r->fails->failures > 1)
 		log_err("%s[%s]: run %s (%lu failed runs in a row)",
-		    r->collector, j->name, why, j->fails.failures);
+		    r->collector, name, why, r->fails->failures);
 	else
-		log_err("%s[%s]: run %s", r->collector, j->name, why);
+		log_err("%s[%s]: run %s", r->collector, name, why);
+}
+
+/* A job's last run and counters, for the control API. */
+static void
+job_info(struct job *j, const struct child_result *cr, unsigned long points,
+    uint64_t started_us)
+{
+	struct job_info	*ji = j->info;
+
+	if (ji == NULL && (ji = j->info = calloc(1, sizeof(*ji))) == NULL)
+		fatal("job_info: %m");
+	ji->runs++;
+	if (cr->status == CHILD_OK)
+		ji->ok++;
+	else
+		ji->failed++;
+	ji->last_ns = clock_real_ns() - (int64_t)(clock_mono_us() -
+	    started_us) * 1000;
+	snprintf(ji->last_result, sizeof(ji->last_result), "%s",
+	    child_status_str(cr->status));
+	ji->last_duration_us = cr->duration_us;
+	ji->last_points = points;
 }
 
 static void
@@ -280,22 +320,42 @@ run_done(void *arg, const struct child_result *cr)
 	run_count(d, cr);
 	run_report(r, cr);
 	log_debug("%s[%s]: %s in %.1f ms, %lu points", r->collector,
-	    j->name, child_status_str(cr->status),
+	    r->name, child_status_str(cr->status),
 	    (double)cr->duration_us / 1000.0, r->points);
-	self_job(d, j->name, r->collector, child_status_str(cr->status),
-	    r->lag_us, r->points, r->rejected, cr);
+	if (j != NULL) {
+		self_job(d, j->name, r->collector, child_status_str(
+		    cr->status), r->lag_us, r->points, r->rejected, cr,
+		    r->res != NULL ? ctlres_id(r->res) : NULL);
+		job_info(j, cr, r->points, clock_mono_us() - cr->duration_us);
+	}
 	fanout_flush(d);
-	j->run = NULL;
+	if (r->res != NULL)
+		ctlres_done(r->res, cr, r->points);
+	if (j != NULL)
+		j->run = NULL;
 	run_free(r);
-	jobs_done(d->jobs, j);
+	if (j != NULL)
+		jobs_done(d->jobs, j);
 	daemon_maybe_exit(d);
 }
+
+/* A probe its collector refused: nothing ran. */
+static void
+run_refused(void *arg, const char *err)
+{
+	struct run	*r = arg;
+
+	if (r->res != NULL)
+		ctlres_refused(r->res, err);
+	run_free(r);
+}
+
+static const struct child_cb	 run_cb = { run_started, run_line, run_done,
+				    run_refused };
 
 static int
 runs_start(void *arg, struct job *j, uint64_t due, int waited)
 {
-	static const struct child_cb	 cb = { run_started, run_line,
-					    run_done };
 	struct daemon			*d = arg;
 	struct child_spec		 spec;
 	struct run			*r;
@@ -303,6 +363,9 @@ runs_start(void *arg, struct job *j, uint64_t due, int waited)
 	r = run_new(d, j);
 	r->due = due;
 	r->waited = waited;
+	/* A run asked by id (jobs_request()) is ours from now on. */
+	r->res = j->request;
+	j->request = NULL;
 	log_debug("%s[%s]: asked, lag %llu us", r->collector, j->name,
 	    (unsigned long long)(clock_mono_us() - due));
 	memset(&spec, 0, sizeof(spec));
@@ -313,9 +376,44 @@ runs_start(void *arg, struct job *j, uint64_t due, int waited)
 	spec.grace_us = KILL_GRACE_US;
 	spec.max_output = j->conf->max_output;
 	j->run = r;
-	if ((r->child = child_start(d->ev, &spec, &cb, r)) == NULL) {
+	if ((r->child = child_start(d->ev, &spec, &run_cb, r)) == NULL) {
 		d->n.spawn_errors++;
 		j->run = NULL;
+		if (r->res != NULL)
+			ctlres_failed(r->res, "the run could not be started "
+			    "(see the log)");
+		run_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+int
+runs_probe(struct daemon *d, const char *collector, const char *text,
+    size_t len, uint64_t timeout_us, struct ctl_result *res)
+{
+	struct child_spec	 spec;
+	struct run		*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->collector = strdup(collector)) == NULL ||
+	    asprintf(&r->name, "probe %s", ctlres_id(res)) == -1)
+		fatal("runs_probe: %m");
+	r->d = d;
+	r->res = res;
+	r->rejects = &r->own_rejects;
+	r->fails = &r->own_fails;
+	r->due = clock_mono_us();
+	memset(&spec, 0, sizeof(spec));
+	spec.collector = collector;
+	spec.job = r->name;
+	spec.timeout_us = timeout_us;
+	spec.grace_us = KILL_GRACE_US;
+	spec.max_output = 1 << 20;
+	spec.probe_text = text;
+	spec.probe_len = len;
+	if ((r->child = child_start(d->ev, &spec, &run_cb, r)) == NULL) {
+		d->n.spawn_errors++;
 		run_free(r);
 		return -1;
 	}
@@ -328,7 +426,8 @@ runs_skipped(void *arg, struct job *j, const char *why)
 	struct daemon	*d = arg;
 
 	(void)why;
-	self_job(d, j->name, j->conf->collector, "skipped", 0, 0, 0, NULL);
+	self_job(d, j->name, j->conf->collector, "skipped", 0, 0, 0, NULL,
+	    NULL);
 	fanout_flush(d);
 }
 
@@ -346,8 +445,18 @@ runs_gone(void *arg, struct job *j)
 	struct daemon	*d = arg;
 
 	daemon_arm(d, j, 0);
+	free(j->info);
+	j->info = NULL;
+}
+
+static void
+runs_dropped(void *arg, struct job *j, void *request, const char *why)
+{
+	(void)arg;
+	(void)j;
+	ctlres_failed(request, why);
 }
 
 const struct jobs_ops runs_jobs_ops = {
-	runs_start, runs_skipped, runs_arm, runs_gone
+	runs_start, runs_skipped, runs_arm, runs_gone, runs_dropped
 };

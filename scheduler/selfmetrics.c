@@ -21,8 +21,8 @@
 #include "scheduler/sched.h"
 #include "sinks/sink.h"
 
-static uint64_t
-rss_bytes(void)
+uint64_t
+self_rss_bytes(void)
 {
 	FILE			*f;
 	unsigned long long	 size, rss;
@@ -38,7 +38,8 @@ rss_bytes(void)
 void
 self_job(struct daemon *d, const char *job, const char *collector,
     const char *result, uint64_t lag_us, unsigned long points,
-    unsigned long rejected, const struct child_result *cr)
+    unsigned long rejected, const struct child_result *cr,
+    const char *request)
 {
 	struct lp_point	*p = &d->pt;
 	char		 err[128];
@@ -49,6 +50,8 @@ self_job(struct daemon *d, const char *job, const char *collector,
 	lp_point_set_measurement(p, "qosd_job", err, sizeof(err));
 	lp_point_tag(p, "job", job, 1, err, sizeof(err));
 	lp_point_tag(p, "collector", collector, 1, err, sizeof(err));
+	if (request != NULL)
+		lp_point_tag(p, "request", request, 1, err, sizeof(err));
 	lp_point_field_str(p, "result", result, err, sizeof(err));
 	if (cr != NULL) {
 		lp_point_field_int(p, "lag_us", (int64_t)lag_us, err,
@@ -106,7 +109,7 @@ self_daemon(struct daemon *d)
 		F_INT("lag_p99_us", lagstats_pct(&d->lag, 99));
 		F_INT("lag_max_us", d->lag.max);
 	}
-	F_INT("rss_bytes", rss_bytes());
+	F_INT("rss_bytes", self_rss_bytes());
 	lp_point_field_float(p, "cpu_user_s", (double)ru.ru_utime.tv_sec +
 	    (double)ru.ru_utime.tv_usec / 1e6, err, sizeof(err));
 	lp_point_field_float(p, "cpu_system_s", (double)ru.ru_stime.tv_sec +

@@ -91,6 +91,7 @@ dispatch(struct spawner *sp, const struct msg *m)
 	struct spawn_started	st;
 	struct spawn_exited	ex;
 	struct spawn_failed	f;
+	struct spawn_refused	rf;
 
 	switch (m->type) {
 	case SPAWN_STARTED:
@@ -108,6 +109,13 @@ dispatch(struct spawner *sp, const struct msg *m)
 		if (sp->runs > 0)
 			sp->runs--;
 		sp->cb->failed(f.id, f.err);
+		break;
+	case SPAWN_REFUSED:
+		memcpy(&rf, m->data, sizeof(rf));
+		rf.err[sizeof(rf.err) - 1] = '\0';
+		if (sp->runs > 0)
+			sp->runs--;
+		sp->cb->refused(rf.id, rf.err);
 		break;
 	}
 }
@@ -247,30 +255,31 @@ spawnctl_pid(void)
 	return spawners != NULL && !spawners->retiring ? spawners->pid : -1;
 }
 
-int
-spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
-    const char *name, int wfd, int efd, struct spawner **spp)
+/* The current spawner, or NULL (told, rate-limited). */
+static struct spawner *
+current(const char *name)
 {
-	struct spawner		*sp = spawners;
-	struct spawn_run	 rq;
-	int			 fds[2] = { wfd, efd };
+	struct spawner	*sp = spawners;
 
 	if (sp == NULL || sp->retiring) {
 		if (complain_fail(&none, clock_mono_us()))
 			log_err("%s: run not started: no spawner (%lu runs so "
 			    "far)", name, none.failures);
-		return -1;
+		return NULL;
 	}
 	if (none.failures > 0)
 		log_notice("runs start again after %lu could not",
 		    complain_ok(&none));
-	memset(&rq, 0, sizeof(rq));
-	rq.id = id;
-	rq.deadline_us = deadline_us;
-	rq.gen = sp->gen;
-	rq.job = job;
-	snprintf(rq.name, sizeof(rq.name), "%s", name);
-	if (msg_send_fds(&sp->ch, SPAWN_RUN, &rq, sizeof(rq), fds, 2) == -1) {
+	return sp;
+}
+
+static int
+send_request(struct spawner *sp, uint16_t type, const void *p, size_t len,
+    const char *name, int wfd, int efd, struct spawner **spp)
+{
+	int	fds[2] = { wfd, efd };
+
+	if (msg_send_fds(&sp->ch, type, p, len, fds, 2) == -1) {
 		if (errno == E2BIG)
 			log_err("%s: the spawner is not keeping up: run not "
 			    "started", name);
@@ -283,4 +292,49 @@ spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
 	sp->runs++;
 	*spp = sp;
 	return 0;
+}
+
+int
+spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
+    const char *name, int wfd, int efd, struct spawner **spp)
+{
+	struct spawner		*sp;
+	struct spawn_run	 rq;
+
+	if ((sp = current(name)) == NULL)
+		return -1;
+	memset(&rq, 0, sizeof(rq));
+	rq.id = id;
+	rq.deadline_us = deadline_us;
+	rq.gen = sp->gen;
+	rq.job = job;
+	snprintf(rq.name, sizeof(rq.name), "%s", name);
+	return send_request(sp, SPAWN_RUN, &rq, sizeof(rq), name, wfd, efd,
+	    spp);
+}
+
+int
+spawnctl_probe(uint64_t id, uint64_t deadline_us, uint64_t timeout_us,
+    const char *collector, const char *name, const char *text, size_t len,
+    int wfd, int efd, struct spawner **spp)
+{
+	struct spawner		*sp;
+	struct spawn_probe	*pr;
+	int			 r;
+
+	if (len > SPAWN_PROBE_TEXT_MAX || (sp = current(name)) == NULL)
+		return -1;
+	if ((pr = calloc(1, sizeof(*pr) + len)) == NULL)
+		fatal("spawner: %m");
+	pr->id = id;
+	pr->deadline_us = deadline_us;
+	pr->timeout_us = timeout_us;
+	snprintf(pr->collector, sizeof(pr->collector), "%s", collector);
+	snprintf(pr->name, sizeof(pr->name), "%s", name);
+	pr->textlen = (uint32_t)len;
+	memcpy(pr + 1, text, len);
+	r = send_request(sp, SPAWN_PROBE, pr, sizeof(*pr) + len, name, wfd,
+	    efd, spp);
+	free(pr);
+	return r;
 }

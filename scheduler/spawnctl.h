@@ -26,6 +26,8 @@ struct spawnctl_cb {
 	void	(*exited)(uint64_t id, int wstatus, uint64_t maxrss_bytes);
 	/* Run id was never forked: errno value err. */
 	void	(*failed)(uint64_t id, int err);
+	/* Probe id was refused by its collector: err says why. */
+	void	(*refused)(uint64_t id, const char *err);
 	/* Spawner sp is gone: its runs that have not exited never will. */
 	void	(*lost)(const struct spawner *sp);
 };
@@ -62,6 +64,15 @@ void	spawnctl_on_lost(void (*cb)(void *), void *arg);
  */
 int	spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
 	    const char *name, int wfd, int efd, struct spawner **spp);
+/*
+ * Ask the current spawner for an ad-hoc probe of collector with
+ * settings (libconfig text, len bytes, probecfg.h), that the daemon
+ * stops after timeout_us, at deadline_us; as spawnctl_request()
+ * otherwise.  The spawner answers with refused() or as for a run.
+ */
+int	spawnctl_probe(uint64_t id, uint64_t deadline_us, uint64_t timeout_us,
+	    const char *collector, const char *name, const char *text,
+	    size_t len, int wfd, int efd, struct spawner **spp);
 /* The pid of the current spawner, or -1. */
 pid_t	spawnctl_pid(void);
 

@@ -6,11 +6,13 @@
 
 #include "sinks/file.h"
 #include "sinks/influxdb.h"
+#include "sinks/prometheus.h"
 #include "sinks/sink.h"
 
 static const struct sink_type *const types[] = {
 	&sink_file_type,
 	&sink_influxdb_type,
+	&sink_prometheus_type,
 };
 
 const struct sink_type *
@@ -27,5 +29,5 @@ sink_type_find(const char *name)
 const char *
 sink_type_names(void)
 {
-	return "file, influxdb";
+	return "file, influxdb, prometheus";
 }

@@ -48,6 +48,13 @@ struct sink_type {
 	/* Flush, release everything; NULL is fine. */
 	void		(*stop)(void *sink);
 	/*
+	 * Optional: the n configured jobs (names borrowed for the call),
+	 * after start() and after each reload, for a sink that keeps
+	 * series per job (prometheus): those of other jobs go.
+	 */
+	void		(*jobs)(void *sink, const char *const *names,
+			    size_t n);
+	/*
 	 * How full the sink's queue is, in percent of its cap: the daemon
 	 * stops reading runs' output at SINK_FILL_HIGH and goes on at
 	 * SINK_FILL_LOW, so that a slow sink holds runs back instead of

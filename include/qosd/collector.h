@@ -62,6 +62,13 @@ struct qosd_collector {
 	 * leaves every group with exclusive = false), or NULL for none.
 	 */
 	const char	*default_exclusive;
+	/*
+	 * The settings that name what the collector measures toward (host
+	 * names, addresses, or URLs whose host counts), NULL-terminated;
+	 * NULL for none.  The control API checks their values against its
+	 * allow-list (control.targets) before an ad-hoc probe may run.
+	 */
+	const char *const *targets;
 };
 
 /* The collector's child keeps CAP_NET_RAW (ICMP); all others drop it. */

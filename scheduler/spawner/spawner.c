@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "lib/msg.h"
 #include "lib/proc.h"
 #include "qosd/collector.h"
+#include "scheduler/probecfg.h"
 #include "scheduler/spawner/run.h"
 #include "scheduler/spawner/spawner.h"
 
@@ -32,8 +34,10 @@
 const struct msg_type spawn_to_spawner[] = {
 	{ SPAWN_RUN, "run", sizeof(struct spawn_run),
 	    sizeof(struct spawn_run), 2 },
+	{ SPAWN_PROBE, "probe", sizeof(struct spawn_probe),
+	    sizeof(struct spawn_probe) + SPAWN_PROBE_TEXT_MAX, 2 },
 };
-const size_t spawn_to_spawner_n = 1;
+const size_t spawn_to_spawner_n = 2;
 
 const struct msg_type spawn_to_daemon[] = {
 	{ SPAWN_STARTED, "started", sizeof(struct spawn_started),
@@ -42,8 +46,10 @@ const struct msg_type spawn_to_daemon[] = {
 	    sizeof(struct spawn_exited), 0 },
 	{ SPAWN_FAILED, "failed", sizeof(struct spawn_failed),
 	    sizeof(struct spawn_failed), 0 },
+	{ SPAWN_REFUSED, "refused", sizeof(struct spawn_refused),
+	    sizeof(struct spawn_refused), 0 },
 };
-const size_t spawn_to_daemon_n = 3;
+const size_t spawn_to_daemon_n = 4;
 
 struct spawned {
 	pid_t		 pid;
@@ -86,24 +92,57 @@ remember(struct spawner *sp, pid_t pid, uint64_t id)
 	sp->runs[sp->nruns++].id = id;
 }
 
+/* Fork run id of plugin with state, named name, to stop at deadline. */
 static void
-fork_run(struct spawner *sp, const struct spawn_run *rq, int fd, int efd)
+fork_one(struct spawner *sp, const struct qosd_collector *plugin,
+    void *state, const char *name, uint64_t id, uint64_t deadline_us, int fd,
+    int efd)
 {
-	const struct spawn_job	*j;
 	struct proc_profile	 prof = { "qosd-run", SIGKILL, PROC_F_PGRP |
 				    PROC_F_NULL_STDOUT, 0, { -1, -1, -1, -1,
 				    -1, -1, -1, -1 } };
 	struct run_args		 ra;
 	struct spawn_started	 st;
 	struct spawn_failed	 f;
+
+	ra.plugin = plugin;
+	ra.state = state;
+	ra.job = name;
+	ra.deadline_us = deadline_us;
+	ra.fd = fd;
+	ra.efd = efd;
+	prof.name = plugin->name;
+	prof.fds[0] = fd;
+	prof.fds[1] = efd;
+	if (plugin->flags & QOSD_COLLECTOR_NET_RAW)
+		prof.flags |= PROC_F_NET_RAW;
+	memset(&st, 0, sizeof(st));
+	st.id = id;
+	st.start_us = clock_mono_us();
+	if ((st.pid = proc_start(&prof, run_main, &ra)) == -1) {
+		memset(&f, 0, sizeof(f));
+		f.id = id;
+		f.err = errno;
+		send_msg(sp, SPAWN_FAILED, &f, sizeof(f));
+		return;
+	}
+	remember(sp, st.pid, id);
+	send_msg(sp, SPAWN_STARTED, &st, sizeof(st));
+}
+
+static void
+fork_run(struct spawner *sp, const struct spawn_run *rq, int fd, int efd)
+{
+	const struct spawn_job	*j;
+	struct spawn_failed	 f;
 	char			 name[SPAWN_NAME_MAX];
 
-	memset(&f, 0, sizeof(f));
-	f.id = rq->id;
 	if (rq->gen != sp->a->gen || rq->job >= sp->a->njobs) {
 		log_err("spawner: a run of job %u of table %u, which this "
 		    "spawner (table %u, %zu jobs) does not have", rq->job,
 		    rq->gen, sp->a->gen, sp->a->njobs);
+		memset(&f, 0, sizeof(f));
+		f.id = rq->id;
 		f.err = EINVAL;
 		send_msg(sp, SPAWN_FAILED, &f, sizeof(f));
 		return;
@@ -111,27 +150,44 @@ fork_run(struct spawner *sp, const struct spawn_run *rq, int fd, int efd)
 	j = &sp->a->jobs[rq->job];
 	memcpy(name, rq->name, sizeof(name));
 	name[sizeof(name) - 1] = '\0';
-	ra.plugin = j->plugin;
-	ra.state = j->state;
-	ra.job = name;
-	ra.deadline_us = rq->deadline_us;
-	ra.fd = fd;
-	ra.efd = efd;
-	prof.name = j->plugin->name;
-	prof.fds[0] = fd;
-	prof.fds[1] = efd;
-	if (j->plugin->flags & QOSD_COLLECTOR_NET_RAW)
-		prof.flags |= PROC_F_NET_RAW;
-	memset(&st, 0, sizeof(st));
-	st.id = rq->id;
-	st.start_us = clock_mono_us();
-	if ((st.pid = proc_start(&prof, run_main, &ra)) == -1) {
-		f.err = errno;
-		send_msg(sp, SPAWN_FAILED, &f, sizeof(f));
+	fork_one(sp, j->plugin, j->state, name, rq->id, rq->deadline_us, fd,
+	    efd);
+}
+
+/*
+ * An ad-hoc probe: its collector configures it here (the daemon holds no
+ * plugin), then it runs as a job's run does; refused, the daemon hears
+ * why.
+ */
+static void
+fork_probe(struct spawner *sp, const struct msg *m, int fd, int efd)
+{
+	const struct qosd_collector	*plugin;
+	struct spawn_probe		 pr;
+	struct spawn_refused		 rf;
+	void				*state = NULL;
+
+	memcpy(&pr, m->data, sizeof(pr));
+	pr.collector[sizeof(pr.collector) - 1] = '\0';
+	pr.name[sizeof(pr.name) - 1] = '\0';
+	memset(&rf, 0, sizeof(rf));
+	rf.id = pr.id;
+	if (pr.textlen != m->len - sizeof(pr)) {
+		snprintf(rf.err, sizeof(rf.err), "settings: %u bytes said, "
+		    "%zu sent", pr.textlen, (size_t)(m->len - sizeof(pr)));
+		send_msg(sp, SPAWN_REFUSED, &rf, sizeof(rf));
 		return;
 	}
-	remember(sp, st.pid, rq->id);
-	send_msg(sp, SPAWN_STARTED, &st, sizeof(st));
+	if (probecfg_configure(pr.collector, (const char *)m->data +
+	    sizeof(pr), pr.textlen, pr.timeout_us, &plugin, &state, rf.err,
+	    sizeof(rf.err)) == -1) {
+		send_msg(sp, SPAWN_REFUSED, &rf, sizeof(rf));
+		return;
+	}
+	fork_one(sp, plugin, state, pr.name, pr.id, pr.deadline_us, fd, efd);
+	/* The run has its copy. */
+	if (plugin->release != NULL)
+		plugin->release(state);
 }
 
 static void
@@ -169,8 +225,12 @@ serve(struct spawner *sp)
 
 	while ((n = msg_read(&sp->ch)) > 0) {
 		while ((r = msg_get(&sp->ch, &m)) == 1) {
-			memcpy(&rq, m.data, sizeof(rq));
-			fork_run(sp, &rq, m.fds[0], m.fds[1]);
+			if (m.type == SPAWN_PROBE)
+				fork_probe(sp, &m, m.fds[0], m.fds[1]);
+			else {
+				memcpy(&rq, m.data, sizeof(rq));
+				fork_run(sp, &rq, m.fds[0], m.fds[1]);
+			}
 			close(m.fds[0]);
 			close(m.fds[1]);
 		}

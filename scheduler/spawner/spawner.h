@@ -12,10 +12,21 @@
  *
  *   daemon -> spawner	SPAWN_RUN	struct spawn_run, with two pipes:
  *					the run's points and its stderr
+ *			SPAWN_PROBE	struct spawn_probe and its settings,
+ *					with the same two pipes: an ad-hoc
+ *					probe (the control API), configured
+ *					here by its collector's configure()
  *   spawner -> daemon	SPAWN_STARTED	struct spawn_started
  *			SPAWN_EXITED	struct spawn_exited
  *			SPAWN_FAILED	struct spawn_failed (fork failed, or a
  *					request for a job it does not know)
+ *			SPAWN_REFUSED	struct spawn_refused: a probe whose
+ *					settings its collector refused (no
+ *					process; nothing else follows)
+ *
+ * The daemon holds no plugin: a probe's collector is loaded and its
+ * settings checked here, with the checks the configuration loader
+ * applies to a job (scheduler/probecfg.h).
  *
  * Messages are ordered: a run's STARTED precedes its EXITED.
  */
@@ -33,7 +44,9 @@ enum spawn_msg_type {
 	SPAWN_RUN = 1,
 	SPAWN_STARTED,
 	SPAWN_EXITED,
-	SPAWN_FAILED
+	SPAWN_FAILED,
+	SPAWN_PROBE,
+	SPAWN_REFUSED
 };
 
 #define SPAWN_NAME_MAX	128
@@ -44,6 +57,26 @@ struct spawn_run {
 	uint32_t	 gen;		/* the table the index refers to */
 	uint32_t	 job;		/* index in that table */
 	char		 name[SPAWN_NAME_MAX];	/* the job's, for logs */
+};
+
+#define SPAWN_COLLECTOR_MAX	64
+#define SPAWN_PROBE_TEXT_MAX	(16 * 1024)	/* libconfig text */
+#define SPAWN_ERR_MAX		1024
+
+/* Followed by textlen bytes of libconfig text: the settings' members. */
+struct spawn_probe {
+	uint64_t	 id;
+	uint64_t	 deadline_us;	/* CLOCK_MONOTONIC */
+	uint64_t	 timeout_us;	/* the run's (for configure()) */
+	char		 collector[SPAWN_COLLECTOR_MAX];
+	char		 name[SPAWN_NAME_MAX];	/* for logs */
+	uint32_t	 textlen;
+	uint32_t	 unused;
+};
+
+struct spawn_refused {
+	uint64_t	 id;
+	char		 err[SPAWN_ERR_MAX];	/* the collector's reason */
 };
 
 struct spawn_started {

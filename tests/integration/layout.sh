@@ -14,7 +14,7 @@ plant() {
 	local f=$1 line=$2 expect=$3 c="$T/copy"
 	rm -rf "$c"
 	mkdir -p "$c"
-	for d in include lib collectors sinks scheduler proto reflector; do
+	for d in include lib collectors sinks scheduler proto reflector ctl; do
 		[ -d "$TOP/$d" ] && cp -r "$TOP/$d" "$c/"
 	done
 	mkdir -p "$(dirname "$c/$f")"
@@ -49,6 +49,11 @@ plant scheduler/main.c '#include "collectors/probe/latstats.h"' \
     "scheduler/ may include"
 plant sinks/file.c '#include "buf.h"' "is not spelled from the root"
 plant sinks/file.c '#include "lib/nosuch.h"' '"lib/nosuch.h": no such file'
+# qosctl (ctl/) is a client: the library and the interface, not the daemon.
+plant ctl/qosctl.c '#include "scheduler/control.h"' \
+    "ctl/qosctl.c:$(($(wc -l <"$TOP/ctl/qosctl.c") + 1)): includes \"scheduler/control.h\": ctl/ may include only qosd/, lib/ and ctl/"
+plant ctl/show.c '#include "sinks/sink.h"' "ctl/ may include only"
+plant scheduler/main.c '#include "ctl/client.h"' "scheduler/ may include"
 plant include/sched.h '/* shadows <sched.h> */' \
     "include/sched.h: a header here would shadow <sched.h>"
 

@@ -12,14 +12,17 @@ unit="$T/root/lib/systemd/system/qosd.service"
 [ -f "$unit" ] || fail "unit not installed"
 [ -f "$T/root/usr/lib/sysusers.d/qosd.conf" ] || fail "sysusers.d snippet not installed"
 # verify checks that ExecStart= binaries exist: point them at the staged one.
-sed "s|/usr/sbin/qosd|$T/root/usr/sbin/qosd|g" "$unit" >"$T/qosd.service"
+sed -e "s|/usr/sbin/qosd|$T/root/usr/sbin/qosd|g" \
+    -e "s|/usr/bin/qosctl|$T/root/usr/bin/qosctl|g" "$unit" >"$T/qosd.service"
 out=$(systemd-analyze verify --man=no "$T/qosd.service" 2>&1) || fail "verify: $out"
 [ -z "$out" ] || fail "verify warns: $out"
 ok "systemd-analyze verify clean"
 exp=$(systemd-analyze security --offline=true "$unit" 2>&1 | sed -n 's/.*Overall exposure level for qosd.service: \([0-9.]*\).*/\1/p')
 [ -n "$exp" ] || fail "no exposure level: $(systemd-analyze security --offline=true "$unit" 2>&1 | tail -3)"
 awk -v e="$exp" 'BEGIN { exit !(e <= 1.6) }' || fail "exposure $exp > 1.6"
-for k in 'Type=notify' 'WatchdogSec=' 'Restart=on-failure' 'ExecReload=/bin/kill -HUP $MAINPID' \
+for k in 'Type=notify' 'WatchdogSec=' 'Restart=on-failure' \
+    'ExecReload=/usr/bin/qosctl --socket /run/qosd/control reload' \
+    'RuntimeDirectory=qosd' 'RuntimeDirectoryMode=0750' \
     'AmbientCapabilities=CAP_NET_RAW' 'CapabilityBoundingSet=CAP_NET_RAW' 'User=qosd' \
     'StateDirectory=qosd' 'ConfigurationDirectory=qosd' 'LoadCredential=influxdb-token' \
     'RestartPreventExitStatus=78' 'StartLimitBurst='; do

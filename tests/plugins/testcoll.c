@@ -151,6 +151,8 @@ tc_run(void *state, struct qosd_out *out)
 	return rc;
 }
 
+static const char *const tc_targets[] = { "targets", NULL };
+
 QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.abi = QOSD_COLLECTOR_ABI,
 	.name = "testcoll",
@@ -158,4 +160,5 @@ QOSD_EXPORT const struct qosd_collector qosd_collector = {
 	.configure = tc_configure,
 	.run = tc_run,
 	.release = tc_release,
+	.targets = tc_targets,
 };

@@ -231,7 +231,8 @@ static struct outcome
 run_one(const struct qosd_collector *coll, uint64_t timeout_us,
     uint64_t max_output)
 {
-	static const struct child_cb	cb = { on_started, on_line, on_done };
+	static const struct child_cb	cb = { on_started, on_line, on_done,
+	    NULL };
 	struct child_spec		spec;
 	struct outcome			o;
 	size_t				i;

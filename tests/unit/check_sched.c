@@ -29,6 +29,7 @@ struct started {
 	const char	*job;
 	uint64_t	 due;
 	int		 waited;
+	void		*request;	/* taken from j->request */
 };
 
 /* What the table asked of its caller. */
@@ -38,6 +39,8 @@ static struct {
 	size_t		 skips;
 	int		 fail_start;	/* ops.start() fails */
 	size_t		 gone;
+	void		*dropped;	/* the last request dropped */
+	const char	*dropped_why;
 } seen;
 
 static int
@@ -49,6 +52,8 @@ op_start(void *arg, struct job *j, uint64_t due, int waited)
 	ck_assert_uint_lt(seen.nstarts, 64);
 	seen.starts[seen.nstarts].job = j->name;
 	seen.starts[seen.nstarts].due = due;
+	seen.starts[seen.nstarts].request = j->request;
+	j->request = NULL;
 	seen.starts[seen.nstarts++].waited = waited;
 	return 0;
 }
@@ -78,8 +83,17 @@ op_gone(void *arg, struct job *j)
 	seen.gone++;
 }
 
+static void
+op_dropped(void *arg, struct job *j, void *request, const char *why)
+{
+	(void)arg;
+	(void)j;
+	seen.dropped = request;
+	seen.dropped_why = why;
+}
+
 static const struct jobs_ops ops = { op_start, op_skipped, op_arm,
-	op_gone };
+	op_gone, op_dropped };
 
 static struct cfg_job
 mkjob(const char *name, double interval_s, double splay_s, const char *group)
@@ -422,6 +436,151 @@ START_TEST(test_sched_stop_forgets_what_waits)
 }
 END_TEST
 
+static int	rq1, rq2;	/* requests: their addresses */
+
+START_TEST(test_sched_request_runs_an_idle_job_now)
+{
+	struct cfg_job	 c = mkjob("gw", 60, 0, NULL);
+	struct jobs	*t = jobs_new(&ops, NULL, "a", 64, 0);
+	struct job	*j = jobs_add(t, &c);
+	uint64_t	 deadline = j->deadline;
+
+	fakeclock_advance(5 * S);
+	ck_assert_int_eq(jobs_request(t, j, &rq1), JOBS_REQ_STARTED);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	ck_assert_uint_eq(seen.starts[0].due, MONO0 + 5 * S);
+	ck_assert_ptr_eq(seen.starts[0].request, &rq1);
+	ck_assert_int_eq(seen.starts[0].waited, 0);
+	ck_assert_ptr_null(j->request);
+	/* The schedule is untouched. */
+	ck_assert_uint_eq(j->deadline, deadline);
+	ck_assert_uint_eq(jobs_running(t), 1);
+	jobs_done(t, j);
+	ck_assert_uint_eq(jobs_running(t), 0);
+	jobs_free(t);
+}
+END_TEST
+
+START_TEST(test_sched_request_waits_for_its_group)
+{
+	struct cfg_job	 c[2] = { mkjob("up", 60, 0, "bw"),
+			    mkjob("down", 60, 0, "bw") };
+	struct jobs	*t = jobs_new(&ops, NULL, "a", 64, 0);
+	struct job	*up = jobs_add(t, &c[0]), *down = jobs_add(t, &c[1]);
+
+	fire_at(t, up);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	fakeclock_advance(S);
+	ck_assert_int_eq(jobs_request(t, down, &rq1), JOBS_REQ_WAITING);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	ck_assert_int_eq(jobs_waiting(t), 1);
+	/* Asked again while it waits: busy, nothing changes. */
+	ck_assert_int_eq(jobs_request(t, down, &rq2), JOBS_REQ_BUSY);
+	ck_assert_ptr_eq(down->request, &rq1);
+	fakeclock_advance(2 * S);
+	jobs_done(t, up);
+	ck_assert_uint_eq(seen.nstarts, 2);
+	ck_assert_str_eq(seen.starts[1].job, "down");
+	ck_assert_ptr_eq(seen.starts[1].request, &rq1);
+	ck_assert_int_eq(seen.starts[1].waited, 1);
+	jobs_done(t, down);
+	jobs_free(t);
+}
+END_TEST
+
+START_TEST(test_sched_request_obeys_the_cap)
+{
+	struct cfg_job	 c[2] = { mkjob("a", 60, 0, NULL),
+			    mkjob("b", 60, 0, NULL) };
+	struct jobs	*t = jobs_new(&ops, NULL, "x", 1, 0);
+	struct job	*a = jobs_add(t, &c[0]), *b = jobs_add(t, &c[1]);
+
+	ck_assert_int_eq(jobs_request(t, a, &rq1), JOBS_REQ_STARTED);
+	ck_assert_int_eq(jobs_request(t, b, &rq2), JOBS_REQ_WAITING);
+	ck_assert_uint_eq(jobs_running(t), 1);
+	jobs_done(t, a);
+	ck_assert_uint_eq(seen.nstarts, 2);
+	ck_assert_ptr_eq(seen.starts[1].request, &rq2);
+	ck_assert_uint_eq(jobs_running(t), 1);
+	jobs_done(t, b);
+	jobs_free(t);
+}
+END_TEST
+
+START_TEST(test_sched_request_on_a_running_job_is_busy)
+{
+	struct cfg_job	 c = mkjob("gw", 10, 0, NULL);
+	struct jobs	*t = jobs_new(&ops, NULL, "a", 64, 0);
+	struct job	*j = jobs_add(t, &c);
+
+	fire_at(t, j);
+	ck_assert_int_eq(jobs_request(t, j, &rq1), JOBS_REQ_BUSY);
+	ck_assert_ptr_null(j->request);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	jobs_done(t, j);
+	jobs_free(t);
+}
+END_TEST
+
+START_TEST(test_sched_deadline_during_a_requested_run_is_skipped)
+{
+	struct cfg_job	 c = mkjob("gw", 10, 0, NULL);
+	struct jobs	*t = jobs_new(&ops, NULL, "a", 64, 0);
+	struct job	*j = jobs_add(t, &c);
+	uint64_t	 d = j->deadline;
+
+	fakeclock_set_mono(d - 1 * S);
+	ck_assert_int_eq(jobs_request(t, j, &rq1), JOBS_REQ_STARTED);
+	fire_at(t, j);
+	ck_assert_uint_eq(seen.skips, 1);
+	ck_assert_uint_eq(j->nskipped, 1);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	ck_assert_uint_eq(j->deadline, d + 10 * S);
+	jobs_done(t, j);
+	fire_at(t, j);
+	ck_assert_uint_eq(seen.nstarts, 2);
+	ck_assert_ptr_null(seen.starts[1].request);
+	jobs_done(t, j);
+	jobs_free(t);
+}
+END_TEST
+
+START_TEST(test_sched_waiting_request_is_dropped_at_stop_and_reload)
+{
+	struct cfg_job	 c[2] = { mkjob("up", 60, 0, "bw"),
+			    mkjob("down", 60, 0, "bw") };
+	struct cfg	 cfg;
+	struct jobs	*t = jobs_new(&ops, NULL, "a", 64, 0);
+	struct job	*up = jobs_add(t, &c[0]), *down = jobs_add(t, &c[1]);
+
+	fire_at(t, up);
+	ck_assert_int_eq(jobs_request(t, down, &rq1), JOBS_REQ_WAITING);
+	/* A reload without "down": its request is told why. */
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.jobs = &c[0];
+	cfg.njobs = 1;
+	cfg_index(&cfg);
+	jobs_reload(t, &cfg, 64);
+	ck_assert_ptr_eq(seen.dropped, &rq1);
+	ck_assert_str_eq(seen.dropped_why, "a reload removed the job");
+	ck_assert_int_eq(jobs_waiting(t), 0);
+	jobs_done(t, up);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	/* At stop, likewise. */
+	up = find(t, "up");
+	fire_at(t, up);
+	down = jobs_add(t, &c[1]);
+	ck_assert_int_eq(jobs_request(t, down, &rq2), JOBS_REQ_WAITING);
+	jobs_stop(t);
+	ck_assert_ptr_eq(seen.dropped, &rq2);
+	ck_assert_str_eq(seen.dropped_why, "qosd is stopping");
+	jobs_done(t, up);
+	ck_assert_uint_eq(seen.nstarts, 2);
+	jobs_free(t);
+	strmap_free(cfg.jobmap);
+}
+END_TEST
+
 static Suite *
 sched_suite(void)
 {
@@ -443,6 +602,14 @@ sched_suite(void)
 	    test_sched_reload_keeps_the_phase_of_unchanged_jobs);
 	tcase_add_test(tc, test_sched_once_runs_every_job_now_and_once);
 	tcase_add_test(tc, test_sched_stop_forgets_what_waits);
+	tcase_add_test(tc, test_sched_request_runs_an_idle_job_now);
+	tcase_add_test(tc, test_sched_request_waits_for_its_group);
+	tcase_add_test(tc, test_sched_request_obeys_the_cap);
+	tcase_add_test(tc, test_sched_request_on_a_running_job_is_busy);
+	tcase_add_test(tc,
+	    test_sched_deadline_during_a_requested_run_is_skipped);
+	tcase_add_test(tc,
+	    test_sched_waiting_request_is_dropped_at_stop_and_reload);
 	suite_add_tcase(s, tc);
 	return s;
 }
