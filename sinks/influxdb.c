@@ -2,7 +2,8 @@
  * influxdb.c: the influxdb sink in the daemon: the spool it appends to
  * through a writer process (writer.h), the flush timer that seals its
  * segments, and the shipper process that delivers them (shipctl.h).  Its
- * settings and its secret are influxdb_conf.h's.
+ * settings and where its secret is are influxdb_conf.h's: the daemon
+ * never reads the secret, the shipper does.
  *
  * At stop the writer seals the open segment, then the shipper delivers
  * what is ready (at the daemon's exit) or only finishes its request (a
@@ -27,7 +28,7 @@
 
 struct influx_sink {
 	char		*name;
-	struct shipper_conf sc;		/* a copy, with the secret */
+	struct shipper_conf sc;		/* a copy: where the secret is */
 	char		*spool_dir;
 	uint64_t	 spool_max;
 	int		 do_fsync;
@@ -128,18 +129,18 @@ influx_start(const void *state, const char *name, sd_event *ev, char *err,
 {
 	const struct influx_conf	*ic = state;
 	struct influx_sink		*f;
-	char				*secret = NULL;
 
-	/* A secret that cannot be read fails the start before all else. */
-	if (ic->src != SECRET_NONE && (secret = influx_conf_secret(ic, name,
-	    err, errlen)) == NULL)
+	/*
+	 * A secret that cannot be opened fails the start before all else;
+	 * the shipper reads it.
+	 */
+	if (influx_conf_secret_ok(ic, name, err, errlen) == -1)
 		return NULL;
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->name = strdup(name)) == NULL)
 		fatal("influxdb: %m");
 	f->ev = sd_event_ref(ev);
 	influx_conf_copy(&f->sc, &ic->sc);
-	f->sc.secret = secret;
 	f->spool_dir = influx_conf_spool_dir(ic, name);
 	f->spool_max = ic->spool_max;
 	f->do_fsync = ic->do_fsync;
@@ -255,5 +256,6 @@ influx_stop(void *sink)
 const struct sink_type sink_influxdb_type = {
 	"influxdb", influx_conf_settings, influx_conf_configure,
 	influx_conf_release, influx_conf_same, influx_start, influx_write,
-	influx_flush, influx_sync, influx_stats, influx_stop
+	influx_flush, influx_sync, influx_stats, influx_stop,
+	influx_conf_check
 };

@@ -163,8 +163,10 @@ on_io(sd_event_source *src, int fd, uint32_t revents, void *arg)
 static pid_t
 start(void *arg)
 {
+	/* It keeps the credentials: it reads its secret there. */
 	struct proc_profile	 prof = { "qosd-shipper", SIGTERM,
-				    PROC_F_NULL_STDOUT, (1UL << SIGPIPE) |
+				    PROC_F_NULL_STDOUT | PROC_F_CREDENTIALS,
+				    (1UL << SIGPIPE) |
 				    (1UL << SIGHUP) | (1UL << SIGINT),
 				    { -1, -1, -1, -1, -1, -1, -1, -1 } };
 	struct shipctl		*s = arg;

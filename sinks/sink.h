@@ -47,6 +47,14 @@ struct sink_type {
 	void		(*stats)(void *sink, struct lp_point *p);
 	/* Flush, release everything; NULL is fine. */
 	void		(*stop)(void *sink);
+	/*
+	 * --check-config, beyond configure(): read what the sink will need
+	 * from outside the configuration (a secret), as the service would,
+	 * and let go of it.  0, or -1 with "FILE:LINE: ..." in err.  NULL if
+	 * there is nothing to check.
+	 */
+	int		(*check)(const void *state, const char *name,
+			    char *err, size_t errlen);
 };
 
 /* The sink type called name, or NULL. */

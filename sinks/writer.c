@@ -212,10 +212,11 @@ writer_proc(void *arg)
 static pid_t
 spawn(struct writer *w, void *t, char *err, size_t errlen)
 {
-	struct proc_profile	 prof = { "qosd-writer", 0, PROC_F_NULL_STDOUT,
-				    (1UL << SIGPIPE) | (1UL << SIGHUP) |
-				    (1UL << SIGINT), { -1, -1, -1, -1, -1, -1,
-				    -1, -1 } };
+	/* It never needs the service's credentials: hidden (lib/hide.h). */
+	struct proc_profile	 prof = { "qosd-writer", 0, PROC_F_NULL_STDOUT |
+				    PROC_F_HIDE_CREDS, (1UL << SIGPIPE) |
+				    (1UL << SIGHUP) | (1UL << SIGINT), { -1, -1,
+				    -1, -1, -1, -1, -1, -1 } };
 	struct writer_args	 a = { w->name, w->ops, t, -1 };
 	int			 sv[2], sz = SOCK_BUF;
 	pid_t			 pid;

@@ -9,11 +9,13 @@
 #include <sys/inotify.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -22,6 +24,7 @@
 #include "lib/io.h"
 #include "lib/log.h"
 #include "lib/msg.h"
+#include "lib/secret.h"
 #include "sinks/shipper/batch.h"
 #include "sinks/shipper/deliver.h"
 #include "sinks/shipper/http.h"
@@ -489,13 +492,41 @@ leave(struct shipper *sh)
 	_exit(0);
 }
 
+/*
+ * The shipper's own copy of its settings, with the secret read now: the
+ * only process that ever holds it.  A secret it cannot read is logged,
+ * and the shipper exits (it reads it again when restarted).
+ */
+static void
+read_secret(struct shipper_conf *mine, const struct shipper_conf *c,
+    const char *name)
+{
+	char	path[PATH_MAX], why[PATH_MAX + 256];
+
+	*mine = *c;
+	mine->secret = NULL;
+	if (c->secret_src == SECRET_NONE)
+		return;
+	if (secret_path(c->secret_src, c->secret_arg, path, sizeof(path),
+	    why, sizeof(why)) == 0 && secret_read(path, &mine->secret, why,
+	    sizeof(why)) == 0)
+		return;
+	log_err("sink %s: shipper: %s_%s: %s: nothing is sent until it is "
+	    "fixed", name, c->secret_key, c->secret_src == SECRET_FILE ?
+	    "file" : "credential", why);
+	_exit(EX_CONFIG);
+}
+
 void
 qosd_shipper_main(const struct shipper_conf *c, const char *name,
     const char *spooldir, int sock, int verbose)
 {
-	struct shipper	sh;
+	struct shipper		sh;
+	struct shipper_conf	mine;
 
 	log_init(1, verbose, "qosd");
+	read_secret(&mine, c, name);
+	c = &mine;
 	init(&sh, c, name, spooldir, sock);
 	for (;;) {
 		if (stop_due(&sh))
