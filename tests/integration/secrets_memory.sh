@@ -48,8 +48,8 @@ sinks = (
 jobs = (
 	{ name = "tick"; collector = "exec"; interval = 0.5; timeout = 0.4;
 	  command = [ "/bin/sh", "-c", "echo tick,gen=$1 v=1i" ]; },
-	{ name = "sleeper"; collector = "exec"; interval = 2; timeout = 1.9;
-	  command = [ "/bin/sh", "-c", "echo sleeper v=1i; sleep 1.8" ]; }$2
+	{ name = "sleeper"; collector = "exec"; interval = 3; timeout = 2.9;
+	  command = [ "/bin/sh", "-c", "echo sleeper v=1i; sleep 2.8" ]; }$2
 );
 CONF
 }
@@ -95,11 +95,16 @@ scan() {
 	local when=$1 p r out bad= seen found
 	wait_for 10 run_exists || fail "$when: no run of the sleeper to scan"
 	: >"$T/scan-$when"
+	# Runs first: they come and go.
 	for p in $(descendants "$QPID"); do
 		r=$(role "$p") || continue
+		echo "$r $p"
+	done >"$T/procs-$when.all"
+	{ grep '^run ' "$T/procs-$when.all"; grep -v '^run ' "$T/procs-$when.all"; } >"$T/procs-$when"
+	while read -r r p; do
 		out=$("$SCAN" "$p" "$T/pw" "$T/creds/influxdb-token" 2>/dev/null) || continue
 		echo "$r $out" >>"$T/scan-$when"
-	done
+	done <"$T/procs-$when"
 	cat "$T/scan-$when" | sed "s/^/    $when: /"
 	for r in daemon spawner writer shipper run; do
 		grep -q "^$r " "$T/scan-$when" || bad="$bad no $r scanned;"
