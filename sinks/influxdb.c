@@ -72,10 +72,12 @@ spool_target_forget(void *t)
 	spool_forget(t);
 }
 
-static int
-spool_target_fd(void *t)
+/* The writer keeps the spool's descriptors. */
+static size_t
+spool_target_fds(void *arg, void *t, int *fds, size_t max)
 {
-	return spool_fd(t);
+	(void)arg;
+	return spool_fds(t, fds, max);
 }
 
 static void
@@ -106,7 +108,7 @@ spool_target_close(void *t, struct writer_figs *fg)
 }
 
 static const struct writer_ops spool_ops = {
-	spool_target_open, spool_target_forget, spool_target_fd,
+	spool_target_open, spool_target_forget, spool_target_fds,
 	spool_target_append, spool_target_seal, spool_target_close
 };
 

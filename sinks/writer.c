@@ -233,7 +233,7 @@ spawn(struct writer *w, void *t, char *err, size_t errlen)
 	 * signal to finish what it was given, and then exit.
 	 */
 	prof.fds[0] = a.sock = sv[1];
-	prof.fds[1] = w->ops->keep_fd(t);
+	w->ops->keep_fds(w->arg, t, prof.fds + 1, PROC_MAX_FDS - 1);
 	pid = proc_start(&prof, writer_proc, &a);
 	close(sv[1]);
 	w->ops->forget(t);

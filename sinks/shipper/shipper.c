@@ -57,7 +57,7 @@ on_term(int sig)
 struct shipper {
 	const struct shipper_conf *c;
 	const char	*name;
-	char		*ready;
+	int		 rfd;		/* ready/ */
 	struct rejected	 rejdir;
 	struct msgchan	 ch;		/* to the daemon; sock -1: gone */
 	int		 inotify;	/* on ready/, or -1 */
@@ -227,7 +227,7 @@ read_ahead(struct shipper *sh)
 
 	if (cur->nsegs == 0 || b->nsegs > 0 || (sh->stopping && !sh->drain))
 		return;
-	if (batch_gather(b, sh->ready, cur->segs[cur->nsegs - 1].name,
+	if (batch_gather(b, sh->rfd, cur->segs[cur->nsegs - 1].name,
 	    c->batch_size, c->batch_bytes, sh->name) > 0 && c->gzip &&
 	    spool_count_lines(b->lines.data, b->lines.len) <= c->batch_size &&
 	    batch_gzip(&b->gz, b->lines.data, b->lines.len) == 0)
@@ -428,7 +428,7 @@ ship(struct shipper *sh)
 	log_debug("sink %s: %zu segments, %llu lines delivered in %llu "
 	    "requests", sh->name, b->nsegs, (unsigned long long)t.sent,
 	    (unsigned long long)t.requests);
-	batch_remove(b, sh->ready, sh->name);
+	batch_remove(b, sh->rfd, sh->name);
 	sh->figs.sent += t.sent;
 	sh->figs.rejected += t.rejected;
 	report(sh);
@@ -441,6 +441,8 @@ init(struct shipper *sh, const struct shipper_conf *c, const char *name,
     const char *spooldir, int sock)
 {
 	struct sigaction	sa;
+	char			err[PATH_MAX + 256], ready[64];
+	int			dfd;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -449,7 +451,13 @@ init(struct shipper *sh, const struct shipper_conf *c, const char *name,
 	memset(sh, 0, sizeof(*sh));
 	sh->c = c;
 	sh->name = name;
-	sh->ready = io_path_join(spooldir, SPOOL_READY);
+	/* Opened once, checked: every file is opened relative to them. */
+	if (spool_dirs(spooldir, &dfd, &sh->rfd, &sh->rejdir.dfd, err,
+	    sizeof(err)) == -1) {
+		log_err("sink %s: shipper: %s", name, err);
+		_exit(EX_CONFIG);
+	}
+	close(dfd);
 	sh->rejdir.dir = io_path_join(spooldir, SPOOL_REJECTED);
 	sh->rejdir.max = c->rejected_max;
 	sh->rejdir.sink = name;
@@ -464,7 +472,9 @@ init(struct shipper *sh, const struct shipper_conf *c, const char *name,
 	srandom((unsigned int)((uint64_t)getpid() ^ clock_mono_us()));
 	sh->http = http_new(c, name, on_idle, sh);
 	sh->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (sh->inotify != -1 && inotify_add_watch(sh->inotify, sh->ready,
+	/* The directory ready/ is open as, not what its path may lead to. */
+	snprintf(ready, sizeof(ready), "/proc/self/fd/%d", sh->rfd);
+	if (sh->inotify != -1 && inotify_add_watch(sh->inotify, ready,
 	    IN_MOVED_TO | IN_CLOSE_WRITE) == -1) {
 		close(sh->inotify);
 		sh->inotify = -1;
@@ -478,7 +488,7 @@ leave(struct shipper *sh)
 	unsigned long	n = 0;
 
 	if (sh->drain)
-		spool_dir_usage(sh->ready, &n, NULL);
+		spool_dir_usage(sh->rfd, &n, NULL);
 	if (n > 0)
 		log_warning("sink %s: stopping with %lu segments not "
 		    "delivered (%s): they stay in the spool for the next "
@@ -531,7 +541,7 @@ qosd_shipper_main(const struct shipper_conf *c, const char *name,
 	for (;;) {
 		if (stop_due(&sh))
 			break;
-		if (sh.next->nsegs > 0 || batch_gather(sh.cur, sh.ready, NULL,
+		if (sh.next->nsegs > 0 || batch_gather(sh.cur, sh.rfd, NULL,
 		    c->batch_size, c->batch_bytes, name) > 0) {
 			ship(&sh);
 			continue;
