@@ -320,7 +320,8 @@ conf_v2(const config_setting_t *s, struct influx_conf *ic, char *err,
 	struct shipper_conf	*c = &ic->sc;
 
 	if (refuse(s, v1only, "is for api = 1 (InfluxDB 1.x): with api = 2 "
-	    "give org, bucket and token_file or token_credential", err, errlen) == -1 ||
+	    "give org, bucket and token_file or token_credential", err,
+	    errlen) == -1 ||
 	    get_name(s, "org", &c->org, err, errlen) == -1 ||
 	    get_name(s, "bucket", &c->bucket, err, errlen) == -1 ||
 	    get_secret(s, "token", ic, err, errlen) == -1)
