@@ -22,6 +22,7 @@
 #include "lib/complain.h"
 #include "lib/io.h"
 #include "lib/log.h"
+#include "lib/owndir.h"
 #include "sinks/spool.h"
 
 #define SEG_FMT		"%016llu-%lld.lp"
@@ -108,85 +109,6 @@ spool_oldest(int dir_fd, const char *after, char *name)
 	return found;
 }
 
-static int
-mkdir_p(const char *path, char *err, size_t errlen)
-{
-	char	*p, *s, c;
-
-	if ((p = strdup(path)) == NULL)
-		fatal("spool: %m");
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		c = *s;
-		*s = '\0';
-		if (mkdir(p, 0750) == -1 && errno != EEXIST) {
-			snprintf(err, errlen, "cannot create \"%s\": %s", p,
-			    strerror(errno));
-			free(p);
-			return -1;
-		}
-		if ((*s = c) == '\0')
-			break;
-	}
-	free(p);
-	return 0;
-}
-
-/* Whether the directory fd (shown as path) is ours alone: 0, or -1. */
-static int
-check_dir(int fd, const char *path, char *err, size_t errlen)
-{
-	struct stat	st;
-
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "cannot stat \"%s\": %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	if (st.st_uid != geteuid()) {
-		snprintf(err, errlen, "\"%s\" is owned by uid %u, not by the "
-		    "user qosd runs as (uid %u): chown -R it to that user, or "
-		    "give the sink another spool_dir", path,
-		    (unsigned int)st.st_uid, (unsigned int)geteuid());
-		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(err, errlen, "\"%s\" may be written by its group or "
-		    "others (mode %04o): chmod go-w \"%s\"", path,
-		    (unsigned int)(st.st_mode & 07777), path);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Open directory name of atfd (shown as path), created if missing, never
- * through a symbolic link, and check it.  fd, or -1 with err.
- */
-static int
-open_dir(int atfd, const char *name, const char *path, char *err,
-    size_t errlen)
-{
-	int	fd, flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-
-	if ((fd = openat(atfd, name, flags)) == -1 && errno == ENOENT &&
-	    (mkdirat(atfd, name, 0750) == 0 || errno == EEXIST))
-		fd = openat(atfd, name, flags);
-	if (fd == -1) {
-		snprintf(err, errlen, "cannot open \"%s\": %s%s", path,
-		    strerror(errno), errno == ELOOP || errno == ENOTDIR ?
-		    " (a symbolic link is not followed: give the real "
-		    "directory)" : "");
-		return -1;
-	}
-	if (check_dir(fd, path, err, errlen) == -1) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Open subdirectory sub of the spool dfd (dir), or close what is open. */
 static int
 open_sub(int dfd, const char *dir, const char *sub, int *fd, char *err,
@@ -195,7 +117,8 @@ open_sub(int dfd, const char *dir, const char *sub, int *fd, char *err,
 	char	*path = io_path_join(dir, sub);
 	int	 r;
 
-	r = (*fd = open_dir(dfd, sub, path, err, errlen)) == -1 ? -1 : 0;
+	r = (*fd = owndir_open(dfd, sub, path, NULL, err,
+	    errlen)) == -1 ? -1 : 0;
 	free(path);
 	return r;
 }
@@ -206,8 +129,8 @@ spool_dirs(const char *dir, int *dfd, int *rfd, int *jfd, char *err,
 {
 	int	d, r = -1, j = -1;
 
-	if (mkdir_p(dir, err, errlen) == -1 ||
-	    (d = open_dir(AT_FDCWD, dir, dir, err, errlen)) == -1)
+	if ((d = owndir_open_path(dir, "give the sink another spool_dir",
+	    err, errlen)) == -1)
 		return -1;
 	if (open_sub(d, dir, SPOOL_READY, &r, err, errlen) == -1 ||
 	    open_sub(d, dir, SPOOL_REJECTED, &j, err, errlen) == -1) {
