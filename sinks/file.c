@@ -293,5 +293,6 @@ file_stats(void *sink, struct lp_point *p)
 
 const struct sink_type sink_file_type = {
 	"file", file_settings, file_configure, file_release, file_same,
-	file_start, file_write, file_flush, NULL, file_stats, file_stop, NULL
+	file_start, file_write, file_flush, NULL, file_stats, file_stop, NULL,
+	NULL
 };

@@ -24,12 +24,14 @@
 #include "sinks/shipper/shipper.h"
 #include "sinks/sink.h"
 #include "sinks/spool.h"
+#include "sinks/spoollock.h"
 #include "sinks/writer.h"
 
 struct influx_sink {
 	char		*name;
 	struct shipper_conf sc;		/* a copy: where the secret is */
 	char		*spool_dir;
+	struct spool_lock *lock;	/* its writer and shipper keep it */
 	uint64_t	 spool_max;
 	int		 do_fsync;
 	uint64_t	 flush_us;
@@ -72,12 +74,18 @@ spool_target_forget(void *t)
 	spool_forget(t);
 }
 
-/* The writer keeps the spool's descriptors. */
+/* The writer keeps the spool's descriptors and its lock. */
 static size_t
 spool_target_fds(void *arg, void *t, int *fds, size_t max)
 {
-	(void)arg;
-	return spool_fds(t, fds, max);
+	struct influx_sink	*f = arg;
+	size_t			 n;
+
+	if (max == 0)
+		return 0;
+	n = spool_fds(t, fds, max - 1);
+	fds[n++] = spool_lock_fd(f->lock);
+	return n;
 }
 
 static void
@@ -146,7 +154,8 @@ influx_start(const void *state, const char *name, sd_event *ev, char *err,
 	f->spool_dir = influx_conf_spool_dir(ic, name);
 	f->spool_max = ic->spool_max;
 	f->do_fsync = ic->do_fsync;
-	if ((f->w = writer_start(name, ev, &spool_ops, f, err,
+	if ((f->lock = spool_lock(f->spool_dir, name, err, errlen)) == NULL ||
+	    (f->w = writer_start(name, ev, &spool_ops, f, err,
 	    errlen)) == NULL)
 		goto bad;
 	f->flush_us = (uint64_t)(ic->flush_interval * 1e6);
@@ -156,7 +165,8 @@ influx_start(const void *state, const char *name, sd_event *ev, char *err,
 		    name);
 		goto bad;
 	}
-	f->ship = shipctl_start(ev, name, &f->sc, f->spool_dir);
+	f->ship = shipctl_start(ev, name, &f->sc, f->spool_dir,
+	    spool_lock_fd(f->lock));
 	return f;
 bad:
 	influx_stop(f);
@@ -248,6 +258,8 @@ influx_stop(void *sink)
 	 * ready; in it (a reload) the sink's successor will.
 	 */
 	shipctl_stop(f->ship, sd_event_get_state(f->ev) == SD_EVENT_FINISHED);
+	/* Both are reaped: the spool is free (unless a successor has it). */
+	spool_unlock(f->lock);
 	sd_event_unref(f->ev);
 	influx_conf_cleanup(&f->sc);
 	free(f->spool_dir);
@@ -255,9 +267,15 @@ influx_stop(void *sink)
 	free(f);
 }
 
+static char *
+influx_dir(const void *state, const char *name)
+{
+	return influx_conf_spool_dir(state, name);
+}
+
 const struct sink_type sink_influxdb_type = {
 	"influxdb", influx_conf_settings, influx_conf_configure,
 	influx_conf_release, influx_conf_same, influx_start, influx_write,
 	influx_flush, influx_sync, influx_stats, influx_stop,
-	influx_conf_check
+	influx_conf_check, influx_dir
 };

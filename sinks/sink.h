@@ -55,6 +55,12 @@ struct sink_type {
 	 */
 	int		(*check)(const void *state, const char *name,
 			    char *err, size_t errlen);
+	/*
+	 * The directory the sink called name keeps to itself (a spool), a
+	 * malloc()ed path, or NULL; no two sinks may share one.  NULL if
+	 * the type keeps none.
+	 */
+	char		*(*dir)(const void *state, const char *name);
 };
 
 /* The sink type called name, or NULL. */

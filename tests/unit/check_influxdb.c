@@ -337,6 +337,29 @@ START_TEST(test_influx_start_checks_secrets_check_reads_them)
 }
 END_TEST
 
+/* A spool under state_dir makes the daemon lock state_dir; one elsewhere not. */
+START_TEST(test_influx_spool_in_state_dir_is_noted)
+{
+	struct cfg	*c;
+	char		 settings[512];
+
+	ck_assert_ptr_nonnull(c = load("url = \"http://h\"; database = "
+	    "\"q\";", 0600));
+	ck_assert_int_eq(c->state_used, 1);
+	cfg_free(c);
+	snprintf(settings, sizeof(settings), "url = \"http://h\"; database = "
+	    "\"q\"; spool_dir = \"%s/state//spool/x/\";", tmp);
+	ck_assert_ptr_nonnull(c = load(settings, 0600));
+	ck_assert_int_eq(c->state_used, 1);
+	cfg_free(c);
+	snprintf(settings, sizeof(settings), "url = \"http://h\"; database = "
+	    "\"q\"; spool_dir = \"%s/state2/spool\";", tmp);
+	ck_assert_ptr_nonnull(c = load(settings, 0600));
+	ck_assert_int_eq(c->state_used, 0);
+	cfg_free(c);
+}
+END_TEST
+
 START_TEST(test_influx_same_tells_changes)
 {
 	struct cfg	*a, *b;
@@ -599,6 +622,7 @@ influxdb_suite(void)
 	tcase_add_test(tc, test_influx_refuses_control_characters_in_names);
 	tcase_add_test(tc, test_influx_start_checks_secrets_check_reads_them);
 	tcase_add_test(tc, test_influx_same_tells_changes);
+	tcase_add_test(tc, test_influx_spool_in_state_dir_is_noted);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("delivery");
 	tcase_add_test(tc, test_influx_classify_statuses);
