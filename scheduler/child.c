@@ -60,6 +60,7 @@ struct child {
 static struct child	*children;
 static size_t		 nchildren;
 static uint64_t		 next_id = 1;
+static int		 held;		/* child_hold() */
 
 size_t
 child_count(void)
@@ -270,6 +271,9 @@ child_on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
 		if (buf_add(&c->in, chunk, (size_t)n) == -1)
 			fatal("%s: buffer: %m", c->job);
 		child_lines(c);
+		/* A sink is full (child_hold()): the rest waits in the pipe. */
+		if (held)
+			return 0;
 	}
 	if (n == -1)
 		log_err("%s: read from run: %m", c->job);
@@ -287,6 +291,12 @@ child_on_timer(sd_event_source *s, uint64_t usec, void *arg)
 	struct child	*c = arg;
 
 	(void)usec;
+	if (c->exited && held && c->fd != -1) {
+		/* Its last points wait in the pipe for the sinks. */
+		sd_event_source_set_time(s, clock_mono_us() + DRAIN_US);
+		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+		return 0;
+	}
 	if (c->exited) {
 		/* Exited, but something still holds the pipe: give up on it. */
 		log_warning("%s: output pipe still open %d ms after exit: "
@@ -440,6 +450,7 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	if (fcntl(c->fd, F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(c->efd, F_SETFL, O_NONBLOCK) == -1 ||
 	    sd_event_add_io(ev, &c->io, c->fd, EPOLLIN, child_on_io, c) < 0 ||
+	    (held && sd_event_source_set_enabled(c->io, SD_EVENT_OFF) < 0) ||
 	    sd_event_add_io(ev, &c->eio, c->efd, EPOLLIN, child_on_eio,
 	    c) < 0 ||
 	    sd_event_add_time(ev, &c->timer, CLOCK_MONOTONIC,
@@ -466,6 +477,18 @@ child_kill(struct child *c)
 {
 	c->killed = 1;
 	child_signal(c, SIGKILL);
+}
+
+void
+child_hold(int on)
+{
+	struct child	*c;
+
+	held = on;
+	for (c = children; c != NULL; c = c->next)
+		if (c->io != NULL)
+			sd_event_source_set_enabled(c->io, on ? SD_EVENT_OFF :
+			    SD_EVENT_ON);
 }
 
 void

@@ -80,6 +80,12 @@ struct child *child_start(sd_event *ev, const struct child_spec *spec,
  * follows, with CHILD_STOPPED.
  */
 void	child_kill(struct child *);
+/*
+ * Stop (on 1) or go on (on 0) reading every run's points, those started
+ * meanwhile too: a run then blocks on its full pipe, or meets its
+ * timeout.  Its stderr is read all the same.
+ */
+void	child_hold(int on);
 /* child_kill() every child. */
 void	child_kill_all(void);
 /* The number of collector runs started and not yet done. */

@@ -25,6 +25,10 @@
 #include "scheduler/jobs.h"
 #include "scheduler/sched.h"
 #include "scheduler/spawnctl.h"
+#include "sinks/sink.h"
+
+/* How often held runs look whether the sinks have room again. */
+#define HOLD_CHECK_US	10000
 
 /* For the spawners to go at exit, once their runs are over. */
 #define SPAWNER_STOP_US	2000000
@@ -62,6 +66,39 @@ daemon_arm(struct daemon *d, struct job *j, uint64_t deadline)
 	}
 	sd_event_source_set_time(src, deadline);
 	sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+}
+
+/* Held runs go on once every sink is below SINK_FILL_LOW. */
+static int
+on_hold(sd_event_source *src, uint64_t usec, void *arg)
+{
+	struct daemon	*d = arg;
+
+	(void)usec;
+	if (fanout_fill(d) > SINK_FILL_LOW) {
+		sd_event_source_set_time(src, clock_mono_us() + HOLD_CHECK_US);
+		sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+		return 0;
+	}
+	d->hold = sd_event_source_disable_unref(src);
+	child_hold(0);
+	log_notice("the sinks have room again: reading runs' points again");
+	return 0;
+}
+
+void
+daemon_hold(struct daemon *d)
+{
+	if (d->hold != NULL)
+		return;
+	if (sd_event_add_time(d->ev, &d->hold, CLOCK_MONOTONIC,
+	    clock_mono_us() + HOLD_CHECK_US, 1000, on_hold, d) < 0)
+		fatal("cannot arm the sinks' check");
+	d->holds++;
+	child_hold(1);
+	log_warning("a sink's queue is %u %% full: runs are held (their "
+	    "points wait in their pipes) until it is below %d %%",
+	    fanout_fill(d), SINK_FILL_LOW);
 }
 
 /* With --once: whether some selected job has not fired yet. */
@@ -113,6 +150,11 @@ daemon_stop(struct daemon *d, const char *why)
 	jobs_stop(d->jobs);
 	d->self_timer = sd_event_source_disable_unref(d->self_timer);
 	d->respawn = sd_event_source_disable_unref(d->respawn);
+	/* At stop, runs' last points go to the sinks' queues (their cap). */
+	if (d->hold != NULL) {
+		d->hold = sd_event_source_disable_unref(d->hold);
+		child_hold(0);
+	}
 	if (child_count() > 0)
 		sd_event_add_time(d->ev, &d->stop_timer, CLOCK_MONOTONIC,
 		    clock_mono_us() + d->cfg->stop_grace_us, 1000,
@@ -239,6 +281,7 @@ finish(struct daemon *d)
 	d->self_timer = sd_event_source_disable_unref(d->self_timer);
 	d->stop_timer = sd_event_source_disable_unref(d->stop_timer);
 	d->respawn = sd_event_source_disable_unref(d->respawn);
+	d->hold = sd_event_source_disable_unref(d->hold);
 	sd_event_unref(d->ev);
 	lp_point_cleanup(&d->pt);
 	buf_cleanup(&d->line);

@@ -61,6 +61,8 @@ struct daemon {
 	int		 once_not_ok;	/* --once: a result not "ok" */
 	struct backoff	 respawn_bo;	/* a lost spawner's restarts */
 	sd_event_source	*respawn;	/* its timer */
+	sd_event_source	*hold;		/* runs held: a sink is full */
+	uint64_t	 holds;		/* times runs were held */
 	struct statelock state;		/* the state_dir held */
 	struct statelock state_next;	/* one a reload takes */
 };
@@ -72,6 +74,11 @@ struct job;
  * disarms it and lets go of it.
  */
 void	daemon_arm(struct daemon *, struct job *j, uint64_t deadline);
+/*
+ * daemon.c: a sink is nearly full: stop reading runs' points until the
+ * sinks have room again (back-pressure, not loss).
+ */
+void	daemon_hold(struct daemon *);
 /* daemon.c: exit the loop once nothing is left to do. */
 void	daemon_maybe_exit(struct daemon *);
 /* daemon.c: stop (a signal, a lost spawner): no new runs, then exit. */
@@ -100,6 +107,8 @@ int	fanout_emit(struct daemon *, struct lp_point *p);
 void	fanout_flush(struct daemon *);
 /* Wait until every sink's writer has written what it was given. */
 void	fanout_sync(struct daemon *);
+/* The fullest sink's queue, in percent (sink.h, fill). */
+unsigned int fanout_fill(const struct daemon *);
 
 /* selfmetrics.c: the qosd and qosd_sink points, now and on a timer. */
 void	self_metrics(struct daemon *);

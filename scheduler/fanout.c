@@ -75,6 +75,19 @@ fanout_sync(struct daemon *d)
 			d->sinks[i].type->sync(d->sinks[i].rt);
 }
 
+unsigned int
+fanout_fill(const struct daemon *d)
+{
+	unsigned int	f, most = 0;
+	size_t		i;
+
+	for (i = 0; i < d->nsinks; i++)
+		if (d->sinks[i].type->fill != NULL &&
+		    (f = d->sinks[i].type->fill(d->sinks[i].rt)) > most)
+			most = f;
+	return most;
+}
+
 /* --once prints to stdout, whatever the sinks say. */
 static int
 start_stdout(struct daemon *d, struct sink_rt **out, size_t *nout)

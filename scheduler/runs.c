@@ -21,6 +21,7 @@
 #include "scheduler/daemon.h"
 #include "scheduler/jobs.h"
 #include "scheduler/sched.h"
+#include "sinks/sink.h"
 
 #define KILL_GRACE_US	2000000		/* SIGTERM to SIGKILL for a run */
 #define REJECT_LOGS	3		/* rejected lines logged per run */
@@ -160,6 +161,8 @@ run_line(void *arg, const char *line, size_t len, int toolong)
 	r->points++;
 	if (fanout_emit(d, &d->pt) == -1)
 		r->rejected++;
+	if (d->hold == NULL && fanout_fill(d) >= SINK_FILL_HIGH)
+		daemon_hold(d);
 }
 
 /* The lag counts until the run's process exists. */

@@ -100,6 +100,7 @@ self_daemon(struct daemon *d)
 	F_INT("runs_not_started", d->n.spawn_errors);
 	F_INT("lines_rejected", d->n.rejected);
 	F_INT("children_running", child_count());
+	F_INT("runs_held", d->holds);
 	if (d->lag.seen > 0) {
 		F_INT("lag_p50_us", lagstats_pct(&d->lag, 50));
 		F_INT("lag_p99_us", lagstats_pct(&d->lag, 99));

@@ -254,6 +254,15 @@ file_write(void *sink, const char *lines, size_t len)
 	return 0;
 }
 
+static unsigned int
+file_fill(void *sink)
+{
+	struct file_sink	*f = sink;
+
+	/* Standard output is written at once: it blocks, never fills. */
+	return f->w != NULL ? writer_fill(f->w) : 0;
+}
+
 static void
 file_stop(void *sink)
 {
@@ -293,6 +302,6 @@ file_stats(void *sink, struct lp_point *p)
 
 const struct sink_type sink_file_type = {
 	"file", file_settings, file_configure, file_release, file_same,
-	file_start, file_write, file_flush, NULL, file_stats, file_stop, NULL,
-	NULL
+	file_start, file_write, file_flush, NULL, file_stats, file_stop,
+	.fill = file_fill
 };

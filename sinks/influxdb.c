@@ -243,6 +243,14 @@ influx_stats(void *sink, struct lp_point *p)
 		    sizeof(err));
 }
 
+static unsigned int
+influx_fill(void *sink)
+{
+	struct influx_sink	*f = sink;
+
+	return writer_fill(f->w);
+}
+
 static void
 influx_stop(void *sink)
 {
@@ -277,5 +285,5 @@ const struct sink_type sink_influxdb_type = {
 	"influxdb", influx_conf_settings, influx_conf_configure,
 	influx_conf_release, influx_conf_same, influx_start, influx_write,
 	influx_flush, influx_sync, influx_stats, influx_stop,
-	influx_conf_check, influx_dir
+	.fill = influx_fill, .check = influx_conf_check, .dir = influx_dir
 };

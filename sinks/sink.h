@@ -48,6 +48,13 @@ struct sink_type {
 	/* Flush, release everything; NULL is fine. */
 	void		(*stop)(void *sink);
 	/*
+	 * How full the sink's queue is, in percent of its cap: the daemon
+	 * stops reading runs' output at SINK_FILL_HIGH and goes on at
+	 * SINK_FILL_LOW, so that a slow sink holds runs back instead of
+	 * losing their points.  NULL: never full.
+	 */
+	unsigned int	(*fill)(void *sink);
+	/*
 	 * --check-config, beyond configure(): read what the sink will need
 	 * from outside the configuration (a secret), as the service would,
 	 * and let go of it.  0, or -1 with "FILE:LINE: ..." in err.  NULL if
@@ -62,6 +69,9 @@ struct sink_type {
 	 */
 	char		*(*dir)(const void *state, const char *name);
 };
+
+#define SINK_FILL_HIGH	75
+#define SINK_FILL_LOW	25
 
 /* The sink type called name, or NULL. */
 const struct sink_type *sink_type_find(const char *name);

@@ -491,3 +491,9 @@ writer_stop(struct writer *w)
 	free(w->name);
 	free(w);
 }
+
+unsigned int
+writer_fill(const struct writer *w)
+{
+	return (unsigned int)(w->q.len * 100 / w->q.cap);
+}

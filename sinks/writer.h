@@ -63,5 +63,7 @@ void		 writer_figs(const struct writer *, struct writer_figs *,
  * stopped) is replaced once for them.  Frees the writer; NULL is fine.
  */
 void		 writer_stop(struct writer *);
+/* How full the queue is, in percent of its cap. */
+unsigned int	 writer_fill(const struct writer *);
 
 #endif /* SINKS_WRITER_H */
