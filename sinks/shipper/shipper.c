@@ -538,6 +538,9 @@ qosd_shipper_main(const struct shipper_conf *c, const char *name,
 	read_secret(&mine, c, name);
 	c = &mine;
 	init(&sh, c, name, spooldir, sock);
+	/* libcurl has its copy (http_new()): one fewer here. */
+	secret_free(mine.secret);
+	mine.secret = NULL;
 	for (;;) {
 		if (stop_due(&sh))
 			break;

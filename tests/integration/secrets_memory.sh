@@ -1,10 +1,10 @@
 #!/bin/bash
 # secrets_memory.sh (issue 15 item 1): only the shipper ever holds a
 # secret.  One daemon with two influxdb sinks, each with its own secret:
-# "v1" delivers to a real influxd with a password_file, "v2" to
-# fake_influx with a token credential ($CREDENTIALS_DIRECTORY set by the
-# test, as systemd would), beside a file sink, and an exec job whose run
-# sleeps so that one exists.  The memory of every process of the daemon's
+# "v1" delivers to a real influxd (1.x, which has no v2 API) with a
+# password credential ($CREDENTIALS_DIRECTORY set by the test, as systemd
+# would), "v2" to fake_influx with a token_file, beside a file sink, and
+# an exec job whose run sleeps so that one exists.  The memory of every process of the daemon's
 # tree (through /proc/PID/maps and /proc/PID/mem, tests/tools/memscan) is
 # searched for both secrets, before and after a SIGHUP reload that
 # restarts the v1 sink (new writer, new shipper) and forks a new spawner:
@@ -26,11 +26,12 @@ wait_for 5 test -s "$T/fake/port" || fail "fake_influx did not start"
 
 # The secrets exist in their files only: never in a variable of this
 # script that a child could inherit, never on a command line.
-head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | sed 's/^/pw-SECRET-/' >"$T/pw"
-echo >>"$T/pw"
-head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | sed 's/^/tok-SECRET-/' >"$T/creds/influxdb-token"
-echo >>"$T/creds/influxdb-token"
-chmod 600 "$T/pw" "$T/creds/influxdb-token"
+PW=$T/creds/influxdb-password TOK=$T/token
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | sed 's/^/pw-SECRET-/' >"$PW"
+echo >>"$PW"
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' | sed 's/^/tok-SECRET-/' >"$TOK"
+echo >>"$TOK"
+chmod 600 "$PW" "$TOK"
 
 conf() {
 	cat >"$T/qosd.conf" <<CONF
@@ -38,10 +39,10 @@ daemon: { state_dir = "$T/state"; self_interval = 0; realtime = false; };
 defaults: { splay = 0; };
 sinks = (
 	{ type = "influxdb"; name = "v1"; url = "$INFLUX_URL"; database = "qos";
-	  username = "qosd"; password_file = "$T/pw"; flush_interval = 0.2;
-	  batch_size = $1; },
+	  username = "qosd"; password_credential = "influxdb-password";
+	  flush_interval = 0.2; batch_size = $1; },
 	{ type = "influxdb"; name = "v2"; url = "http://127.0.0.1:$(cat "$T/fake/port")";
-	  api = 2; org = "lab"; bucket = "qos"; token_credential = "influxdb-token";
+	  api = 2; org = "lab"; bucket = "qos"; token_file = "$TOK";
 	  flush_interval = 0.2; },
 	{ type = "file"; name = "copy"; path = "$T/copy.lp"; }
 );
@@ -102,7 +103,7 @@ scan() {
 	done >"$T/procs-$when.all"
 	{ grep '^run ' "$T/procs-$when.all"; grep -v '^run ' "$T/procs-$when.all"; } >"$T/procs-$when"
 	while read -r r p; do
-		out=$("$SCAN" "$p" "$T/pw" "$T/creds/influxdb-token" 2>/dev/null) || continue
+		out=$("$SCAN" "$p" "$PW" "$TOK" 2>/dev/null) || continue
 		echo "$r $out" >>"$T/scan-$when"
 	done <"$T/procs-$when"
 	cat "$T/scan-$when" | sed "s/^/    $when: /"
