@@ -74,7 +74,8 @@ wait_for 20 in_fake 5000 || fail "nothing at fake_influx: $(tail -5 "$T/qosd.log
 descendants() {
 	local p=$1 c
 	echo "$p"
-	for c in $(awk -v pp="$p" '$4 == pp { print $1 }' /proc/[0-9]*/stat 2>/dev/null); do
+	# cat, not awk FILES: mawk stops at a file gone since the glob.
+	for c in $(cat /proc/[0-9]*/stat 2>/dev/null | awk -v pp="$p" '$4 == pp { print $1 }'); do
 		descendants "$c"
 	done
 }
