@@ -42,7 +42,7 @@ BUILD_PKGS := gcc make pkg-config libconfig-dev libcurl4-openssl-dev \
 TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
 	openssl \
 	clang libclang-rt-14-dev man-db procps psmisc lintian binutils \
-	systemd jq
+	systemd jq python3
 BENCH_PKGS := collectd-core liboping0 hyperfine rt-tests
 
 PKG_CONFIG ?= pkg-config

@@ -8,6 +8,14 @@
  * later in one of those directories is not readable either (the
  * credentials directory lives under /run: nothing a run needs is made
  * there).
+ *
+ * Landlock denies every process it restricts to link or rename a file
+ * into another directory unless the ruleset handles LANDLOCK_ACCESS_FS_REFER
+ * (ABI 2, Linux 5.19): a writer could not move a segment into ready/, nor
+ * a run a file between two of its directories.  So the rules handle it
+ * and allow it everywhere (Landlock still refuses to move a file out of
+ * the hidden directory to where it could be read), and on a kernel with
+ * ABI 1 nothing is hidden (ENOTSUP): hiding must take nothing else away.
  */
 #define _GNU_SOURCE
 
@@ -60,7 +68,7 @@ allow(int ruleset, int dirfd, const char *name)
 	return r == -1 ? -1 : 0;
 }
 
-/* Listing any directory stays allowed. */
+/* Listing any directory, and moving files between them, stay allowed. */
 static int
 allow_list(int ruleset)
 {
@@ -71,7 +79,8 @@ allow_list(int ruleset)
 		return -1;
 	memset(&pb, 0, sizeof(pb));
 	pb.parent_fd = fd;
-	pb.allowed_access = LANDLOCK_ACCESS_FS_READ_DIR;
+	pb.allowed_access = LANDLOCK_ACCESS_FS_READ_DIR |
+	    LANDLOCK_ACCESS_FS_REFER;
 	r = (int)syscall(SYS_landlock_add_rule, ruleset,
 	    LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
 	close(fd);
@@ -104,15 +113,22 @@ hide_dir(const char *path)
 {
 	struct landlock_ruleset_attr	 ra;
 	char				 dir[PATH_MAX], *slash, *next;
-	int				 ruleset, rc = -1;
+	int				 ruleset, abi, rc = -1;
 
 	if (path[0] != '/' || strlen(path) >= sizeof(dir) ||
 	    strcmp(path, "/") == 0) {
 		errno = EINVAL;
 		return -1;
 	}
+	if ((abi = (int)syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION)) == -1)
+		return -1;
+	if (abi < 2) {
+		errno = ENOTSUP;
+		return -1;
+	}
 	memset(&ra, 0, sizeof(ra));
-	ra.handled_access_fs = READ_RIGHTS;
+	ra.handled_access_fs = READ_RIGHTS | LANDLOCK_ACCESS_FS_REFER;
 	if ((ruleset = (int)syscall(SYS_landlock_create_ruleset, &ra,
 	    sizeof(ra), 0)) == -1)
 		return -1;

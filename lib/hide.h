@@ -8,8 +8,10 @@
 
 /*
  * From now on, the calling process and its children cannot read a file
- * beneath path (absolute).  0, or -1 with errno (ENOSYS, EOPNOTSUPP: no
- * Landlock here; EPERM: a system call filter refuses it).
+ * beneath path (absolute); it may still list directories and move files
+ * between them.  0, or -1 with errno (ENOSYS, EOPNOTSUPP: no Landlock
+ * here; ENOTSUP: only Landlock ABI 1, which would deny moving files
+ * between directories; EPERM: a system call filter refuses it).
  */
 int	hide_dir(const char *path);
 

@@ -121,9 +121,9 @@ scrub_env(const struct proc_profile *p)
 		unsetenv(*e);
 	if ((p->flags & PROC_F_HIDE_CREDS) && creds != NULL &&
 	    hide_dir(creds) == -1)
-		log_warning("%s: cannot hide %s from its children (%m): a "
-		    "run could read the service's credentials", p->name,
-		    creds);
+		log_warning("%s: cannot hide %s from itself and its children "
+		    "(%m): they could read the service's credentials",
+		    p->name, creds);
 	if (!(p->flags & PROC_F_CREDENTIALS))
 		unsetenv("CREDENTIALS_DIRECTORY");
 }

@@ -337,6 +337,65 @@ get_lists(struct loader *ld, const char *name, const char *example,
 	return 0;
 }
 
+/* path with "//" as "/" and no trailing "/", in place. */
+static char *
+tidy_path(char *path)
+{
+	char	*r, *w;
+
+	for (r = w = path; *r != '\0'; r++)
+		if (*r != '/' || w == path || w[-1] != '/')
+			*w++ = *r;
+	while (w > path + 1 && w[-1] == '/')
+		w--;
+	*w = '\0';
+	return path;
+}
+
+/*
+ * No two sinks keep one directory (a spool): the second one's spool_dir
+ * (or the sink) is the error.  Whether one is beneath state_dir.
+ */
+static int
+check_sink_dirs(struct loader *ld)
+{
+	struct cfg		 *cfg = ld->cfg;
+	const config_setting_t	 *s;
+	char			**dirs, wbuf[PATH_MAX + 32];
+	size_t			  i, k, n = strlen(cfg->state_dir);
+	int			  rc = 0;
+
+	while (n > 1 && cfg->state_dir[n - 1] == '/')
+		n--;
+	dirs = cfgc_calloc(cfg->nsinks + 1, sizeof(*dirs));
+	for (i = 0; i < cfg->nsinks && rc == 0; i++) {
+		if (cfg->sinks[i].type->dir == NULL || (dirs[i] =
+		    cfg->sinks[i].type->dir(cfg->sinks[i].state,
+		    cfg->sinks[i].name)) == NULL)
+			continue;
+		tidy_path(dirs[i]);
+		if (strncmp(dirs[i], cfg->state_dir, n) == 0 &&
+		    (dirs[i][n] == '/' || dirs[i][n] == '\0'))
+			cfg->state_used = 1;
+		for (k = 0; k < i && rc == 0; k++) {
+			if (dirs[k] == NULL || strcmp(dirs[k], dirs[i]) != 0)
+				continue;
+			if ((s = config_setting_get_member(ld->sink_set[i],
+			    "spool_dir")) == NULL)
+				s = ld->sink_set[i];
+			rc = qosd_cfg_error(s, ld->err, ld->errlen, "\"%s\" is "
+			    "already the spool of the sink \"%s\" at %s: "
+			    "give each sink its own spool_dir", dirs[i],
+			    cfg->sinks[k].name, cfgc_where(ld->sink_set[k],
+			    ld->sink_set[i], wbuf, sizeof(wbuf)));
+		}
+	}
+	for (i = 0; i < cfg->nsinks; i++)
+		free(dirs[i]);
+	free(dirs);
+	return rc;
+}
+
 static int
 load_sinks(struct loader *ld)
 {
@@ -365,7 +424,7 @@ load_sinks(struct loader *ld)
 		    k < (unsigned int)config_setting_length(l[i]); k++)
 			if (load_sink(ld, l[i], k) == -1)
 				goto out;
-	rc = 0;
+	rc = check_sink_dirs(ld);
 out:
 	free(l);
 	return rc;

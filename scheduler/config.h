@@ -81,6 +81,7 @@ struct cfg {
 	size_t		 nagent_tags;
 	/* daemon { } */
 	char		*state_dir;	/* default /var/lib/qosd */
+	int		 state_used;	/* a sink keeps its spool in it */
 	unsigned int	 max_children;	/* concurrent runs, default 64 */
 	uint64_t	 self_interval_us;	/* 0: no self-metrics */
 	uint64_t	 stop_grace_us;	/* for running children at exit */

@@ -256,7 +256,9 @@ start(struct daemon *d, struct cfg *cfg)
 	size_t	i;
 
 	daemon_priority(d, cfg->realtime);
-	/* Before the sinks read their secrets: runs never see them. */
+	/* Before anything starts: one qosd per state_dir. */
+	if (daemon_state_lock(d, cfg) == -1)
+		return EX_CONFIG;
 	if (daemon_spawner(d, cfg) == -1)
 		fatal("cannot start the spawner");
 	spawnctl_on_lost(spawner_lost, d);
@@ -299,6 +301,7 @@ finish(struct daemon *d)
 	lp_point_cleanup(&d->pt);
 	buf_cleanup(&d->line);
 	cfg_free(d->cfg);
+	daemon_state_release(d);
 	if (!d->opts->once)
 		log_info("stopped");
 }
@@ -310,6 +313,7 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	int		r, rc = EX_OK;
 
 	memset(&d, 0, sizeof(d));
+	d.state.fd = d.state_next.fd = -1;
 	d.cfg = cfg;
 	d.opts = opts;
 	d.start_mono = clock_mono_us();
@@ -320,6 +324,7 @@ sched_main(struct cfg *cfg, const struct sched_opts *opts)
 	setup_loop(&d);
 	if ((rc = start(&d, cfg)) != 0) {
 		cfg_free(cfg);
+		daemon_state_release(&d);
 		sd_event_unref(d.ev);
 		return rc;
 	}

@@ -31,6 +31,12 @@ struct sink_rt {
 	void			*rt;
 };
 
+/* A lock of daemon.state_dir (statelock.c): fd -1, dir NULL for none. */
+struct statelock {
+	int		 fd;
+	char		*dir;
+};
+
 struct counters {
 	uint64_t	 ok, failed, timeout, crashed, overflow, stopped;
 	uint64_t	 rejected, spawn_errors, waited;
@@ -59,6 +65,8 @@ struct daemon {
 	sd_event_source	*hold;		/* runs held: a sink is full */
 	uint64_t	 holds;		/* times runs were held */
 	struct control	*ctl;		/* the control core (control.h) */
+	struct statelock state;		/* the state_dir held */
+	struct statelock state_next;	/* one a reload takes */
 };
 
 /* A job's last run and counters (runs.c), in struct job's info. */
@@ -157,5 +165,19 @@ struct ctl_result;
  */
 int	runs_probe(struct daemon *, const char *collector, const char *text,
 	    size_t len, uint64_t timeout_us, struct ctl_result *res);
+
+/*
+ * statelock.c: one qosd per state directory.  When a sink of cfg keeps
+ * its spool in daemon.state_dir (cfg->state_used), lock it, unless it is
+ * held already: at start into d->state, at a reload that moves it into
+ * d->state_next (daemon_state_done() settles which stays).  Only the
+ * daemon holds it (O_CLOEXEC; no child's profile lists it), for its
+ * life.  0, or -1 after logging why ("in use by qosd, pid N").
+ */
+int	daemon_state_lock(struct daemon *, const struct cfg *cfg);
+/* A reload ended: keep state_next (ok) or the lock held before. */
+void	daemon_state_done(struct daemon *, int ok);
+/* At exit: let go of every lock. */
+void	daemon_state_release(struct daemon *);
 
 #endif /* SCHEDULER_DAEMON_H */

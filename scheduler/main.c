@@ -11,6 +11,7 @@
 #include "scheduler/config.h"
 #include "scheduler/plugin.h"
 #include "scheduler/sched.h"
+#include "sinks/sink.h"
 
 static void
 usage(FILE *f)
@@ -22,8 +23,9 @@ usage(FILE *f)
 "       qosd --version | --help\n"
 "\n"
 "  -c, --config FILE     configuration file (default " CFG_DEFAULT_FILE ")\n"
-"  -t, --check-config    validate the configuration, print nothing on\n"
-"                        success, exit 0; or print FILE:LINE: errors, exit 78\n"
+"  -t, --check-config    validate the configuration and read the sinks'\n"
+"                        secrets, print nothing on success, exit 0; or\n"
+"                        print FILE:LINE: errors, exit 78\n"
 "  -1, --once            run each job once, print its line protocol to\n"
 "                        standard output and exit\n"
 "  -j, --job NAME        with --once: run only job NAME\n"
@@ -111,6 +113,23 @@ parse(int argc, char *argv[], struct cli *c)
 	return -1;
 }
 
+/*
+ * --check-config: what each sink needs from outside the configuration
+ * (its secret), read as the service will read it.  0, or -1 with err.
+ */
+static int
+check_sinks(const struct cfg *cfg, char *err, size_t errlen)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->nsinks; i++)
+		if (cfg->sinks[i].type->check != NULL &&
+		    cfg->sinks[i].type->check(cfg->sinks[i].state,
+		    cfg->sinks[i].name, err, errlen) == -1)
+			return -1;
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -136,9 +155,13 @@ main(int argc, char *argv[])
 		return EX_CONFIG;
 	}
 	if (c.check) {
+		rc = check_sinks(cfg, err, sizeof(err)) == -1 ? EX_CONFIG :
+		    EX_OK;
+		if (rc != EX_OK)
+			fprintf(stderr, "%s\n", err);
 		cfg_free(cfg);
 		plugin_unload_all();
-		return EX_OK;
+		return rc;
 	}
 	return sched_main(cfg, &c.opts);
 }

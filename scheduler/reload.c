@@ -111,6 +111,7 @@ daemon_priority(const struct daemon *d, int want)
 static void
 reload_failed(struct daemon *d, struct cfg *ncfg, const char *why)
 {
+	daemon_state_done(d, 0);
 	if (why != NULL)
 		log_err("reload failed, the running configuration stays: %s",
 		    why);
@@ -141,6 +142,11 @@ daemon_reload(struct daemon *d, const char *why, char *err, size_t errlen)
 	}
 	log_debug("reload: parsed in %.1f ms",
 	    (double)(clock_mono_us() - start) / 1000);
+	if (daemon_state_lock(d, ncfg) == -1) {
+		cfg_free(ncfg);
+		reload_failed(d, NULL, NULL);
+		return -1;
+	}
 	daemon_priority(d, ncfg->realtime);
 	if (daemon_spawner(d, ncfg) == -1) {
 		snprintf(err, errlen, "cannot fork a spawner for it");
@@ -171,6 +177,7 @@ daemon_reload(struct daemon *d, const char *why, char *err, size_t errlen)
 	if (d->ctl != NULL)
 		control_configure(d->ctl);
 	cfg_free(ocfg);
+	daemon_state_done(d, 1);
 	log_notice("configuration reloaded in %.1f ms: %zu jobs, %zu sinks",
 	    (double)(clock_mono_us() - start) / 1000, ncfg->njobs, d->nsinks);
 	/* The status line is the control core's (control_configure()). */

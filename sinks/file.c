@@ -126,10 +126,14 @@ target_forget(void *arg)
 	free(t);
 }
 
-static int
-target_fd(void *arg)
+static size_t
+target_fds(void *arg, void *t, int *fds, size_t max)
 {
-	return ((struct file_target *)arg)->fd;
+	(void)arg;
+	if (max == 0)
+		return 0;
+	fds[0] = ((struct file_target *)t)->fd;
+	return 1;
 }
 
 static void
@@ -168,7 +172,7 @@ target_close(void *arg, struct writer_figs *fg)
 }
 
 static const struct writer_ops file_ops = {
-	target_open, target_forget, target_fd, target_append, target_seal,
+	target_open, target_forget, target_fds, target_append, target_seal,
 	target_close
 };
 

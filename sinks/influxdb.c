@@ -2,7 +2,8 @@
  * influxdb.c: the influxdb sink in the daemon: the spool it appends to
  * through a writer process (writer.h), the flush timer that seals its
  * segments, and the shipper process that delivers them (shipctl.h).  Its
- * settings and its secret are influxdb_conf.h's.
+ * settings and where its secret is are influxdb_conf.h's: the daemon
+ * never reads the secret, the shipper does.
  *
  * At stop the writer seals the open segment, then the shipper delivers
  * what is ready (at the daemon's exit) or only finishes its request (a
@@ -23,12 +24,14 @@
 #include "sinks/shipper/shipper.h"
 #include "sinks/sink.h"
 #include "sinks/spool.h"
+#include "sinks/spoollock.h"
 #include "sinks/writer.h"
 
 struct influx_sink {
 	char		*name;
-	struct shipper_conf sc;		/* a copy, with the secret */
+	struct shipper_conf sc;		/* a copy: where the secret is */
 	char		*spool_dir;
+	struct spool_lock *lock;	/* its writer and shipper keep it */
 	uint64_t	 spool_max;
 	int		 do_fsync;
 	uint64_t	 flush_us;
@@ -71,10 +74,18 @@ spool_target_forget(void *t)
 	spool_forget(t);
 }
 
-static int
-spool_target_fd(void *t)
+/* The writer keeps the spool's descriptors and its lock. */
+static size_t
+spool_target_fds(void *arg, void *t, int *fds, size_t max)
 {
-	return spool_fd(t);
+	struct influx_sink	*f = arg;
+	size_t			 n;
+
+	if (max == 0)
+		return 0;
+	n = spool_fds(t, fds, max - 1);
+	fds[n++] = spool_lock_fd(f->lock);
+	return n;
 }
 
 static void
@@ -105,7 +116,7 @@ spool_target_close(void *t, struct writer_figs *fg)
 }
 
 static const struct writer_ops spool_ops = {
-	spool_target_open, spool_target_forget, spool_target_fd,
+	spool_target_open, spool_target_forget, spool_target_fds,
 	spool_target_append, spool_target_seal, spool_target_close
 };
 
@@ -128,22 +139,23 @@ influx_start(const void *state, const char *name, sd_event *ev, char *err,
 {
 	const struct influx_conf	*ic = state;
 	struct influx_sink		*f;
-	char				*secret = NULL;
 
-	/* A secret that cannot be read fails the start before all else. */
-	if (ic->src != SECRET_NONE && (secret = influx_conf_secret(ic, name,
-	    err, errlen)) == NULL)
+	/*
+	 * A secret that cannot be opened fails the start before all else;
+	 * the shipper reads it.
+	 */
+	if (influx_conf_secret_ok(ic, name, err, errlen) == -1)
 		return NULL;
 	if ((f = calloc(1, sizeof(*f))) == NULL ||
 	    (f->name = strdup(name)) == NULL)
 		fatal("influxdb: %m");
 	f->ev = sd_event_ref(ev);
 	influx_conf_copy(&f->sc, &ic->sc);
-	f->sc.secret = secret;
 	f->spool_dir = influx_conf_spool_dir(ic, name);
 	f->spool_max = ic->spool_max;
 	f->do_fsync = ic->do_fsync;
-	if ((f->w = writer_start(name, ev, &spool_ops, f, err,
+	if ((f->lock = spool_lock(f->spool_dir, name, err, errlen)) == NULL ||
+	    (f->w = writer_start(name, ev, &spool_ops, f, err,
 	    errlen)) == NULL)
 		goto bad;
 	f->flush_us = (uint64_t)(ic->flush_interval * 1e6);
@@ -153,7 +165,8 @@ influx_start(const void *state, const char *name, sd_event *ev, char *err,
 		    name);
 		goto bad;
 	}
-	f->ship = shipctl_start(ev, name, &f->sc, f->spool_dir);
+	f->ship = shipctl_start(ev, name, &f->sc, f->spool_dir,
+	    spool_lock_fd(f->lock));
 	return f;
 bad:
 	influx_stop(f);
@@ -253,6 +266,8 @@ influx_stop(void *sink)
 	 * ready; in it (a reload) the sink's successor will.
 	 */
 	shipctl_stop(f->ship, sd_event_get_state(f->ev) == SD_EVENT_FINISHED);
+	/* Both are reaped: the spool is free (unless a successor has it). */
+	spool_unlock(f->lock);
 	sd_event_unref(f->ev);
 	influx_conf_cleanup(&f->sc);
 	free(f->spool_dir);
@@ -260,9 +275,15 @@ influx_stop(void *sink)
 	free(f);
 }
 
+static char *
+influx_dir(const void *state, const char *name)
+{
+	return influx_conf_spool_dir(state, name);
+}
+
 const struct sink_type sink_influxdb_type = {
 	"influxdb", influx_conf_settings, influx_conf_configure,
 	influx_conf_release, influx_conf_same, influx_start, influx_write,
 	influx_flush, influx_sync, influx_stats, influx_stop,
-	.fill = influx_fill
+	.fill = influx_fill, .check = influx_conf_check, .dir = influx_dir
 };

@@ -1,26 +1,21 @@
 /*
- * influxdb_conf.c: the influxdb sink's settings and secret (see
- * influxdb_conf.h).
+ * influxdb_conf.c: the influxdb sink's settings and where its secret is
+ * (see influxdb_conf.h).
  */
 #define _GNU_SOURCE
 
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libconfig.h>
 
 #include "lib/log.h"
+#include "lib/secret.h"
 #include "qosd/cfg.h"
 #include "sinks/influxdb_conf.h"
 #include "sinks/shipper/shipper.h"
-
-#define SECRET_MAX	4096
 
 const char *const influx_conf_settings[] = {
 	"url", "api", "database", "retention_policy", "username", "password",
@@ -56,9 +51,8 @@ influx_conf_cleanup(struct shipper_conf *c)
 	free(c->username);
 	free(c->org);
 	free(c->bucket);
-	if (c->secret != NULL)
-		explicit_bzero(c->secret, strlen(c->secret));
-	free(c->secret);
+	free(c->secret_arg);
+	secret_free(c->secret);
 	free(c->ca_file);
 	memset(c, 0, sizeof(*c));
 }
@@ -78,7 +72,8 @@ influx_conf_copy(struct shipper_conf *d, const struct shipper_conf *s)
 	d->username = xstrdup_or_null(s->username);
 	d->org = xstrdup_or_null(s->org);
 	d->bucket = xstrdup_or_null(s->bucket);
-	d->secret = xstrdup_or_null(s->secret);
+	d->secret_arg = xstrdup_or_null(s->secret_arg);
+	d->secret = NULL;
 	d->ca_file = xstrdup_or_null(s->ca_file);
 }
 
@@ -135,63 +130,94 @@ refuse(const config_setting_t *s, const char *const *names, const char *why,
 }
 
 /*
- * The secret: at most one of KEY, KEY_file, KEY_credential.  An inline
- * one only in a file others cannot read.
+ * A name InfluxDB knows (database, retention policy, user, org, bucket):
+ * no control character, which would travel in a query or a header.
+ */
+static int
+get_name(const config_setting_t *s, const char *name, char **v, char *err,
+    size_t errlen)
+{
+	const unsigned char	*p;
+	int			 r;
+
+	if ((r = get_str(s, name, v, err, errlen)) != 1)
+		return r;
+	for (p = (const unsigned char *)*v; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return qosd_cfg_error(mem(s, name), err, errlen, "a "
+			    "control character (0x%02x) at byte %zu: give the "
+			    "name as InfluxDB knows it, on one line", *p,
+			    (size_t)(p - (const unsigned char *)*v) + 1);
+	return 1;
+}
+
+/* An inline secret: refused, saying what to do instead. */
+static int
+refuse_inline(const config_setting_t *s, const char *key, char *err,
+    size_t errlen)
+{
+	return qosd_cfg_error(s, err, errlen, "an inline %s would stay in "
+	    "the memory of qosd and of every process it starts: put it in a "
+	    "file, root:qosd mode 0640, and give %s_file = "
+	    "\"/etc/qosd/influxdb-%s\"; or in /etc/credstore/influxdb-%s "
+	    "(root, mode 0600; qosd.service has LoadCredential=influxdb-%s) "
+	    "and give %s_credential = \"influxdb-%s\"", key, key, key, key,
+	    key, key, key);
+}
+
+/* Where the setting of a secret is, for --check-config's messages. */
+static void
+note_where(const config_setting_t *s, struct influx_conf *ic)
+{
+	char	where[PATH_MAX + 256];
+
+	qosd_cfg_error(s, where, sizeof(where), "%s", "");
+	free(ic->secret_where);
+	ic->secret_where = xstrdup_or_null(where);
+}
+
+/*
+ * The secret: at most one of KEY_file, KEY_credential; KEY itself (inline)
+ * is refused.
  */
 static int
 get_secret(const config_setting_t *s, const char *key,
     struct influx_conf *ic, char *err, size_t errlen)
 {
-	char		 name[64];
-	const char	*file;
-	struct stat	 st;
-	int		 n = 0, r;
+	struct shipper_conf	*c = &ic->sc;
+	char			 name[64];
+	int			 n = 0;
 
-	snprintf(name, sizeof(name), "%s", key);
-	if ((r = get_str(s, name, &ic->secret_arg, err, errlen)) == -1)
-		return -1;
-	if (r == 1) {
-		n++;
-		ic->src = SECRET_INLINE;
-		file = config_setting_source_file(mem(s, name));
-		if (file == NULL || stat(file, &st) == -1)
-			return qosd_cfg_error(mem(s, name), err, errlen,
-			    "cannot check who may read the file holding this "
-			    "secret: move it to %s_file (mode 0600)", key);
-		if (st.st_mode & S_IROTH)
-			return qosd_cfg_error(mem(s, name), err, errlen,
-			    "secret in a world-readable file: move it to "
-			    "%s_file (mode 0600) or chmod o-r %s", key, file);
-	}
+	if (mem(s, key) != NULL)
+		return refuse_inline(mem(s, key), key, err, errlen);
 	snprintf(name, sizeof(name), "%s_file", key);
 	if (mem(s, name) != NULL) {
-		if (n++ > 0)
-			goto twice;
-		free(ic->secret_arg);
-		ic->secret_arg = NULL;
-		if (get_path(s, name, &ic->secret_arg, err, errlen) == -1)
+		n++;
+		if (get_path(s, name, &c->secret_arg, err, errlen) == -1)
 			return -1;
-		ic->src = SECRET_FILE;
+		c->secret_src = SECRET_FILE;
+		note_where(mem(s, name), ic);
 	}
 	snprintf(name, sizeof(name), "%s_credential", key);
 	if (mem(s, name) != NULL) {
 		if (n++ > 0)
-			goto twice;
-		if (get_str(s, name, &ic->secret_arg, err, errlen) == -1)
+			return qosd_cfg_error(mem(s, name), err, errlen, "give "
+			    "the %s one way only: %s_file or %s_credential",
+			    key, key, key);
+		if (get_str(s, name, &c->secret_arg, err, errlen) == -1)
 			return -1;
-		if (strchr(ic->secret_arg, '/') != NULL ||
-		    strcmp(ic->secret_arg, "..") == 0 ||
-		    strcmp(ic->secret_arg, ".") == 0)
+		if (strchr(c->secret_arg, '/') != NULL ||
+		    strcmp(c->secret_arg, "..") == 0 ||
+		    strcmp(c->secret_arg, ".") == 0)
 			return qosd_cfg_error(mem(s, name), err, errlen,
-			    "\"%s\" is not a credential name (as in "
-			    "LoadCredential=NAME:/path)", ic->secret_arg);
-		ic->src = SECRET_CRED;
+			    "\"%s\" is not a credential name (NAME as in the "
+			    "unit's LoadCredential=NAME, the secret in "
+			    "/etc/credstore/NAME)", c->secret_arg);
+		c->secret_src = SECRET_CRED;
+		note_where(mem(s, name), ic);
 	}
-	ic->secret_key = key;
+	c->secret_key = key;
 	return 0;
-twice:
-	return qosd_cfg_error(mem(s, name), err, errlen, "give the %s one "
-	    "way only: %s, %s_file or %s_credential", key, key, key, key);
 }
 
 void
@@ -202,9 +228,7 @@ influx_conf_release(void *state)
 	if (ic == NULL)
 		return;
 	influx_conf_cleanup(&ic->sc);
-	if (ic->secret_arg != NULL)
-		explicit_bzero(ic->secret_arg, strlen(ic->secret_arg));
-	free(ic->secret_arg);
+	free(ic->secret_where);
 	free(ic->state_dir);
 	free(ic->spool_dir);
 	free(ic);
@@ -271,15 +295,15 @@ conf_v1(const config_setting_t *s, struct influx_conf *ic, char *err,
 	if (refuse(s, v2only, "is for api = 2 (InfluxDB 2, 3 and Cloud): "
 	    "with api = 1 give database, username and password_file", err,
 	    errlen) == -1 ||
-	    get_str(s, "database", &c->database, err, errlen) == -1 ||
-	    get_str(s, "retention_policy", &c->rp, err, errlen) == -1 ||
-	    get_str(s, "username", &c->username, err, errlen) == -1 ||
+	    get_name(s, "database", &c->database, err, errlen) == -1 ||
+	    get_name(s, "retention_policy", &c->rp, err, errlen) == -1 ||
+	    get_name(s, "username", &c->username, err, errlen) == -1 ||
 	    get_secret(s, "password", ic, err, errlen) == -1)
 		return -1;
 	if (c->database == NULL)
 		return qosd_cfg_error(s, err, errlen, "database: missing: "
 		    "api = 1 writes to a database, e.g. database = \"qos\"");
-	if (ic->src != SECRET_NONE && c->username == NULL)
+	if (c->secret_src != SECRET_NONE && c->username == NULL)
 		return qosd_cfg_error(s, err, errlen, "username: missing: a "
 		    "password needs the user it belongs to");
 	return 0;
@@ -296,9 +320,10 @@ conf_v2(const config_setting_t *s, struct influx_conf *ic, char *err,
 	struct shipper_conf	*c = &ic->sc;
 
 	if (refuse(s, v1only, "is for api = 1 (InfluxDB 1.x): with api = 2 "
-	    "give org, bucket and token_file", err, errlen) == -1 ||
-	    get_str(s, "org", &c->org, err, errlen) == -1 ||
-	    get_str(s, "bucket", &c->bucket, err, errlen) == -1 ||
+	    "give org, bucket and token_file or token_credential", err,
+	    errlen) == -1 ||
+	    get_name(s, "org", &c->org, err, errlen) == -1 ||
+	    get_name(s, "bucket", &c->bucket, err, errlen) == -1 ||
 	    get_secret(s, "token", ic, err, errlen) == -1)
 		return -1;
 	if (c->org == NULL || c->bucket == NULL)
@@ -426,8 +451,9 @@ influx_conf_same(const void *a, const void *b)
 	    p->connect_timeout_ms == q->connect_timeout_ms &&
 	    p->timeout_ms == q->timeout_ms &&
 	    p->rejected_max == q->rejected_max &&
-	    p->backoff_max == q->backoff_max && x->src == y->src &&
-	    streq(x->secret_arg, y->secret_arg) &&
+	    p->backoff_max == q->backoff_max &&
+	    p->secret_src == q->secret_src &&
+	    streq(p->secret_arg, q->secret_arg) &&
 	    streq(x->state_dir, y->state_dir) &&
 	    streq(x->spool_dir, y->spool_dir) &&
 	    x->spool_max == y->spool_max &&
@@ -435,76 +461,54 @@ influx_conf_same(const void *a, const void *b)
 	    x->do_fsync == y->do_fsync;
 }
 
-/* Read a secret file: its first line, without the newline. */
-static char *
-read_secret(const char *path, const char *what, const char *name,
+/* The secret's setting, as the sink's messages name it. */
+static void
+secret_setting(const struct shipper_conf *c, char *buf, size_t len)
+{
+	if (c->secret_src == SECRET_FILE)
+		snprintf(buf, len, "%s_file", c->secret_key);
+	else
+		snprintf(buf, len, "%s_credential \"%s\"", c->secret_key,
+		    c->secret_arg);
+}
+
+int
+influx_conf_secret_ok(const struct influx_conf *ic, const char *name,
     char *err, size_t errlen)
 {
-	char	 buf[SECRET_MAX + 1], *p;
-	ssize_t	 n;
-	size_t	 len = 0;
-	int	 fd;
+	const struct shipper_conf	*c = &ic->sc;
+	char				 path[PATH_MAX], why[PATH_MAX + 256];
+	char				 what[128];
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "sink %s: cannot read the %s \"%s\": %s",
-		    name, what, path, strerror(errno));
-		return NULL;
-	}
-	while (len < SECRET_MAX && (n = read(fd, buf + len,
-	    SECRET_MAX - len)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "sink %s: cannot read the %s "
-			    "\"%s\": %s", name, what, path, strerror(errno));
-			close(fd);
-			explicit_bzero(buf, sizeof(buf));
-			return NULL;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0') {
-		snprintf(err, errlen, "sink %s: the %s \"%s\" is empty", name,
-		    what, path);
-		return NULL;
-	}
-	p = xstrdup_or_null(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return p;
+	if (c->secret_src == SECRET_NONE)
+		return 0;
+	if (secret_path(c->secret_src, c->secret_arg, path, sizeof(path),
+	    why, sizeof(why)) == 0 && secret_check(path, why,
+	    sizeof(why)) == 0)
+		return 0;
+	secret_setting(c, what, sizeof(what));
+	snprintf(err, errlen, "sink %s: %s: %s", name, what, why);
+	return -1;
 }
 
-char *
-influx_conf_secret(const struct influx_conf *ic, const char *name, char *err,
+int
+influx_conf_check(const void *state, const char *name, char *err,
     size_t errlen)
 {
-	const char	*dir;
-	char		 what[64], path[4096];
+	const struct influx_conf	*ic = state;
+	const struct shipper_conf	*c = &ic->sc;
+	char				 path[PATH_MAX], why[PATH_MAX + 256];
+	char				*secret;
 
-	switch (ic->src) {
-	case SECRET_NONE:
-		return NULL;
-	case SECRET_INLINE:
-		return xstrdup_or_null(ic->secret_arg);
-	case SECRET_FILE:
-		snprintf(what, sizeof(what), "%s_file", ic->secret_key);
-		return read_secret(ic->secret_arg, what, name, err, errlen);
-	case SECRET_CRED:
-		if ((dir = getenv("CREDENTIALS_DIRECTORY")) == NULL) {
-			snprintf(err, errlen, "sink %s: %s_credential \"%s\": "
-			    "$CREDENTIALS_DIRECTORY is not set: give the "
-			    "service LoadCredential=%s:/path/to/secret",
-			    name, ic->secret_key, ic->secret_arg,
-			    ic->secret_arg);
-			return NULL;
-		}
-		snprintf(path, sizeof(path), "%s/%s", dir, ic->secret_arg);
-		snprintf(what, sizeof(what), "%s credential",
-		    ic->secret_key);
-		return read_secret(path, what, name, err, errlen);
+	(void)name;
+	if (c->secret_src == SECRET_NONE)
+		return 0;
+	if (secret_path(c->secret_src, c->secret_arg, path, sizeof(path),
+	    why, sizeof(why)) == 0 && secret_read(path, &secret, why,
+	    sizeof(why)) == 0) {
+		secret_free(secret);
+		return 0;
 	}
-	return NULL;
+	snprintf(err, errlen, "%s%s", ic->secret_where, why);
+	return -1;
 }
-

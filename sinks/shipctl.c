@@ -42,6 +42,7 @@ struct shipctl {
 	char			*name;		/* the sink's */
 	char			*spooldir;
 	const struct shipper_conf *c;
+	int			 lockfd;	/* the spool's, kept */
 	sd_event		*ev;
 	struct super		*sv;
 	struct msgchan		 ch;		/* sock -1: none */
@@ -163,8 +164,10 @@ on_io(sd_event_source *src, int fd, uint32_t revents, void *arg)
 static pid_t
 start(void *arg)
 {
+	/* It keeps the credentials: it reads its secret there. */
 	struct proc_profile	 prof = { "qosd-shipper", SIGTERM,
-				    PROC_F_NULL_STDOUT, (1UL << SIGPIPE) |
+				    PROC_F_NULL_STDOUT | PROC_F_CREDENTIALS,
+				    (1UL << SIGPIPE) |
 				    (1UL << SIGHUP) | (1UL << SIGINT),
 				    { -1, -1, -1, -1, -1, -1, -1, -1 } };
 	struct shipctl		*s = arg;
@@ -177,6 +180,7 @@ start(void *arg)
 		return -1;
 	}
 	prof.fds[0] = a.sock = sv[1];
+	prof.fds[1] = s->lockfd;
 	pid = proc_start(&prof, shipper_proc, &a);
 	close(sv[1]);
 	if (pid == -1) {
@@ -200,7 +204,7 @@ static const struct super_ops ship_super = { start, NULL };
 
 struct shipctl *
 shipctl_start(sd_event *ev, const char *name, const struct shipper_conf *c,
-    const char *spooldir)
+    const char *spooldir, int lockfd)
 {
 	struct shipctl	*s;
 	char		 what[256];
@@ -210,6 +214,7 @@ shipctl_start(sd_event *ev, const char *name, const struct shipper_conf *c,
 	    (s->spooldir = strdup(spooldir)) == NULL)
 		fatal("sink %s: %m", name);
 	s->c = c;
+	s->lockfd = lockfd;
 	s->ev = sd_event_ref(ev);
 	msgchan_init(&s->ch, -1, to_daemon, 1, OUT_MAX);
 	snprintf(what, sizeof(what), "sink %s: the shipper", name);

@@ -34,11 +34,13 @@ struct shipctl_figs {
 
 /*
  * Start the shipper of sink name for the spool in spooldir, on ev, and
- * keep it running.  c is borrowed for the shipctl's life.  A start that
- * fails is logged and tried again after the backoff.
+ * keep it running.  c is borrowed for the shipctl's life; lockfd, the
+ * spool's lock (spoollock.h), is kept open by every shipper.  A start
+ * that fails is logged and tried again after the backoff.
  */
 struct shipctl	*shipctl_start(sd_event *ev, const char *name,
-		    const struct shipper_conf *c, const char *spooldir);
+		    const struct shipper_conf *c, const char *spooldir,
+		    int lockfd);
 /* The figures as last reported. */
 void		 shipctl_figs(const struct shipctl *, struct shipctl_figs *);
 /*

@@ -61,6 +61,20 @@ struct sink_type {
 	 * losing their points.  NULL: never full.
 	 */
 	unsigned int	(*fill)(void *sink);
+	/*
+	 * --check-config, beyond configure(): read what the sink will need
+	 * from outside the configuration (a secret), as the service would,
+	 * and let go of it.  0, or -1 with "FILE:LINE: ..." in err.  NULL if
+	 * there is nothing to check.
+	 */
+	int		(*check)(const void *state, const char *name,
+			    char *err, size_t errlen);
+	/*
+	 * The directory the sink called name keeps to itself (a spool), a
+	 * malloc()ed path, or NULL; no two sinks may share one.  NULL if
+	 * the type keeps none.
+	 */
+	char		*(*dir)(const void *state, const char *name);
 };
 
 #define SINK_FILL_HIGH	75

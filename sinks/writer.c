@@ -212,10 +212,11 @@ writer_proc(void *arg)
 static pid_t
 spawn(struct writer *w, void *t, char *err, size_t errlen)
 {
-	struct proc_profile	 prof = { "qosd-writer", 0, PROC_F_NULL_STDOUT,
-				    (1UL << SIGPIPE) | (1UL << SIGHUP) |
-				    (1UL << SIGINT), { -1, -1, -1, -1, -1, -1,
-				    -1, -1 } };
+	/* It never needs the service's credentials: hidden (lib/hide.h). */
+	struct proc_profile	 prof = { "qosd-writer", 0, PROC_F_NULL_STDOUT |
+				    PROC_F_HIDE_CREDS, (1UL << SIGPIPE) |
+				    (1UL << SIGHUP) | (1UL << SIGINT), { -1, -1,
+				    -1, -1, -1, -1, -1, -1 } };
 	struct writer_args	 a = { w->name, w->ops, t, -1 };
 	int			 sv[2], sz = SOCK_BUF;
 	pid_t			 pid;
@@ -232,7 +233,7 @@ spawn(struct writer *w, void *t, char *err, size_t errlen)
 	 * signal to finish what it was given, and then exit.
 	 */
 	prof.fds[0] = a.sock = sv[1];
-	prof.fds[1] = w->ops->keep_fd(t);
+	w->ops->keep_fds(w->arg, t, prof.fds + 1, PROC_MAX_FDS - 1);
 	pid = proc_start(&prof, writer_proc, &a);
 	close(sv[1]);
 	w->ops->forget(t);

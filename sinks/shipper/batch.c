@@ -13,7 +13,8 @@
 #include <zlib.h>
 
 #include "lib/buf.h"
-#include "lib/io.h"
+#include "lib/clock.h"
+#include "lib/complain.h"
 #include "lib/log.h"
 #include "sinks/shipper/batch.h"
 #include "sinks/spool.h"
@@ -49,24 +50,30 @@ batch_release(struct batch *b)
 	buf_reset(&b->lines);
 }
 
+/* Ready segments refused (not regular files of ours), rate-limited. */
+static struct complain	refused;
+
 /*
- * Open and lock segment s of readydir, waiting for whoever holds it.
- * 1 locked, 0 gone (dropped by the cap, or sent already), -1 interrupted
- * by a signal.
+ * Open and lock segment s of ready/ (rfd), waiting for whoever holds it.
+ * 1 locked, 0 gone (dropped by the cap, or sent already) or refused, -1
+ * interrupted by a signal.
  */
 static int
-lock_seg(struct batch_seg *s, const char *readydir)
+lock_seg(struct batch_seg *s, int rfd, const char *name)
 {
 	struct flock	 fl;
 	struct stat	 st;
-	char		*p;
+	char		 why[128];
 	int		 r;
 
-	p = io_path_join(readydir, s->name);
-	s->fd = open(p, O_RDWR | O_CLOEXEC);
-	free(p);
-	if (s->fd == -1)
+	if ((s->fd = spool_file_open(rfd, s->name, O_RDWR, 0, why,
+	    sizeof(why))) == -1) {
+		if (errno == EPERM && complain_fail(&refused,
+		    clock_mono_us()))
+			log_err("sink %s: ready/%s is refused: %s; left alone, "
+			    "never sent", name, s->name, why);
 		return 0;
+	}
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
 	fl.l_whence = SEEK_SET;
@@ -99,7 +106,7 @@ read_seg(struct batch *b, const struct batch_seg *s, const char *name)
 }
 
 size_t
-batch_gather(struct batch *b, const char *readydir, const char *after,
+batch_gather(struct batch *b, int rfd, const char *after,
     unsigned long max_lines, uint64_t max_bytes, const char *name)
 {
 	char			 last[SPOOL_NAME_MAX];
@@ -113,14 +120,13 @@ batch_gather(struct batch *b, const char *readydir, const char *after,
 		memcpy(last, after, sizeof(last));
 	while (b->nsegs < BATCH_SEGMENTS) {
 		s = &b->segs[b->nsegs];
-		r = spool_oldest(readydir, last[0] ? last : NULL, s->name);
+		r = spool_oldest(rfd, last[0] ? last : NULL, s->name);
 		if (r == -1)
-			log_err("sink %s: cannot read \"%s\": %m", name,
-			    readydir);
+			log_err("sink %s: cannot read ready/: %m", name);
 		if (r != 1)
 			break;
 		memcpy(last, s->name, sizeof(last));
-		if ((r = lock_seg(s, readydir)) == -1)
+		if ((r = lock_seg(s, rfd, name)) == -1)
 			break;
 		if (r == 0)
 			continue;
@@ -139,17 +145,14 @@ batch_gather(struct batch *b, const char *readydir, const char *after,
 }
 
 void
-batch_remove(struct batch *b, const char *readydir, const char *name)
+batch_remove(struct batch *b, int rfd, const char *name)
 {
-	char	*p;
 	size_t	 i;
 
-	for (i = 0; i < b->nsegs; i++) {
-		p = io_path_join(readydir, b->segs[i].name);
-		if (unlink(p) == -1)
-			log_err("sink %s: cannot remove \"%s\": %m", name, p);
-		free(p);
-	}
+	for (i = 0; i < b->nsegs; i++)
+		if (unlinkat(rfd, b->segs[i].name, 0) == -1)
+			log_err("sink %s: cannot remove ready/%s: %m", name,
+			    b->segs[i].name);
 	batch_release(b);
 }
 

@@ -31,18 +31,20 @@ void	batch_init(struct batch *);
 /* Let go of the segments and free the buffers. */
 void	batch_cleanup(struct batch *);
 /*
- * Lock and read the oldest segments of readydir after the name after
- * (NULL: from the oldest) into b, which is released first, up to
- * max_lines lines and max_bytes bytes (at least one segment).  A segment
- * someone else removed is skipped; a signal ends the gathering.  name is
- * the sink's, for logs.  The number of segments.
+ * Lock and read the oldest segments of ready/ (the directory rfd) after
+ * the name after (NULL: from the oldest) into b, which is released first,
+ * up to max_lines lines and max_bytes bytes (at least one segment).  A
+ * segment someone else removed is skipped; so is one that is not a
+ * regular file of ours (spool_file_open(): logged, rate-limited, left
+ * alone, never sent); a signal ends the gathering.  name is the sink's,
+ * for logs.  The number of segments.
  */
-size_t	batch_gather(struct batch *b, const char *readydir, const char *after,
+size_t	batch_gather(struct batch *b, int rfd, const char *after,
 	    unsigned long max_lines, uint64_t max_bytes, const char *name);
 /* Let a batch go: unlock its segments, forget its lines. */
 void	batch_release(struct batch *);
-/* Remove the batch's segments from readydir (delivered), then release. */
-void	batch_remove(struct batch *, const char *readydir, const char *name);
+/* Remove the batch's segments from ready/, rfd (delivered), release. */
+void	batch_remove(struct batch *, int rfd, const char *name);
 /*
  * Compress len bytes of data with gzip (level 1) into out, replacing what
  * it held.  0, or -1 if zlib failed.

@@ -29,9 +29,10 @@ typedef int	(*http_idle_fn)(void *arg, int *fd);
 struct http;
 
 /*
- * A client for the URLs of c (borrowed for the client's life), its
- * requests compressed with gzip if c says so (the caller compresses the
- * bodies, see batch_gzip()).  name is the sink's, for fatal errors.
+ * A client for the URLs of c (borrowed for the client's life, but for
+ * c->secret, which libcurl copies here: the caller may wipe it after),
+ * its requests compressed with gzip if c says so (the caller compresses
+ * the bodies, see batch_gzip()).  name is the sink's, for fatal errors.
  * idle(arg) is called while a request waits (NULL: none).
  */
 struct http	*http_new(const struct shipper_conf *c, const char *name,

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,32 +20,30 @@ void
 rejected_keep(const struct rejected *r, const char *seg,
     const struct buf *lines, uint64_t nrej, int cut, const char *why)
 {
-	char		 old[SPOOL_NAME_MAX], *p;
+	char		 old[SPOOL_NAME_MAX], fwhy[128];
 	uint64_t	 total;
 	int		 fd, n = 0, ok = 0;
 
-	total = spool_dir_usage(r->dir, NULL, old);
+	total = spool_dir_usage(r->dfd, NULL, old);
 	while (old[0] != '\0' && total + lines->len > r->max &&
 	    n++ < DROP_MAX) {
-		p = io_path_join(r->dir, old);
-		unlink(p);
-		free(p);
-		total = spool_dir_usage(r->dir, NULL, old);
+		unlinkat(r->dfd, old, 0);
+		total = spool_dir_usage(r->dfd, NULL, old);
 	}
-	p = io_path_join(r->dir, seg);
-	if ((fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0640)) != -1) {
+	if ((fd = spool_file_open(r->dfd, seg, O_WRONLY | O_CREAT |
+	    O_APPEND, 0640, fwhy, sizeof(fwhy))) != -1) {
 		ok = io_write_all(fd, lines->data, lines->len) == 0;
+		if (!ok)
+			snprintf(fwhy, sizeof(fwhy), "%s", strerror(errno));
 		close(fd);
 	}
 	if (ok)
 		log_err("sink %s: influxdb refused %llu lines of segment "
-		    "\"%s\", kept in \"%s\"%s: %s", r->sink,
-		    (unsigned long long)nrej, seg, p, cut ?
+		    "\"%s\", kept in \"%s/%s\"%s: %s", r->sink,
+		    (unsigned long long)nrej, seg, r->dir, seg, cut ?
 		    " (those within rejected_max)" : "", why);
 	else
 		log_err("sink %s: influxdb refused %llu lines of segment "
-		    "\"%s\", not kept: %s: %s", r->sink,
-		    (unsigned long long)nrej, seg, strerror(errno), why);
-	free(p);
+		    "\"%s\", not kept: \"%s/%s\": %s: %s", r->sink,
+		    (unsigned long long)nrej, seg, r->dir, seg, fwhy, why);
 }

@@ -10,7 +10,8 @@
 struct buf;
 
 struct rejected {
-	char		*dir;		/* the spool's rejected/ */
+	int		 dfd;		/* the spool's rejected/ */
+	char		*dir;		/* its path, for logs */
 	uint64_t	 max;		/* bytes it may hold */
 	const char	*sink;		/* the sink's name, for logs */
 };
@@ -18,7 +19,9 @@ struct rejected {
 /*
  * Keep lines, the nrej lines of the batch whose first segment is seg that
  * InfluxDB refused, in a file named seg, and log it once with why (its
- * answer); cut says that lines only partly fit in memory.
+ * answer); cut says that lines only partly fit in memory.  A file seg
+ * that is not a regular file of ours (a planted symbolic link) is never
+ * appended to: the lines are not kept, and the log says why.
  */
 void	rejected_keep(const struct rejected *r, const char *seg,
 	    const struct buf *lines, uint64_t nrej, int cut, const char *why);

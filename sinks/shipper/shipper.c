@@ -9,11 +9,13 @@
 #include <sys/inotify.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "lib/buf.h"
@@ -22,6 +24,7 @@
 #include "lib/io.h"
 #include "lib/log.h"
 #include "lib/msg.h"
+#include "lib/secret.h"
 #include "sinks/shipper/batch.h"
 #include "sinks/shipper/deliver.h"
 #include "sinks/shipper/http.h"
@@ -54,7 +57,7 @@ on_term(int sig)
 struct shipper {
 	const struct shipper_conf *c;
 	const char	*name;
-	char		*ready;
+	int		 rfd;		/* ready/ */
 	struct rejected	 rejdir;
 	struct msgchan	 ch;		/* to the daemon; sock -1: gone */
 	int		 inotify;	/* on ready/, or -1 */
@@ -224,7 +227,7 @@ read_ahead(struct shipper *sh)
 
 	if (cur->nsegs == 0 || b->nsegs > 0 || (sh->stopping && !sh->drain))
 		return;
-	if (batch_gather(b, sh->ready, cur->segs[cur->nsegs - 1].name,
+	if (batch_gather(b, sh->rfd, cur->segs[cur->nsegs - 1].name,
 	    c->batch_size, c->batch_bytes, sh->name) > 0 && c->gzip &&
 	    spool_count_lines(b->lines.data, b->lines.len) <= c->batch_size &&
 	    batch_gzip(&b->gz, b->lines.data, b->lines.len) == 0)
@@ -425,7 +428,7 @@ ship(struct shipper *sh)
 	log_debug("sink %s: %zu segments, %llu lines delivered in %llu "
 	    "requests", sh->name, b->nsegs, (unsigned long long)t.sent,
 	    (unsigned long long)t.requests);
-	batch_remove(b, sh->ready, sh->name);
+	batch_remove(b, sh->rfd, sh->name);
 	sh->figs.sent += t.sent;
 	sh->figs.rejected += t.rejected;
 	report(sh);
@@ -438,6 +441,8 @@ init(struct shipper *sh, const struct shipper_conf *c, const char *name,
     const char *spooldir, int sock)
 {
 	struct sigaction	sa;
+	char			err[PATH_MAX + 256], ready[64];
+	int			dfd;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -446,7 +451,13 @@ init(struct shipper *sh, const struct shipper_conf *c, const char *name,
 	memset(sh, 0, sizeof(*sh));
 	sh->c = c;
 	sh->name = name;
-	sh->ready = io_path_join(spooldir, SPOOL_READY);
+	/* Opened once, checked: every file is opened relative to them. */
+	if (spool_dirs(spooldir, &dfd, &sh->rfd, &sh->rejdir.dfd, err,
+	    sizeof(err)) == -1) {
+		log_err("sink %s: shipper: %s", name, err);
+		_exit(EX_CONFIG);
+	}
+	close(dfd);
 	sh->rejdir.dir = io_path_join(spooldir, SPOOL_REJECTED);
 	sh->rejdir.max = c->rejected_max;
 	sh->rejdir.sink = name;
@@ -461,7 +472,9 @@ init(struct shipper *sh, const struct shipper_conf *c, const char *name,
 	srandom((unsigned int)((uint64_t)getpid() ^ clock_mono_us()));
 	sh->http = http_new(c, name, on_idle, sh);
 	sh->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (sh->inotify != -1 && inotify_add_watch(sh->inotify, sh->ready,
+	/* The directory ready/ is open as, not what its path may lead to. */
+	snprintf(ready, sizeof(ready), "/proc/self/fd/%d", sh->rfd);
+	if (sh->inotify != -1 && inotify_add_watch(sh->inotify, ready,
 	    IN_MOVED_TO | IN_CLOSE_WRITE) == -1) {
 		close(sh->inotify);
 		sh->inotify = -1;
@@ -475,7 +488,7 @@ leave(struct shipper *sh)
 	unsigned long	n = 0;
 
 	if (sh->drain)
-		spool_dir_usage(sh->ready, &n, NULL);
+		spool_dir_usage(sh->rfd, &n, NULL);
 	if (n > 0)
 		log_warning("sink %s: stopping with %lu segments not "
 		    "delivered (%s): they stay in the spool for the next "
@@ -489,18 +502,49 @@ leave(struct shipper *sh)
 	_exit(0);
 }
 
+/*
+ * The shipper's own copy of its settings, with the secret read now: the
+ * only process that ever holds it.  A secret it cannot read is logged,
+ * and the shipper exits (it reads it again when restarted).
+ */
+static void
+read_secret(struct shipper_conf *mine, const struct shipper_conf *c,
+    const char *name)
+{
+	char	path[PATH_MAX], why[PATH_MAX + 256];
+
+	*mine = *c;
+	mine->secret = NULL;
+	if (c->secret_src == SECRET_NONE)
+		return;
+	if (secret_path(c->secret_src, c->secret_arg, path, sizeof(path),
+	    why, sizeof(why)) == 0 && secret_read(path, &mine->secret, why,
+	    sizeof(why)) == 0)
+		return;
+	log_err("sink %s: shipper: %s_%s: %s: nothing is sent until it is "
+	    "fixed", name, c->secret_key, c->secret_src == SECRET_FILE ?
+	    "file" : "credential", why);
+	_exit(EX_CONFIG);
+}
+
 void
 qosd_shipper_main(const struct shipper_conf *c, const char *name,
     const char *spooldir, int sock, int verbose)
 {
-	struct shipper	sh;
+	struct shipper		sh;
+	struct shipper_conf	mine;
 
 	log_init(1, verbose, "qosd");
+	read_secret(&mine, c, name);
+	c = &mine;
 	init(&sh, c, name, spooldir, sock);
+	/* libcurl has its copy (http_new()): one fewer here. */
+	secret_free(mine.secret);
+	mine.secret = NULL;
 	for (;;) {
 		if (stop_due(&sh))
 			break;
-		if (sh.next->nsegs > 0 || batch_gather(sh.cur, sh.ready, NULL,
+		if (sh.next->nsegs > 0 || batch_gather(sh.cur, sh.rfd, NULL,
 		    c->batch_size, c->batch_bytes, name) > 0) {
 			ship(&sh);
 			continue;

@@ -17,6 +17,12 @@
  *					error as text (0 to SHIP_ERROR_MAX
  *					bytes, no NUL; none: no new error)
  *
+ * Its secret: the shipper reads it at its start (secret_src and
+ * secret_arg of its settings, lib/secret.h), and only there: the daemon,
+ * its writers and its spawners never hold it.  A secret it cannot read
+ * is logged and the shipper exits (78); it reads it again as it is
+ * restarted.
+ *
  * Stopping: on SHIP_STOP the shipper starts no new request once the
  * budget is spent or, without drain, at once; with drain it first
  * delivers what is in ready/ (at the daemon's exit, once the writer has
@@ -47,7 +53,14 @@ struct shipper_conf {
 	char		*username;	/* v1, or NULL */
 	char		*org;		/* v2 */
 	char		*bucket;	/* v2 */
-	char		*secret;	/* password (v1), token (v2), NULL */
+	/*
+	 * The password (v1) or token (v2): where it is, read by the shipper
+	 * alone, at its start (lib/secret.h); never by the daemon.
+	 */
+	int		 secret_src;	/* enum secret_src: none, file, cred */
+	char		*secret_arg;	/* its path, or its credential's name */
+	const char	*secret_key;	/* "token" or "password", for logs */
+	char		*secret;	/* in the shipper only, once read */
 	unsigned long	 batch_size;	/* lines per request */
 	uint64_t	 batch_bytes;	/* bytes per request (uncompressed) */
 	int		 gzip;

@@ -44,8 +44,12 @@ struct writer_ops {
 	void	*(*open)(void *arg, char *err, size_t errlen);
 	/* In the daemon, once forked: let go of its copy, no I/O. */
 	void	 (*forget)(void *t);
-	/* The descriptor the writer must keep, or -1. */
-	int	 (*keep_fd)(void *t);
+	/*
+	 * The descriptors the writer must keep into fds, at most max (arg
+	 * as for open, t the target): how many.  Every other one is closed
+	 * in the writer (lib/proc.h).
+	 */
+	size_t	 (*keep_fds)(void *arg, void *t, int *fds, size_t max);
 	/* In the writer: write nlines complete lines; count them in f. */
 	void	 (*append)(void *t, const char *p, size_t len,
 		    unsigned long nlines, struct writer_figs *f);

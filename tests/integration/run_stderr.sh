@@ -21,6 +21,8 @@ jobs = (
   { name = "gone"; collector = "exec"; command = [ "/nonexistent/probe" ]; },
   { name = "creds"; collector = "exec"; command = [ "/bin/sh", "-c",
     "if cat $T/creds/token >/dev/null 2>&1; then echo creds read=true; else echo creds read=false; fi; ls $T/creds >/dev/null && echo creds listed=true" ]; },
+  { name = "link"; collector = "exec"; command = [ "/bin/sh", "-c",
+    "mkdir -p $T/mv/a $T/mv/b; echo x >$T/mv/a/f; rm -f $T/mv/b/f; if ln $T/mv/a/f $T/mv/b/f; then echo link ok=true; else echo link ok=false; fi" ]; },
   { name = "env"; collector = "exec"; command = [ "/bin/sh", "-c",
     "echo env,notify=\\\\\\"\$NOTIFY_SOCKET\\\\\\",wd=\\\\\\"\$WATCHDOG_USEC\\\\\\",creds=\\\\\\"\$CREDENTIALS_DIRECTORY\\\\\\" v=1i" ]; }
 );
@@ -63,3 +65,8 @@ grep -q '^creds,.* read=false' "$out" || fail "a run read the credentials: $(gre
 grep -q '^creds,.* listed=true' "$out" || fail "listing directories broke: $(grep '^creds' "$out")"
 ! grep -q 'cannot hide' "$log" || fail "$(grep 'cannot hide' "$log")"
 ok "a run cannot read the credentials directory (it may list it)"
+# Hiding takes nothing else away: Landlock denies linking or renaming a
+# file into another directory unless the rules allow it (the writer moves
+# segments into ready/ so).
+grep -q '^link,.* ok=true' "$out" || fail "a run cannot link a file into another directory: $(grep '^link' "$out") $(grep 'link' "$log" | head -3)"
+ok "a run links a file into another directory"

@@ -106,7 +106,7 @@ START_TEST(test_influx_accepts_v1_and_v2_settings)
 	    "influxdata.com\"; org = \"lab\"; bucket = \"qos\"; "
 	    "token_credential = \"influx-token\";", 0644);
 	expect_ok("api = 2; url = \"http://h:8086\"; org = \"lab\"; "
-	    "bucket = \"qos\"; token = \"abc\";", 0600);
+	    "bucket = \"qos\"; token_file = \"/etc/qosd/t\";", 0600);
 }
 END_TEST
 
@@ -144,56 +144,162 @@ START_TEST(test_influx_refuses_bad_settings_with_file_line_setting)
 }
 END_TEST
 
-START_TEST(test_influx_refuses_an_inline_secret_others_can_read)
+/* Write path with mode (content may hold a NUL: len bytes). */
+static void
+put_secret(const char *path, const char *content, size_t len, mode_t mode)
 {
-	char	want[1024];
+	int	fd;
 
-	snprintf(want, sizeof(want), "%s:5: sinks.influx.token: secret in a "
-	    "world-readable file: move it to token_file (mode 0600) or "
-	    "chmod o-r %s", conf, conf);
+	unlink(path);
+	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode),
+	    -1);
+	ck_assert_int_eq(write(fd, content, len), (ssize_t)len);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+/*
+ * An inline secret is refused wherever the configuration is, world
+ * readable or not (it was accepted in a file others could not read: it
+ * stayed in the daemon's memory, and in every process it forked); so is a
+ * secret file others may read, by --check-config (check()) and at start.
+ */
+START_TEST(test_influx_refuses_inline_secrets_and_ones_others_can_read)
+{
+	struct cfg	*c;
+	sd_event	*ev;
+	char		 want[1024], settings[1024], path[256];
+
+	snprintf(want, sizeof(want), "%s:5: sinks.influx.token: an inline "
+	    "token would stay in the memory of qosd and of every process it "
+	    "starts: put it in a file, root:qosd mode 0640, and give "
+	    "token_file = \"/etc/qosd/influxdb-token\"; or in "
+	    "/etc/credstore/influxdb-token (root, mode 0600; qosd.service "
+	    "has LoadCredential=influxdb-token) and give token_credential = "
+	    "\"influxdb-token\"", conf);
 	expect_error("api = 2; url = \"http://h\"; org = \"o\"; bucket = "
 	    "\"b\";\n    token = \"s3cr3t\";", 0644, want);
 	ck_assert_msg(strcmp(err, want) == 0, "got %s", err);
 	ck_assert(strstr(err, "s3cr3t") == NULL);
+	/* Not readable by others: refused all the same. */
+	expect_error("api = 2; url = \"http://h\"; org = \"o\"; bucket = "
+	    "\"b\";\n    token = \"s3cr3t\";", 0600, want);
+	ck_assert(strstr(err, "s3cr3t") == NULL);
 	expect_error("url = \"http://h\"; database = \"q\"; username = \"u\";"
-	    " password = \"pw\";", 0604, "sinks.influx.password: secret in a "
-	    "world-readable file: move it to password_file (mode 0600)");
-	expect_ok("url = \"http://h\"; database = \"q\"; username = \"u\"; "
-	    "password = \"pw\";", 0640);
+	    " password = \"pw\";", 0640, "sinks.influx.password: an inline "
+	    "password would stay in the memory of qosd");
+	ck_assert_msg(strstr(err, "password_file = \"/etc/qosd/influxdb-"
+	    "password\"") != NULL && strstr(err, "LoadCredential=influxdb-"
+	    "password") != NULL, "%s", err);
 	expect_error("api = 2; url = \"http://h\"; org = \"o\"; bucket = "
 	    "\"b\"; token_file = \"/t\"; token_credential = \"t\";", 0600,
 	    "give the token one way only");
 	expect_error("api = 2; url = \"http://h\"; org = \"o\"; bucket = "
 	    "\"b\"; token_credential = \"../t\";", 0600,
-	    "is not a credential name");
+	    "is not a credential name (NAME as in the unit's "
+	    "LoadCredential=NAME, the secret in /etc/credstore/NAME)");
+
+	/* A token file others may read. */
+	snprintf(path, sizeof(path), "%s/token", tmp);
+	put_secret(path, "s3cr3t\n", 7, 0644);
+	snprintf(settings, sizeof(settings), "api = 2; url = \"http://h\"; "
+	    "org = \"o\";\n    bucket = \"b\"; token_file = \"%s\";", path);
+	ck_assert_ptr_nonnull(c = load(settings, 0600));
+	ck_assert_int_eq(sink_influxdb_type.check(c->sinks[0].state, "influx",
+	    err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:5: sinks.influx.token_file: \"%s\" "
+	    "may be read by others (mode 0644): chmod o-r it (root:qosd 0640 "
+	    "under the unit)", conf, path);
+	ck_assert_msg(strcmp(err, want) == 0, "got %s\nwant %s", err, want);
+	ck_assert_int_ge(sd_event_new(&ev), 0);
+	ck_assert_ptr_null(sink_influxdb_type.start(c->sinks[0].state,
+	    "influx", ev, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "sink influx: token_file: \"") != NULL &&
+	    strstr(err, "may be read by others") != NULL, "%s", err);
+	ck_assert(strstr(err, "s3cr3t") == NULL);
+	put_secret(path, "s3cr3t\n", 7, 0640);
+	ck_assert_int_eq(sink_influxdb_type.check(c->sinks[0].state, "influx",
+	    err, sizeof(err)), 0);
+	cfg_free(c);
+	sd_event_unref(ev);
 }
 END_TEST
 
-/* start() reads the secret: a missing file is a start error. */
-START_TEST(test_influx_start_reads_secrets_from_files_and_credentials)
+/* Names InfluxDB knows carry no control character. */
+START_TEST(test_influx_refuses_control_characters_in_names)
+{
+	static const char *const v1[] = { "database", "retention_policy",
+	    "username" };
+	static const char *const v2[] = { "org", "bucket" };
+	char	settings[512], want[256];
+	size_t	i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(settings, sizeof(settings), "url = \"http://h\"; "
+		    "%s = \"q\"; %s = \"u\";\n    %s = \"a\\r\\nb\";",
+		    v1[(i + 1) % 3], v1[(i + 2) % 3], v1[i]);
+		snprintf(want, sizeof(want), ":5: sinks.influx.%s: a control "
+		    "character (0x0d) at byte 2", v1[i]);
+		expect_error(settings, 0600, want);
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(settings, sizeof(settings), "api = 2; url = "
+		    "\"http://h\";\n    %s = \"x\\ty\"; %s = \"b\";", v2[i],
+		    i == 0 ? "bucket" : "org");
+		snprintf(want, sizeof(want), ":5: sinks.influx.%s: a control "
+		    "character (0x09) at byte 2", v2[i]);
+		expect_error(settings, 0600, want);
+	}
+	expect_ok("api = 2; url = \"http://h\"; org = \"Ünïcode org\"; "
+	    "bucket = \"qos/a b\";", 0600);
+}
+END_TEST
+
+/*
+ * start() checks the secret without reading it: a missing or empty file,
+ * or a credential that is not there, is a start error; what is in it is
+ * for check() (--check-config) and the shipper to read.
+ */
+START_TEST(test_influx_start_checks_secrets_check_reads_them)
 {
 	struct cfg	*c;
 	sd_event	*ev;
 	void		*sink;
 	char		 settings[1024], path[256];
-	int		 fd, status;
+	int		 status;
 
 	ck_assert_int_ge(sd_event_new(&ev), 0);
 	snprintf(settings, sizeof(settings), "api = 2; url = "
-	    "\"http://127.0.0.1:9\"; org = \"o\"; bucket = \"b\"; "
+	    "\"http://127.0.0.1:9\"; org = \"o\";\n    bucket = \"b\"; "
 	    "token_file = \"%s/token\";", tmp);
 	ck_assert_ptr_nonnull(c = load(settings, 0644));
 	sink = sink_influxdb_type.start(c->sinks[0].state, "influx", ev, err,
 	    sizeof(err));
 	ck_assert_ptr_null(sink);
-	ck_assert_msg(strstr(err, "sink influx: cannot read the token_file "
-	    "\"") != NULL && strstr(err, "No such file") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "sink influx: token_file: cannot open \"")
+	    != NULL && strstr(err, "No such file") != NULL, "%s", err);
+	ck_assert_int_eq(sink_influxdb_type.check(c->sinks[0].state, "influx",
+	    err, sizeof(err)), -1);
+	ck_assert_msg(strncmp(err, conf, strlen(conf)) == 0 &&
+	    strstr(err, ":5: sinks.influx.token_file: cannot open") != NULL,
+	    "%s", err);
 	snprintf(path, sizeof(path), "%s/token", tmp);
-	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT, 0600), -1);
-	close(fd);
+	put_secret(path, "", 0, 0600);
 	ck_assert_ptr_null(sink_influxdb_type.start(c->sinks[0].state,
 	    "influx", ev, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "is empty") != NULL, "%s", err);
+	/* A CR LF in it: start() does not read it, check() does. */
+	put_secret(path, "s3cr3t\r\nX-Evil: 1\n", 18, 0600);
+	ck_assert_int_eq(sink_influxdb_type.check(c->sinks[0].state, "influx",
+	    err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":5: sinks.influx.token_file: \"") != NULL &&
+	    strstr(err, "holds a control character (CR) at byte 7") != NULL,
+	    "%s", err);
+	ck_assert(strstr(err, "s3cr3t") == NULL);
+	sink = sink_influxdb_type.start(c->sinks[0].state, "influx", ev, err,
+	    sizeof(err));
+	ck_assert_msg(sink != NULL, "%s", err);
+	sink_influxdb_type.stop(sink);
 	cfg_free(c);
 
 	unsetenv("CREDENTIALS_DIRECTORY");
@@ -202,12 +308,19 @@ START_TEST(test_influx_start_reads_secrets_from_files_and_credentials)
 	    0644));
 	ck_assert_ptr_null(sink_influxdb_type.start(c->sinks[0].state,
 	    "influx", ev, err, sizeof(err)));
-	ck_assert_msg(strstr(err, "LoadCredential=tok:") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "sink influx: token_credential \"tok\": "
+	    "$CREDENTIALS_DIRECTORY is not set") != NULL &&
+	    strstr(err, "LoadCredential=tok (the secret in "
+	    "/etc/credstore/tok") != NULL, "%s", err);
+	ck_assert_int_eq(sink_influxdb_type.check(c->sinks[0].state, "influx",
+	    err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":4: sinks.influx.token_credential: "
+	    "$CREDENTIALS_DIRECTORY is not set") != NULL, "%s", err);
 	setenv("CREDENTIALS_DIRECTORY", tmp, 1);
 	snprintf(path, sizeof(path), "%s/tok", tmp);
-	ck_assert_int_ne(fd = open(path, O_WRONLY | O_CREAT, 0600), -1);
-	ck_assert_int_eq(write(fd, "abc\n", 4), 4);
-	close(fd);
+	put_secret(path, "abc\n", 4, 0400);
+	ck_assert_int_eq(sink_influxdb_type.check(c->sinks[0].state, "influx",
+	    err, sizeof(err)), 0);
 	sink = sink_influxdb_type.start(c->sinks[0].state, "influx", ev, err,
 	    sizeof(err));
 	ck_assert_msg(sink != NULL, "%s", err);
@@ -221,6 +334,29 @@ START_TEST(test_influx_start_reads_secrets_from_files_and_credentials)
 	unsetenv("CREDENTIALS_DIRECTORY");
 	cfg_free(c);
 	sd_event_unref(ev);
+}
+END_TEST
+
+/* A spool under state_dir makes the daemon lock state_dir; one elsewhere not. */
+START_TEST(test_influx_spool_in_state_dir_is_noted)
+{
+	struct cfg	*c;
+	char		 settings[512];
+
+	ck_assert_ptr_nonnull(c = load("url = \"http://h\"; database = "
+	    "\"q\";", 0600));
+	ck_assert_int_eq(c->state_used, 1);
+	cfg_free(c);
+	snprintf(settings, sizeof(settings), "url = \"http://h\"; database = "
+	    "\"q\"; spool_dir = \"%s/state//spool/x/\";", tmp);
+	ck_assert_ptr_nonnull(c = load(settings, 0600));
+	ck_assert_int_eq(c->state_used, 1);
+	cfg_free(c);
+	snprintf(settings, sizeof(settings), "url = \"http://h\"; database = "
+	    "\"q\"; spool_dir = \"%s/state2/spool\";", tmp);
+	ck_assert_ptr_nonnull(c = load(settings, 0600));
+	ck_assert_int_eq(c->state_used, 0);
+	cfg_free(c);
 }
 END_TEST
 
@@ -482,9 +618,11 @@ influxdb_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_influx_accepts_v1_and_v2_settings);
 	tcase_add_test(tc, test_influx_refuses_bad_settings_with_file_line_setting);
-	tcase_add_test(tc, test_influx_refuses_an_inline_secret_others_can_read);
-	tcase_add_test(tc, test_influx_start_reads_secrets_from_files_and_credentials);
+	tcase_add_test(tc, test_influx_refuses_inline_secrets_and_ones_others_can_read);
+	tcase_add_test(tc, test_influx_refuses_control_characters_in_names);
+	tcase_add_test(tc, test_influx_start_checks_secrets_check_reads_them);
 	tcase_add_test(tc, test_influx_same_tells_changes);
+	tcase_add_test(tc, test_influx_spool_in_state_dir_is_noted);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("delivery");
 	tcase_add_test(tc, test_influx_classify_statuses);

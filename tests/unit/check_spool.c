@@ -2,8 +2,13 @@
  * check_spool.c: segments sealed into ready/ in order, recovery of a
  * segment a crash left open (a torn last line is cut), the size cap that
  * drops the oldest segment and counts its lines, and never one that the
- * shipper holds.
+ * shipper holds; the spool trusts nothing on disk (issue 15 item 4): a
+ * planted symlink as a leftover segment, in ready/ or in rejected/ is
+ * refused and left alone (its target untouched, nothing of it read), a
+ * directory others may write or owned by another user is refused.
  */
+#define _GNU_SOURCE
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -16,10 +21,14 @@
 
 #include <check.h>
 
+#include "lib/buf.h"
+#include "sinks/shipper/batch.h"
+#include "sinks/shipper/rejected.h"
 #include "sinks/spool.h"
 #include "tests/unit/suites.h"
 
 static char	tmp[64];
+static char	out_dir[64];	/* outside the spool: symlinks' targets */
 static char	path[512];
 
 static void
@@ -27,16 +36,30 @@ setup(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/check_spool.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(out_dir, sizeof(out_dir), "/tmp/check_spool_out.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(out_dir));
 }
 
 static void
 teardown(void)
 {
-	char	cmd[128];
+	char	cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", tmp, out_dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmp);
+}
+
+/* A descriptor of the spool's subdirectory rel. */
+static int
+dir_of(const char *rel)
+{
+	char	p[512];
+	int	fd;
+
+	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
+	ck_assert_int_ne(fd = open(p, O_RDONLY | O_DIRECTORY), -1);
+	return fd;
 }
 
 static const char *
@@ -55,12 +78,14 @@ ready_list(char *out, size_t outlen, int with_content)
 	int	 n = 0, i, fd;
 	ssize_t	 len;
 
-	snprintf(rd, sizeof(rd), "%s/ready", tmp);
-	while (n < 64 && spool_oldest(rd, after[0] ? after : NULL,
+	int	 rfd = dir_of("ready");
+
+	while (n < 64 && spool_oldest(rfd, after[0] ? after : NULL,
 	    names[n]) == 1) {
 		memcpy(after, names[n], sizeof(after));
 		n++;
 	}
+	close(rfd);
 	out[0] = '\0';
 	for (i = 0; i < n; i++) {
 		snprintf(rd, sizeof(rd), "%s/ready/%.*s", tmp,
@@ -209,7 +234,9 @@ START_TEST(test_spool_cap_spares_the_segment_the_shipper_holds)
 	ck_assert_ptr_nonnull(sp);
 	ck_assert_int_eq(spool_append(sp, "a v=1\na v=2\na v=3\n", 18, 3), 0);
 	ck_assert_int_eq(spool_seal(sp), 0);
-	ck_assert_int_eq(spool_oldest(sub("ready"), NULL, first), 1);
+	fd = dir_of("ready");
+	ck_assert_int_eq(spool_oldest(fd, NULL, first), 1);
+	close(fd);
 	snprintf(out, sizeof(out), "%s/ready/%s", tmp, first);
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(pipe(q), 0);
@@ -281,6 +308,202 @@ START_TEST(test_spool_open_fails_with_a_reason)
 }
 END_TEST
 
+/* A file outside the spool, to plant links to: its path in out. */
+static void
+target(const char *content, char *out, size_t len)
+{
+	int	fd;
+
+	snprintf(out, len, "%s/target", out_dir);
+	ck_assert_int_ne(fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+	    -1);
+	ck_assert_int_eq(write(fd, content, strlen(content)),
+	    (int)strlen(content));
+	close(fd);
+}
+
+static void
+same_content(const char *file, const char *want)
+{
+	char	buf[256];
+	ssize_t	n;
+	int	fd;
+
+	ck_assert_int_ne(fd = open(file, O_RDONLY), -1);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+}
+
+/*
+ * A symlink planted as a leftover segment: recovery would have cut the
+ * torn last line of its target and moved it to ready/ to be shipped.
+ */
+START_TEST(test_spool_refuses_a_planted_symlink_as_a_leftover_segment)
+{
+	struct spool	*sp;
+	struct stat	 st;
+	char		 err[256], out[4096], t[128], lnk[256];
+
+	target("root v=1\nsecret v=2\ntorn v=", t, sizeof(t));
+	ck_assert_int_eq(mkdir(sub("ready"), 0750), 0);
+	snprintf(lnk, sizeof(lnk), "%s/0000000000000005-1.lp", tmp);
+	ck_assert_int_eq(symlink(t, lnk), 0);
+	put("0000000000000006-1.lp", "ok v=1\n");
+	sp = spool_open(tmp, "t", 1 << 20, 1, err, sizeof(err));
+	ck_assert_msg(sp != NULL, "%s", err);
+	same_content(t, "root v=1\nsecret v=2\ntorn v=");
+	ck_assert_int_eq(lstat(lnk, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	/* The real leftover went to ready/; the link stays, alone. */
+	ck_assert_str_eq(ready_list(out, sizeof(out), 1), "ok v=1\n;");
+	spool_close(sp);
+	same_content(t, "root v=1\nsecret v=2\ntorn v=");
+}
+END_TEST
+
+/* A regular file of another user as a leftover segment: left alone. */
+START_TEST(test_spool_refuses_a_leftover_segment_of_another_user)
+{
+	struct spool	*sp;
+	char		 err[256], out[4096];
+
+	if (geteuid() != 0)
+		return;
+	put("0000000000000005-1.lp", "theirs v=1\ntorn v=");
+	ck_assert_int_eq(chown(sub("0000000000000005-1.lp"), 65534, 65534),
+	    0);
+	sp = spool_open(tmp, "t", 1 << 20, 1, err, sizeof(err));
+	ck_assert_msg(sp != NULL, "%s", err);
+	same_content(sub("0000000000000005-1.lp"), "theirs v=1\ntorn v=");
+	ck_assert_str_eq(ready_list(out, sizeof(out), 1), "");
+	spool_close(sp);
+}
+END_TEST
+
+/*
+ * In ready/, a symlink named as the oldest segment: the cap neither
+ * counts nor drops it, the shipper never reads it.
+ */
+START_TEST(test_spool_leaves_a_symlink_in_ready_alone)
+{
+	struct spool	*sp;
+	struct batch	 b;
+	char		 err[256], t[128], lnk[256];
+	uint64_t	 bytes;
+	unsigned long	 n;
+	int		 rfd;
+
+	target("secret v=1\nsecret v=2\nsecret v=3\nsecret v=4\n", t,
+	    sizeof(t));
+	sp = spool_open(tmp, "t", 70, 1, err, sizeof(err));
+	ck_assert_ptr_nonnull(sp);
+	snprintf(lnk, sizeof(lnk), "%s/ready/0000000000000000-0.lp", tmp);
+	ck_assert_int_eq(symlink(t, lnk), 0);
+	ck_assert_int_eq(spool_append(sp, "a v=1\na v=2\na v=3\n", 18, 3), 0);
+	ck_assert_int_eq(spool_seal(sp), 0);
+	spool_usage(sp, &bytes, &n);
+	ck_assert_uint_eq(bytes, 18);
+	ck_assert_uint_eq(n, 1);
+	/* Over the cap: the real segment goes, the link stays. */
+	ck_assert_int_eq(spool_append(sp, "b v=1\nb v=2\nb v=3\nb v=4\nb v=5\n"
+	    "b v=6\nb v=7\nb v=8\nb v=9\n", 54, 9), 0);
+	ck_assert_int_eq(spool_seal(sp), 0);
+	ck_assert_int_eq(access(lnk, F_OK), 0);
+	same_content(t, "secret v=1\nsecret v=2\nsecret v=3\nsecret v=4\n");
+	ck_assert_uint_eq(spool_dropped(sp), 3);
+	/* The shipper gathers the real segment only. */
+	rfd = dir_of("ready");
+	batch_init(&b);
+	ck_assert_uint_eq(batch_gather(&b, rfd, NULL, 1000, 1 << 20, "t"),
+	    1);
+	ck_assert_uint_eq(b.lines.len, 54);
+	ck_assert(memmem(b.lines.data, b.lines.len, "secret", 6) == NULL);
+	batch_remove(&b, rfd, "t");
+	batch_cleanup(&b);
+	ck_assert_int_eq(access(lnk, F_OK), 0);
+	close(rfd);
+	spool_close(sp);
+}
+END_TEST
+
+/* A symlink in rejected/: refused lines are never appended to its target. */
+START_TEST(test_spool_rejected_never_follows_a_symlink)
+{
+	struct rejected	 r;
+	struct buf	 lines;
+	char		 t[128], lnk[256];
+	int		 rfd;
+
+	target("precious\n", t, sizeof(t));
+	ck_assert_int_eq(mkdir(sub("rejected"), 0750), 0);
+	snprintf(lnk, sizeof(lnk), "%s/rejected/0000000000000001-1.lp", tmp);
+	ck_assert_int_eq(symlink(t, lnk), 0);
+	rfd = dir_of("rejected");
+	memset(&r, 0, sizeof(r));
+	r.dfd = rfd;
+	snprintf(lnk, sizeof(lnk), "%s/rejected", tmp);
+	r.dir = lnk;
+	r.max = 1 << 20;
+	r.sink = "t";
+	buf_init(&lines, 4096);
+	ck_assert_int_eq(buf_adds(&lines, "m,t=BAD v=1\n"), 0);
+	rejected_keep(&r, "0000000000000001-1.lp", &lines, 1, 0, "HTTP 400");
+	same_content(t, "precious\n");
+	/* A name of its own: kept there. */
+	rejected_keep(&r, "0000000000000002-1.lp", &lines, 1, 0, "HTTP 400");
+	same_content(sub("rejected/0000000000000002-1.lp"), "m,t=BAD v=1\n");
+	buf_cleanup(&lines);
+	close(rfd);
+}
+END_TEST
+
+/* Directories others may write, or another user's, are refused. */
+START_TEST(test_spool_refuses_directories_others_may_write)
+{
+	char	err[512];
+
+	ck_assert_int_eq(chmod(tmp, 0770), 0);
+	ck_assert_ptr_null(spool_open(tmp, "t", 1 << 20, 0, err,
+	    sizeof(err)));
+	ck_assert_msg(strstr(err, "may be written by its group or others "
+	    "(mode 0770): chmod go-w") != NULL, "%s", err);
+	ck_assert_int_eq(chmod(tmp, 0700), 0);
+	ck_assert_int_eq(mkdir(sub("ready"), 0700), 0);
+	ck_assert_int_eq(chmod(sub("ready"), 0777), 0);
+	ck_assert_ptr_null(spool_open(tmp, "t", 1 << 20, 0, err,
+	    sizeof(err)));
+	ck_assert_msg(strstr(err, "/ready\" may be written by its group or "
+	    "others (mode 0777)") != NULL, "%s", err);
+	ck_assert_int_eq(chmod(sub("ready"), 0750), 0);
+	ck_assert_int_eq(mkdir(sub("rejected"), 0720), 0);
+	ck_assert_int_eq(chmod(sub("rejected"), 0720), 0);
+	ck_assert_ptr_null(spool_open(tmp, "t", 1 << 20, 0, err,
+	    sizeof(err)));
+	ck_assert_msg(strstr(err, "/rejected\" may be written") != NULL, "%s",
+	    err);
+	ck_assert_int_eq(chmod(sub("rejected"), 0700), 0);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(tmp, 65534, 65534), 0);
+		ck_assert_ptr_null(spool_open(tmp, "t", 1 << 20, 0, err,
+		    sizeof(err)));
+		ck_assert_msg(strstr(err, "is owned by uid 65534, not by the "
+		    "user qosd runs as (uid 0): chown -R") != NULL, "%s",
+		    err);
+		ck_assert_int_eq(chown(tmp, 0, 0), 0);
+	}
+	/* The spool directory itself a symlink: not followed. */
+	snprintf(path, sizeof(path), "%s/spool", out_dir);
+	ck_assert_int_eq(symlink(tmp, path), 0);
+	ck_assert_ptr_null(spool_open(path, "t", 1 << 20, 0, err,
+	    sizeof(err)));
+	ck_assert_msg(strstr(err, "a symbolic link is not followed") != NULL,
+	    "%s", err);
+}
+END_TEST
+
 static Suite *
 spool_suite(void)
 {
@@ -294,6 +517,17 @@ spool_suite(void)
 	tcase_add_test(tc, test_spool_recovers_a_torn_segment_first);
 	tcase_add_test(tc, test_spool_names_and_usage);
 	tcase_add_test(tc, test_spool_open_fails_with_a_reason);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("distrust");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc,
+	    test_spool_refuses_a_planted_symlink_as_a_leftover_segment);
+	tcase_add_test(tc,
+	    test_spool_refuses_a_leftover_segment_of_another_user);
+	tcase_add_test(tc, test_spool_leaves_a_symlink_in_ready_alone);
+	tcase_add_test(tc, test_spool_rejected_never_follows_a_symlink);
+	tcase_add_test(tc, test_spool_refuses_directories_others_may_write);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cap");
 	tcase_add_checked_fixture(tc, setup, teardown);
