@@ -12,7 +12,8 @@
 #               body is read
 # on http://127.0.0.1:$NGX_PORT and, with a self-signed certificate for
 # 127.0.0.1 made now by openssl ($NGX_CERT), https://127.0.0.1:$NGX_TLS_PORT.
-# The access log $NGX_DIR/access.log has "METHOD URI STATUS request_length".
+# The access log $NGX_DIR/access.log has "METHOD URI STATUS request_length
+# EXPECT", EXPECT the request's Expect header or "-".
 # Skips the script when nginx or openssl is missing.
 NGX_FILE_BYTES=10485760
 
@@ -41,7 +42,8 @@ pid $d/nginx.pid;
 error_log $d/error.log;
 events { worker_connections 256; }
 http {
-	log_format qosd '\$request_method \$uri \$status \$request_length';
+	log_format qosd '\$request_method \$uri \$status \$request_length'
+		' \$http_expect';
 	access_log $d/access.log qosd;
 	client_body_temp_path $d/tmp/body;
 	proxy_temp_path $d/tmp/proxy;
