@@ -1,9 +1,10 @@
 #!/bin/bash
 # The http collector against a real nginx: a 10 MiB download counted to the
 # byte, a 100 KiB POST upload that nginx reads whole and answers 204, a PUT,
-# neither with Expect: 100-continue unless configured (nginx's log), HTTPS with the test's own CA, a self-signed certificate refused, status
-# codes, redirects, HEAD; timings ordered dns <= connect <= tls <= ttfb <=
-# total, and no tls_ms on plain http.
+# neither with Expect: 100-continue unless configured (nginx's log), HTTPS
+# with the test's own CA, a self-signed certificate refused, status codes,
+# redirects, HEAD; timings ordered dns <= connect <= tls <= ttfb <= total,
+# and no tls_ms on plain http.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/tools/http_nginx.sh"
 start_nginx
