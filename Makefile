@@ -331,6 +331,7 @@ check-unit: tests check-layout
 # Every include points one way (lib <- collectors, sinks <- scheduler).
 check-layout:
 	@tests/tools/check-layout
+	@tests/tools/check-size
 
 check-integration: tests
 	@BUILD=$(BUILD) tests/run-integration
