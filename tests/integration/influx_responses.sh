@@ -256,5 +256,9 @@ wait_for 20 sh -c "[ \"\$(grep -c '^work[ ,]' '$D/stored.lp')\" = \"\$(grep -c '
 	fail "reload: produced $(w "$D/copy.lp"), delivered $(w "$D/stored.lp")"
 [ "$(grep -c 'configuration reloaded' "$D/qosd.log")" = 3 ] || fail "reload: not reloaded 3 times"
 grep -E 'cannot|torn|shipper (was killed|exited)' "$D/qosd.log" && fail "reload: errors in the log"
-[ "$(sort -u "$D/stored.lp" | grep -c '^work')" = "$(w "$D/copy.lp")" ] || fail "reload: duplicates or strays"
+[ "$(sort -u "$D/stored.lp" | grep -c '^work')" = "$(w "$D/copy.lp")" ] ||
+	fail "reload: duplicates or strays: twice in InfluxDB: $(grep '^work' "$D/stored.lp" | sort | uniq -d | head -3);" \
+	    "twice in the copy: $(grep '^work' "$D/copy.lp" | sort | uniq -d | head -3);" \
+	    "only in the copy: $(comm -23 <(grep '^work' "$D/copy.lp" | sort -u) <(grep '^work' "$D/stored.lp" | sort -u) | head -3);" \
+	    "only in InfluxDB: $(comm -13 <(grep '^work' "$D/copy.lp" | sort -u) <(grep '^work' "$D/stored.lp" | sort -u) | head -3)"
 ok "reload changing the sink 3 times: all $(w "$D/copy.lp") lines delivered once, no error logged"
