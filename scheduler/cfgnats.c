@@ -131,12 +131,19 @@ get_servers(const config_setting_t *g, struct bus_conf *c, char *err,
 	for (i = 0; i < n; i++) {
 		h = strncmp(list[i], "nats://", 7) == 0 ? list[i] + 7 :
 		    strncmp(list[i], "tls://", 6) == 0 ? list[i] + 6 : NULL;
-		if (h == NULL || *h == '\0' || strpbrk(h, "@/ ") != NULL) {
+		if (h != NULL && strchr(h, '@') != NULL) {
+			/* Never quoted: it would log the secret. */
+			r = qosd_cfg_error(mem(g, "servers"), err, errlen,
+			    "server %zu holds credentials (USER:PASSWORD@): "
+			    "give them as creds_file, nkey_file, "
+			    "password_file or token_file", i + 1);
+			free(list);
+			return r;
+		}
+		if (h == NULL || *h == '\0' || strpbrk(h, "/ ") != NULL) {
 			r = qosd_cfg_error(mem(g, "servers"), err, errlen,
 			    "\"%s\": expected nats://HOST:PORT or "
-			    "tls://HOST:PORT, with no credentials in it (give "
-			    "them as creds_file, nkey_file, password_file or "
-			    "token_file)", list[i]);
+			    "tls://HOST:PORT", list[i]);
 			free(list);
 			return r;
 		}
