@@ -25,6 +25,7 @@
 #include "bus/conn.h"
 #include "bus/kv.h"
 #include "lib/clock.h"
+#include "lib/complain.h"
 #include "lib/log.h"
 #include "lib/msg.h"
 #include "lib/natsname.h"
@@ -90,6 +91,7 @@ struct bus {
 	int		 stop;
 	struct bus_figs	 figs;
 	uint64_t	 figs_at;
+	struct complain	 away;		/* NATS not reached, for the log */
 	char		 s_hb[SUBJ], s_state[SUBJ], s_result[SUBJ];
 	char		 agent_key[NATSNAME_KEY_MAX];
 };
@@ -438,16 +440,39 @@ report(struct bus *b)
 		b->stop = 1;
 }
 
+/*
+ * NATS not reached: why, as the connection last said (a refused
+ * connection, a certificate that does not verify, an authorization
+ * violation), rate-limited.
+ */
+static void
+why_away(struct bus *b)
+{
+	const char	*txt = NULL;
+	natsStatus	 s;
+
+	if (b->nc == NULL || (s = natsConnection_GetLastError(b->nc,
+	    &txt)) == NATS_OK)
+		return;
+	if (complain_fail(&b->away, clock_mono_us()))
+		log_warning("bus: NATS not reached (%s): %s: %s; trying "
+		    "again", b->c->servers[0], natsStatus_GetText(s),
+		    txt != NULL && *txt != '\0' ? txt : "no detail");
+}
+
 /* The connection's state, as libnats last said. */
 static void
 look(struct bus *b)
 {
 	int	up = conn_up(b->nc);
 
+	if (!up)
+		why_away(b);
 	if (up == b->up)
 		return;
 	b->up = up;
 	if (up) {
+		complain_ok(&b->away);
 		log_notice("bus: connected to NATS (%zu states and %s "
 		    "heartbeat waiting)", b->qn, b->hb.json != NULL ? "a" :
 		    "no");

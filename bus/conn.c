@@ -253,12 +253,26 @@ conn_open(const struct bus_conf *c, int wakefd, natsConnection **nc,
     char *err, size_t errlen)
 {
 	natsOptions	*o;
-	natsStatus	 s;
+	natsStatus	 s = NATS_ERR;
 
 	wake_fd = wakefd;
 	srandom((unsigned int)((uint64_t)getpid() ^ clock_mono_us()));
 	if ((o = options(c, err, errlen)) == NULL)
 		return -1;
+	/*
+	 * One try here first: libnats says why it failed (a refused
+	 * connection, a certificate that does not verify, an authorization
+	 * violation) only to the thread that tried.
+	 */
+	if (natsOptions_SetRetryOnFailedConnect(o, false, NULL, NULL) ==
+	    NATS_OK && (s = natsConnection_Connect(nc, o)) == NATS_OK) {
+		natsOptions_Destroy(o);
+		return 0;
+	}
+	log_warning("bus: NATS not reached (%s%s): %s: %s; trying again in "
+	    "the background", c->servers[0], c->nservers > 1 ? " and others" :
+	    "", natsStatus_GetText(s), nats_GetLastError(NULL) ?: "");
+	natsOptions_SetRetryOnFailedConnect(o, true, on_connected, NULL);
 	s = natsConnection_Connect(nc, o);
 	natsOptions_Destroy(o);
 	/* Not yet: it goes on trying in the background. */

@@ -63,7 +63,10 @@ natsctl_open(const struct natsctl_opts *o, char *err, size_t errlen)
 	    (s = natsOptions_SetTimeout(no, n->timeout_ms)) != NATS_OK ||
 	    (s = natsOptions_SetMaxReconnect(no, 0)) != NATS_OK ||
 	    (o->creds != NULL && (s = natsOptions_SetUserCredentialsFromFiles(
-	    no, o->creds, NULL)) != NATS_OK)) {
+	    no, o->creds, NULL)) != NATS_OK) ||
+	    (o->ca != NULL && ((s = natsOptions_SetSecure(no, true)) !=
+	    NATS_OK || (s = natsOptions_LoadCATrustedCertificates(no,
+	    o->ca)) != NATS_OK))) {
 		failed(s, "nats options", err, errlen);
 		goto bad;
 	}

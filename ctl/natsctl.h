@@ -16,6 +16,7 @@ struct natsctl;
 struct natsctl_opts {
 	const char	*url;		/* nats://HOST:PORT[,...] */
 	const char	*creds;		/* a .creds file, or NULL */
+	const char	*ca;		/* CA certificates for TLS, or NULL */
 	const char	*prefix;	/* subject_prefix, "qosd" */
 	const char	*bucket;	/* kv_bucket, "qosd_results" */
 	double		 timeout_s;	/* connect, one request */

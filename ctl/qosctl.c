@@ -64,6 +64,7 @@ usage(FILE *f)
 "  -i, --id ID        the request's id (default: the daemon makes one)\n"
 "  -n, --nats URL     the NATS server (nats://HOST:PORT, or $QOSD_NATS)\n"
 "      --creds FILE   NATS credentials (a .creds file)\n"
+"      --ca FILE      CA certificates to verify the NATS server with (TLS)\n"
 "      --prefix P     the agents' subject_prefix (default qosd)\n"
 "      --bucket B     the agents' kv_bucket (default qosd_results)\n"
 "exit status: 0 ok; 1 the run failed; 2 measured, a result not ok;\n"
@@ -497,6 +498,7 @@ main(int argc, char *argv[])
 		{ "id",		required_argument, NULL, 'i' },
 		{ "nats",	required_argument, NULL, 'n' },
 		{ "creds",	required_argument, NULL, 'C' },
+		{ "ca",		required_argument, NULL, 'A' },
 		{ "prefix",	required_argument, NULL, 'P' },
 		{ "bucket",	required_argument, NULL, 'B' },
 		{ "help",	no_argument,	   NULL, 'h' },
@@ -536,6 +538,9 @@ main(int argc, char *argv[])
 			break;
 		case 'C':
 			o.nats.creds = optarg;
+			break;
+		case 'A':
+			o.nats.ca = optarg;
 			break;
 		case 'P':
 			o.nats.prefix = optarg;
