@@ -1,6 +1,6 @@
 /*
  * bus.h: the bus, the process that holds qosd's NATS connection
- * (docs/fleet.md): it publishes the daemon's heartbeats, the state and
+ * (docs/nats.md): it publishes the daemon's heartbeats, the state and
  * results of requests (and keeps them in a JetStream key/value bucket),
  * and takes requests (run a job, an ad-hoc probe) that it hands to the
  * daemon, whose control core (scheduler/control.h) answers them as it

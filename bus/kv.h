@@ -1,5 +1,5 @@
 /*
- * kv.h: the bus's JetStream key/value bucket (see bus.h, docs/fleet.md):
+ * kv.h: the bus's JetStream key/value bucket (see bus.h, docs/nats.md):
  * bound when NATS is there, made (with the configured TTL, history 1,
  * file storage) when it does not exist yet.
  */

@@ -1,5 +1,5 @@
 /*
- * natsname.h: the names qosd uses on a NATS bus (docs/fleet.md), shared
+ * natsname.h: the names qosd uses on a NATS bus (docs/nats.md), shared
  * by the daemon's configuration check, the bus process (bus/) and
  * qosctl: what a subject token, a subject prefix and a key/value bucket
  * may be, and the keys of the bucket:

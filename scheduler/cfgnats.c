@@ -1,5 +1,5 @@
 /*
- * cfgnats.c: the configuration's nats { } group (docs/fleet.md): the
+ * cfgnats.c: the configuration's nats { } group (docs/nats.md): the
  * bus's servers, credentials (files or systemd credentials, read by the
  * bus process only), TLS, subjects and bucket, and its limits; and the
  * agent id, which must be a subject token when the bus is on.

@@ -1,5 +1,5 @@
 /*
- * ctlbus.h: the daemon's side of the bus (bus/bus.h, docs/fleet.md):
+ * ctlbus.h: the daemon's side of the bus (bus/bus.h, docs/nats.md):
  * forking the bus process and keeping it running (lib/super's backoff),
  * its channel on the event loop, and what goes through it: requests
  * from NATS to the control core (control.h), the same functions the

@@ -17,6 +17,7 @@ else
 fi
 dpkg-deb -c "$deb" | awk '{ print $6 }' >"$T/files"
 for f in ./usr/sbin/qosd ./usr/bin/qosctl ./usr/lib/qosd/collectors/exec.so ./usr/lib/qosd/shipper.so \
+    ./usr/lib/qosd/bus.so ./usr/share/doc/qosd/nats.md \
     ./usr/lib/qosd/collectors/ping.so ./usr/lib/qosd/collectors/http.so ./etc/qosd/qosd.conf \
     ./lib/systemd/system/qosd.service ./usr/lib/sysusers.d/qosd.conf \
     ./usr/share/man/man8/qosd.8.gz ./usr/share/man/man5/qosd.conf.5.gz \
