@@ -13,7 +13,9 @@
 #  - a probe outside control.targets, a collector not allowed and an
 #    unknown job are refused with the reason (the control core's);
 #  - the bus is its own process (qosd-bus) that maps libnats; the daemon
-#    does not; a killed bus is restarted and the agent stays listed.
+#    does not; a killed bus is restarted and the agent stays listed;
+#  - n2 runs under the unit's system call filter (tests/tools/unit_filter):
+#    its bus (libnats's threads, TLS library, JetStream) works under it.
 . "$(dirname "$0")/lib.sh"
 command -v nats-server >/dev/null || skip "nats-server not installed (apt-get install nats-server)"
 command -v jq >/dev/null || skip "jq missing"
@@ -43,7 +45,9 @@ jobs = (
   { name = "b"; collector = "testcoll"; interval = 60; targets = [ "y" ]; }
 );
 CONF
-	"$QOSD" --plugin-dir "$BUILD/tests/plugins" --config "$T/$1.conf" 2>>"$T/$1.log" &
+	local wrap=()
+	[ "$1" = n2 ] && wrap=("$BUILD/tools/unit_filter")
+	"${wrap[@]}" "$QOSD" --plugin-dir "$BUILD/tests/plugins" --config "$T/$1.conf" 2>>"$T/$1.log" &
 	eval "PID_$1=$!"
 	track_pid "$!"
 }
