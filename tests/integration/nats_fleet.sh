@@ -150,3 +150,17 @@ sleep 2
 listed "n1:alive n2:alive n3:dead" || fail "after the bus restart: $(alive_list)"
 kill -0 "$PID_n2" || fail "n2 died with its bus"
 ok "a killed bus is restarted; n2 stays alive"
+
+# A reload: heartbeat_interval applies at once, the same bus goes on; a
+# setting of the connection (reconnect_max) starts a new bus.
+bpid=$(pgrep -P "$PID_n1" -x qosd-bus) || fail "no bus of n1"
+sed -i 's/heartbeat_interval = 1;/heartbeat_interval = 2;/' "$T/n1.conf"
+kill -HUP "$PID_n1"
+hb2() { [ "$(Q --json agents | jq -r '.agents[] | select(.agent == "n1") | .heartbeat.heartbeat_interval_s')" = 2 ]; }
+wait_for 15 hb2 || fail "heartbeat_interval not 2 after the reload: $(Q --json agents | jq -c '.agents[0].heartbeat.heartbeat_interval_s')"
+[ "$(pgrep -P "$PID_n1" -x qosd-bus)" = "$bpid" ] || fail "the bus restarted for heartbeat_interval"
+sed -i 's/reconnect_max = 1;/reconnect_max = 2;/' "$T/n1.conf"
+kill -HUP "$PID_n1"
+wait_for 15 sh -c "p=\$(pgrep -P $PID_n1 -x qosd-bus) && [ \"\$p\" != $bpid ]" || fail "no new bus after reconnect_max changed"
+wait_for 15 listed "n1:alive n2:alive n3:dead" || fail "n1 after the reloads: $(alive_list)"
+ok "reload: heartbeat_interval at once on the same bus; reconnect_max starts a new bus"
