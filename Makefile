@@ -169,7 +169,8 @@ install-bus: all
 	install -m 644 $(BUILD)/bus/bus.so $(DESTDIR)$(LIBDIR)/qosd/
 	install -m 644 docs/nats.md $(DESTDIR)$(DOCDIR)/
 # The bench's client of both ways in (tests/bench/nats.sh).
-$(BUILD)/tools/nats_rtt: CHECK_LIBS += $(call pc,--libs,libnats)
+$(BUILD)/tools/nats_rtt $(BUILD)/tools/nats_sub: CHECK_LIBS += \
+	$(call pc,--libs,libnats)
 # --- end nats
 
 # Objects are never intermediate files to delete.

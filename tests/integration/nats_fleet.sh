@@ -83,7 +83,12 @@ age=$(Q --json agents | jq -r '.agents[] | select(.agent == "n3") | .age_s')
 awk -v a="$age" 'BEGIN { exit !(a >= 3) }' || fail "n3 dead at age $age s"
 ok "n3 killed: listed dead after $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s (last heartbeat $age s old), n1 and n2 alive"
 
-# run and probe on n1: the id at once, the result by id from the bucket.
+# run and probe on n1: the id at once, the result by id from the bucket;
+# heartbeats, states and results on their subjects meanwhile.
+"$BUILD/tools/nats_sub" "$NURL" 'qosd.>' 8 >"$T/sub.out" 2>"$T/sub.err" &
+SUBPID=$!
+track_pid "$SUBPID"
+wait_for 10 grep -q ready "$T/sub.err" || fail "nats_sub: $(cat "$T/sub.err")"
 rid=$(Q run n1 a) || fail "run: $rid"
 [ -n "$rid" ] || fail "no id"
 pid=$(Q --id "probe-1" probe n1 testcoll 'targets=["127.0.0.1","h.allowed.test"]' count=3) ||
@@ -107,6 +112,16 @@ wait_for 10 grep -q "request=$rid" "$T/n1.lp" || fail "run's points not in the s
 out=$(Q --wait --id wait-1 run n1 b) || fail "run --wait: $out"
 grep -q "state  *done" <<<"$out" && grep -q "request=wait-1" <<<"$out" || fail "run --wait: $out"
 ok "run ($rid) and probe (probe-1) on n1: ids at once, results by id from the bucket"
+wait "$SUBPID"
+grep -q '^qosd.heartbeat.n1 {.*"agent":"n1"' "$T/sub.out" || fail "no heartbeat on qosd.heartbeat.n1: $(head -c 600 "$T/sub.out")"
+grep -q '^qosd.heartbeat.n2 ' "$T/sub.out" || fail "no heartbeat on qosd.heartbeat.n2"
+grep -q '^qosd.heartbeat.n3 ' "$T/sub.out" && fail "a heartbeat of the killed n3"
+states=$(awk -v r="$rid" '$1 == "qosd.state.n1" && index($0, "\"id\":\"" r "\"") { match($0, /"state":"[a-z]*"/); printf "%s ", substr($0, RSTART + 9, RLENGTH - 10) }' "$T/sub.out")
+[ "$states" = "queued running done " ] || fail "states of $rid on qosd.state.n1: $states"
+grep "^qosd.result.n1 " "$T/sub.out" | grep -F "\"id\":\"$rid\"" | grep -q "\"request\":\"$rid\"" ||
+	fail "no result of $rid with its points on qosd.result.n1"
+grep "^qosd.state.n1 " "$T/sub.out" | grep -q '"id":"probe-1","state":"running"' || fail "probe's state"
+ok "on the bus: heartbeats on qosd.heartbeat.AGENT, $rid's states (${states% }) on qosd.state.n1, its result with points on qosd.result.n1"
 
 # n1 restarted: the results stay in the bucket; the new n1 takes runs.
 kill -TERM "$PID_n1"
