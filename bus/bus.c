@@ -24,6 +24,7 @@
 #include "bus/bus.h"
 #include "bus/conn.h"
 #include "bus/kv.h"
+#include "bus/points.h"
 #include "lib/clock.h"
 #include "lib/complain.h"
 #include "lib/log.h"
@@ -44,6 +45,7 @@ static const struct msg_type to_bus[] = {
 	{ BUS_HEARTBEAT, "heartbeat", 2, BUS_JSON_MAX, 0 },
 	{ BUS_STATE, "state", 2, BUS_JSON_MAX, 0 },
 	{ BUS_STOP, "stop", 0, 0, 0 },
+	{ BUS_POINTS, "points", 1, BUS_POINTS_MAX, 0 },
 };
 
 static volatile sig_atomic_t term;
@@ -78,6 +80,7 @@ struct bus {
 	natsConnection	*nc;
 	natsSubscription *sub[2];
 	struct kv	*kv;
+	struct points	*pts;
 	pthread_mutex_t	 lock;		/* in, nin */
 	struct inreq	 in[IN_MAX];
 	size_t		 nin;
@@ -372,6 +375,7 @@ send_waiting(struct bus *b)
 		free(b->hb.json);
 		b->hb.json = NULL;
 	}
+	points_resume(b->pts);
 }
 
 static void
@@ -401,6 +405,9 @@ on_msg(void *arg, const struct msg *m)
 		break;
 	case BUS_STOP:
 		b->stop = 1;
+		break;
+	case BUS_POINTS:
+		points_take(b->pts, b->up, data, m->len);
 		break;
 	}
 }
@@ -435,6 +442,7 @@ report(struct bus *b)
 	b->figs.connected = (uint32_t)b->up;
 	b->figs.kv = (uint32_t)(b->up && kv_ready(b->kv));
 	b->figs.reconnects = conn_reconnects();
+	points_figs(b->pts, &b->figs.points_sent, &b->figs.points_dropped);
 	if (msg_send(&b->ch, BUS_FIGS, &b->figs, sizeof(b->figs), -1) == -1 &&
 	    errno != E2BIG)
 		b->stop = 1;
@@ -537,6 +545,7 @@ init(struct bus *b, const struct bus_conf *c, int sock, char *err,
 	if (conn_open(c, b->wakefd, &b->nc, err, errlen) == -1)
 		return -1;
 	b->kv = kv_new(c, b->nc);
+	b->pts = points_new(c, b->nc);
 	if (subscribe(b, 0, "run", BUS_RUN, err, errlen) == -1 ||
 	    subscribe(b, 1, "probe", BUS_PROBE, err, errlen) == -1)
 		return -1;
@@ -556,6 +565,7 @@ leave(struct bus *b, int status)
 		if (conn_up(b->nc))
 			natsConnection_FlushTimeout(b->nc, FLUSH_MS);
 		kv_free(b->kv);
+		points_free(b->pts);
 		natsConnection_Destroy(b->nc);
 		nats_CloseAndWait(FLUSH_MS);
 	}

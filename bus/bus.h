@@ -24,6 +24,8 @@
  *			BUS_STATE	a request's JSON (GET /v1/results/ID's),
  *					at each change of its state
  *			BUS_STOP	none: stop now
+ *			BUS_POINTS	complete lines of line protocol, 1 byte
+ *					to BUS_POINTS_MAX (nats.points)
  *
  * SIGTERM (the parent-death signal) and the end of the channel stop it
  * too.  Nothing the daemon sends waits for NATS: while it is away the
@@ -65,6 +67,8 @@ struct bus_conf {
 	uint32_t	 max_request;	/* bytes of a request */
 	unsigned int	 max_per_minute;	/* requests */
 	double		 reconnect_min_s, reconnect_max_s;
+	int		 points;	/* PREFIX.points.AGENT.MEASUREMENT */
+	char		*points_stream;	/* their JetStream stream, or NULL */
 };
 
 enum bus_msg_type {
@@ -73,7 +77,8 @@ enum bus_msg_type {
 	BUS_REPLY,
 	BUS_HEARTBEAT,
 	BUS_STATE,
-	BUS_STOP
+	BUS_STOP,
+	BUS_POINTS
 };
 
 enum bus_req_kind {
@@ -84,6 +89,8 @@ enum bus_req_kind {
 #define BUS_JSON_MAX	(1 << 20)	/* a JSON payload of the channel */
 #define BUS_QUEUE_MAX	1024		/* states kept while NATS is away */
 #define BUS_PENDING_MAX	256		/* requests awaiting the daemon */
+#define BUS_POINTS_MAX	(256 * 1024)	/* bytes of lines in a BUS_POINTS */
+#define BUS_POINTS_QUEUE (16 << 20)	/* bytes of lines kept while away */
 
 struct bus_req {
 	uint32_t	 tag;		/* the bus's, for the reply */
@@ -105,6 +112,8 @@ struct bus_figs {
 	uint64_t	 refused;	/* by the bus: too large, too many */
 	uint64_t	 reconnects;
 	uint64_t	 kv_errors;	/* puts that failed */
+	uint64_t	 points_sent;	/* lines published (nats.points) */
+	uint64_t	 points_dropped;	/* lines let go: queue full */
 };
 
 /*

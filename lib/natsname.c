@@ -84,27 +84,50 @@ natsname_bucket_ok(const char *s, char *why, size_t whylen)
 	    "of A-Z a-z 0-9 _ -", s);
 }
 
+/* Append len bytes of s to out (at n), encoded: 0, or -1. */
+static int
+encode(char *out, size_t outlen, size_t n, const char *s, size_t len)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	size_t			i;
+
+	for (i = 0; i < len; i++) {
+		if (n + 4 > outlen)
+			return -1;
+		if (plain(s[i]))
+			out[n++] = s[i];
+		else {
+			out[n++] = '=';
+			out[n++] = hex[(unsigned char)s[i] >> 4];
+			out[n++] = hex[(unsigned char)s[i] & 15];
+		}
+	}
+	if (n >= outlen)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
 int
 natsname_result_key(const char *id, char *key, size_t keylen)
 {
-	static const char	hex[] = "0123456789ABCDEF";
-	size_t			n;
+	size_t	n;
 
 	if ((n = (size_t)snprintf(key, keylen, "result.")) >= keylen)
 		return -1;
-	for (; *id != '\0'; id++) {
-		if (n + 4 > keylen)
-			return -1;
-		if (plain(*id))
-			key[n++] = *id;
-		else {
-			key[n++] = '=';
-			key[n++] = hex[(unsigned char)*id >> 4];
-			key[n++] = hex[(unsigned char)*id & 15];
-		}
-	}
-	key[n] = '\0';
-	return 0;
+	return encode(key, keylen, n, id, strlen(id));
+}
+
+int
+natsname_points_subject(char *subj, size_t len, const char *prefix,
+    const char *agent, const char *meas, size_t mlen)
+{
+	int	n;
+
+	n = snprintf(subj, len, "%s.points.%s.", prefix, agent);
+	if (n < 0 || (size_t)n >= len || mlen == 0)
+		return -1;
+	return encode(subj, len, (size_t)n, meas, mlen);
 }
 
 int

@@ -50,4 +50,13 @@ int	natsname_agent_key(const char *agent, char *key, size_t keylen);
 int	natsname_subject(char *subj, size_t len, const char *prefix,
 	    const char *what, const char *agent, const char *verb);
 
+/*
+ * The subject of points: PREFIX.points.AGENT.MEASUREMENT, the
+ * measurement's mlen bytes (as in a line, escapes and all) encoded as a
+ * result key's id is, so that it stays one token.  0, or -1 when it
+ * does not fit.
+ */
+int	natsname_points_subject(char *subj, size_t len, const char *prefix,
+	    const char *agent, const char *meas, size_t mlen);
+
 #endif /* LIB_NATSNAME_H */

@@ -26,7 +26,8 @@ static const char *const nats_settings[] = {
 	"nkey_credential", "user", "password_file", "password_credential",
 	"token_file", "token_credential", "tls", "subject_prefix",
 	"heartbeat_interval", "kv_bucket", "kv_ttl", "max_request",
-	"max_per_minute", "reconnect_min", "reconnect_max", NULL
+	"max_per_minute", "reconnect_min", "reconnect_max", "points",
+	"points_stream", NULL
 };
 static const char *const tls_settings[] = {
 	"ca_file", "cert_file", "key_file", "key_credential", "verify",
@@ -273,6 +274,28 @@ get_limits(const config_setting_t *g, struct bus_conf *c, char *err,
 	return 0;
 }
 
+/* points = true publishes every point; points_stream keeps them. */
+static int
+get_points(const config_setting_t *g, struct bus_conf *c, char *err,
+    size_t errlen)
+{
+	char	why[256];
+
+	if (qosd_cfg_bool(g, "points", &c->points, err, errlen) == -1 ||
+	    get_str(g, "points_stream", &c->points_stream, err,
+	    errlen) == -1)
+		return -1;
+	if (c->points_stream == NULL)
+		return 0;
+	if (natsname_bucket_ok(c->points_stream, why, sizeof(why)) == -1)
+		return qosd_cfg_error(mem(g, "points_stream"), err, errlen,
+		    "%s", why);
+	if (!c->points)
+		return qosd_cfg_error(mem(g, "points_stream"), err, errlen,
+		    "a stream of points needs points = true");
+	return 0;
+}
+
 /* The agent id names subjects and keys: a token, or an error here. */
 static int
 check_agent(const struct cfg *cfg, const config_setting_t *root,
@@ -312,7 +335,8 @@ cfg_load_nats(struct cfg *cfg, const config_setting_t *root, char *err,
 	    get_name(g, "kv_bucket", "qosd_results", natsname_bucket_ok,
 	    &c->bucket, err, errlen) == -1 ||
 	    get_limits(g, c, err, errlen) == -1 ||
-	    check_agent(cfg, root, g, err, errlen) == -1)
+	    check_agent(cfg, root, g, err, errlen) == -1 ||
+	    get_points(g, c, err, errlen) == -1)
 		return -1;
 	c->agent = cfgc_strdup(cfg->agent_id);
 	return 0;
@@ -348,6 +372,7 @@ cfg_nats_free(struct bus_conf *c)
 	bsecret_free(&c->key);
 	free(c->server_name);
 	free(c->bucket);
+	free(c->points_stream);
 	free(c);
 }
 
@@ -387,6 +412,7 @@ cfg_nats_copy(const struct bus_conf *c)
 	secret_copy(&d->key, &c->key);
 	d->server_name = dup_or_null(c->server_name);
 	d->bucket = dup_or_null(c->bucket);
+	d->points_stream = dup_or_null(c->points_stream);
 	return d;
 }
 
@@ -425,7 +451,9 @@ cfg_nats_equal(const struct bus_conf *a, const struct bus_conf *b)
 	    a->tls_verify == b->tls_verify && same(a->bucket, b->bucket) &&
 	    a->kv_ttl_s == b->kv_ttl_s && a->max_request == b->max_request &&
 	    a->reconnect_min_s == b->reconnect_min_s &&
-	    a->reconnect_max_s == b->reconnect_max_s;
+	    a->reconnect_max_s == b->reconnect_max_s &&
+	    a->points == b->points && same(a->points_stream,
+	    b->points_stream);
 }
 
 /* Read one secret as the bus will, and wipe it. */

@@ -56,6 +56,20 @@ changed(void *arg, const struct ctl_result *x)
 }
 
 void
+control_points(struct control *c, const char *lines, size_t len)
+{
+	if (c != NULL)
+		ctlbus_points(c->bus, lines, len);
+}
+
+void
+control_points_flush(struct control *c)
+{
+	if (c != NULL)
+		ctlbus_points_flush(c->bus);
+}
+
+void
 control_watch(struct control *c, ctl_watch fn, void *arg)
 {
 	c->watch = fn;

@@ -65,6 +65,10 @@ struct ctlbus {
 	uint64_t	 dropped;	/* here: the channel was full */
 	uint64_t	 limited;	/* requests over max_per_minute */
 	struct complain	 cp;
+	char		*pts;		/* lines for the bus (nats.points) */
+	size_t		 npts;
+	uint64_t	 pts_dropped;	/* here: no bus, or its channel full */
+	struct complain	 pts_cp;
 };
 
 const char *
@@ -162,6 +166,46 @@ bus_error(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return json_pack("{s:s}", "error", msg);
+}
+
+void
+ctlbus_points(struct ctlbus *b, const char *lines, size_t len)
+{
+	if (b == NULL || b->conf == NULL || !b->conf->points || len == 0)
+		return;
+	if (len > BUS_POINTS_MAX) {
+		b->pts_dropped++;
+		return;
+	}
+	if (b->npts + len > BUS_POINTS_MAX)
+		ctlbus_points_flush(b);
+	if (b->pts == NULL && (b->pts = malloc(BUS_POINTS_MAX)) == NULL)
+		fatal("bus: %m");
+	memcpy(b->pts + b->npts, lines, len);
+	b->npts += len;
+}
+
+void
+ctlbus_points_flush(struct ctlbus *b)
+{
+	uint64_t	n = 0;
+	size_t		i;
+
+	if (b == NULL || b->npts == 0)
+		return;
+	if (send_msg(b, BUS_POINTS, b->pts, b->npts) == -1) {
+		for (i = 0; i < b->npts; i++)
+			n += b->pts[i] == '\n';
+		b->pts_dropped += n;
+		if (complain_fail(&b->pts_cp, clock_mono_us()))
+			log_warning("bus: %llu points not published: %s "
+			    "(%llu so far; the sinks have them)",
+			    (unsigned long long)n, b->ch.sock == -1 ? "the "
+			    "bus is not running" : "the bus is behind",
+			    (unsigned long long)b->pts_dropped);
+	} else if (complain_ok(&b->pts_cp) > 0)
+		log_notice("bus: points published again");
+	b->npts = 0;
 }
 
 /* The answer to request tag: body (a reference taken) with its code. */
@@ -508,6 +552,7 @@ ctlbus_free(struct ctlbus *b)
 	}
 	cfg_nats_free(b->conf);
 	free(b->times);
+	free(b->pts);
 	sd_event_unref(b->ev);
 	free(b);
 }
@@ -517,7 +562,10 @@ ctlbus_json(const struct ctlbus *b)
 {
 	if (b == NULL || b->conf == NULL)
 		return NULL;
-	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I}", "points_sent", (json_int_t)b->figs.points_sent,
+	    "points_dropped", (json_int_t)(b->figs.points_dropped +
+	    b->pts_dropped),
 	    "connected", b->figs.connected != 0, "bucket", b->figs.kv != 0,
 	    "published", (json_int_t)b->figs.published, "dropped",
 	    (json_int_t)(b->figs.dropped + b->dropped), "requests",

@@ -34,6 +34,14 @@ struct ctlbus	*ctlbus_new(struct control *c, sd_event *ev);
 void		 ctlbus_configure(struct ctlbus *, const struct bus_conf *conf);
 /* Stop the bus (waiting at most CTLBUS_STOP_US) and free.  NULL is fine. */
 void		 ctlbus_free(struct ctlbus *);
+/*
+ * nats.points: complete lines (len bytes) for the bus to publish,
+ * gathered up to BUS_POINTS_MAX; flush() hands them over (at the end of
+ * a run).  Lines that find no bus, or its channel full, are counted and
+ * let go: the sinks have them.  Nothing when points are off.
+ */
+void		 ctlbus_points(struct ctlbus *, const char *lines, size_t len);
+void		 ctlbus_points_flush(struct ctlbus *);
 /* How the bus goes, for the status: a new reference, or NULL if off. */
 json_t		*ctlbus_json(const struct ctlbus *);
 /* The bus.so to load: beside the binary in a build tree, or installed. */

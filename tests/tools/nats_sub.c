@@ -1,12 +1,15 @@
 /*
  * nats_sub.c: print what is published on a NATS subject, for tests.
  *
- *	nats_sub URL SUBJECT SECONDS [MAX]
+ *	nats_sub [-j] [-l] URL SUBJECT SECONDS [MAX]
  *
  * Subscribes to SUBJECT (wildcards allowed) and prints each message as
  * one line, "SUBJECT PAYLOAD" (newlines in the payload as spaces), for
- * SECONDS or until MAX messages (default 100000) came.  "ready" on
- * stderr once subscribed.  Exit 0, or 1 when it could not subscribe.
+ * SECONDS or until MAX messages (default 100000) came; SECONDS is also
+ * the longest wait for one message.  -l prints each line of a payload
+ * as "SUBJECT LINE".  -j reads what a JetStream stream holds of SUBJECT
+ * from its start (an ephemeral consumer) instead.  "ready" on stderr
+ * once subscribed.  Exit 0, or 1 when it could not subscribe.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,10 @@ int
 main(int argc, char *argv[])
 {
 	natsConnection		*nc = NULL;
+	jsCtx			*js = NULL;
+	jsSubOptions		 so;
+	jsErrCode		 jerr = 0;
+	int			 opt_j = 0, opt_l = 0;
 	natsSubscription	*sub = NULL;
 	natsMsg			*m;
 	natsStatus		 s;
@@ -28,15 +35,31 @@ main(int argc, char *argv[])
 	const char		*d;
 	int			 i, len;
 
+	for (; argc > 1 && argv[1][0] == '-'; argc--, argv++) {
+		opt_j |= strcmp(argv[1], "-j") == 0;
+		opt_l |= strcmp(argv[1], "-l") == 0;
+	}
 	if (argc < 4 || argc > 5) {
-		fprintf(stderr, "usage: nats_sub URL SUBJECT SECONDS [MAX]\n");
+		fprintf(stderr, "usage: nats_sub [-j] [-l] URL SUBJECT SECONDS "
+		    "[MAX]\n");
 		return 2;
 	}
 	secs = atof(argv[3]);
 	max = argc == 5 ? atol(argv[4]) : 100000;
-	if ((s = natsConnection_ConnectTo(&nc, argv[1])) != NATS_OK ||
-	    (s = natsConnection_SubscribeSync(&sub, nc, argv[2])) != NATS_OK ||
-	    (s = natsConnection_Flush(nc)) != NATS_OK) {
+	if ((s = natsConnection_ConnectTo(&nc, argv[1])) != NATS_OK)
+		goto bad;
+	if (opt_j) {
+		jsSubOptions_Init(&so);
+		so.Config.DeliverPolicy = js_DeliverAll;
+		so.Config.AckPolicy = js_AckNone;
+		s = natsConnection_JetStream(&js, nc, NULL);
+		if (s == NATS_OK)
+			s = js_SubscribeSync(&sub, js, argv[2], NULL, &so,
+			    &jerr);
+	} else
+		s = natsConnection_SubscribeSync(&sub, nc, argv[2]);
+	if (s != NATS_OK || (s = natsConnection_Flush(nc)) != NATS_OK) {
+bad:
 		fprintf(stderr, "nats_sub: %s: %s\n", argv[1],
 		    natsStatus_GetText(s));
 		return 1;
@@ -58,14 +81,22 @@ main(int argc, char *argv[])
 		d = natsMsg_GetData(m);
 		len = natsMsg_GetDataLength(m);
 		printf("%s ", natsMsg_GetSubject(m));
-		for (i = 0; i < len; i++)
-			putchar(d[i] == '\n' ? ' ' : d[i]);
+		for (i = 0; i < len; i++) {
+			if (d[i] != '\n')
+				putchar(d[i]);
+			else if (!opt_l)
+				putchar(' ');
+			else if (i + 1 < len)
+				printf("\n%s ", natsMsg_GetSubject(m));
+		}
 		putchar('\n');
 		fflush(stdout);
 		natsMsg_Destroy(m);
 		n++;
 	}
 	natsSubscription_Destroy(sub);
+	if (js != NULL)
+		jsCtx_Destroy(js);
 	natsConnection_Destroy(nc);
 	nats_Close();
 	return 0;

@@ -76,6 +76,14 @@ START_TEST(test_natsname_makes_subjects_and_one_token_keys)
 	    -1);
 	ck_assert_int_eq(natsname_agent_key("edge-1", k, sizeof(k)), 0);
 	ck_assert_str_eq(k, "agent.edge-1");
+	ck_assert_int_eq(natsname_points_subject(s, sizeof(s), "qosd",
+	    "edge-1", "ping x", 4), 0);
+	ck_assert_str_eq(s, "qosd.points.edge-1.ping");
+	ck_assert_int_eq(natsname_points_subject(s, sizeof(s), "qosd",
+	    "edge-1", "a\\ b.c*", 7), 0);
+	ck_assert_str_eq(s, "qosd.points.edge-1.a=5C=20b=2Ec=2A");
+	ck_assert_int_eq(natsname_points_subject(s, sizeof(s), "qosd",
+	    "edge-1", "x", 0), -1);
 }
 END_TEST
 
@@ -141,6 +149,21 @@ START_TEST(test_natsname_config_defaults_and_a_checked_password_file)
 		ck_assert(!cfg_nats_equal(c, d));
 		cfg_nats_free(d);
 	}
+	cfg_free(cfg);
+
+	/* A stream of points needs points. */
+	cfg = load(dir, "points_stream = \"qosd_points\";", 0600, err,
+	    sizeof(err));
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(strstr(err, "needs points = true") != NULL, "%s", err);
+	cfg = load(dir, "points = true; points_stream = \"q.p\";", 0600, err,
+	    sizeof(err));
+	ck_assert_ptr_null(cfg);
+	cfg = load(dir, "points = true; points_stream = \"qp\";", 0600, err,
+	    sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_int_eq(cfg->nats->points, 1);
+	ck_assert_str_eq(cfg->nats->points_stream, "qp");
 	cfg_free(cfg);
 
 	/* Readable by others: refused at load, the secret never quoted. */
