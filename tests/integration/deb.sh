@@ -38,8 +38,8 @@ dpkg-deb -x "$deb" "$r"
 # Built for PREFIX=/usr, whatever the tree's last build was: the paths
 # compiled in are the package's (a /usr/local build's objects must not
 # be reused).
-paths=$(grep -a -o '/usr[a-z/]*/qosd/[a-z/]*\(collectors\|shipper.so\)' "$r/usr/sbin/qosd" | sort -u | tr '\n' ' ')
-[ "$paths" = "/usr/lib/qosd/collectors /usr/lib/qosd/shipper.so " ] ||
+paths=$(grep -a -o '/usr[a-z/]*/qosd/[a-z/]*\(collectors\|shipper.so\|bus.so\)' "$r/usr/sbin/qosd" | sort -u | tr '\n' ' ')
+[ "$paths" = "/usr/lib/qosd/bus.so /usr/lib/qosd/collectors /usr/lib/qosd/shipper.so " ] ||
 	fail "paths compiled into the packaged qosd: $paths"
 ! grep -q -a /usr/local "$r/usr/sbin/qosd" || fail "the packaged qosd names /usr/local"
 [ "$(stat -c %a "$r/etc/qosd")" = 750 ] || fail "/etc/qosd is $(stat -c %a "$r/etc/qosd"), the unit says 0750"
