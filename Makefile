@@ -142,6 +142,37 @@ install-control: all
 	install -m 644 docs/api.md docs/prometheus.md $(DESTDIR)$(DOCDIR)/
 # --- end control
 
+# --- nats (issue 18): the bus process (bus/, bus.so, libnats: loaded
+# only in it, never in the daemon) and qosctl --nats.  bus/ may include
+# qosd/, lib/ and bus/; scheduler/ may include bus/bus.h, the channel's
+# messages and settings, which names nothing of libnats
+# (tests/tools/check-layout).
+BUILD_PKGS += libnats-dev
+TEST_PKGS += nats-server
+SRC_TREE_BUS := bus
+BUS_SRCS    := $(sort $(wildcard bus/*.c))
+BUS_OBJS    := $(BUS_SRCS:%.c=$(BUILD)/%.o)
+BUS_LIBS    := $(call pc,--libs,libnats jansson) -lpthread
+CPPFLAGS_ALL += -DBUS_SO='"$(LIBDIR)/qosd/bus.so"'
+CTL_LIBS    += $(call pc,--libs,libnats)
+all: $(BUILD)/bus/bus.so
+$(BUILD)/bus/%.o: CFLAGS_ALL += -fvisibility=hidden
+$(BUILD)/bus/bus.so: EXPORT := { global: qosd_bus_main; local: *; };
+$(BUILD)/bus/bus.so: $(BUS_OBJS) $(LIB_A) $(BUILD)/bus/bus.ver
+	$(CC) -shared $(LDFLAGS_ALL) \
+		-Wl,--version-script=$(BUILD)/bus/bus.ver -o $@ \
+		$(BUS_OBJS) $(LIB_A) $(BUS_LIBS)
+.PHONY: install-bus
+install: install-bus
+install-bus: all
+	install -d $(DESTDIR)$(LIBDIR)/qosd $(DESTDIR)$(DOCDIR)
+	install -m 644 $(BUILD)/bus/bus.so $(DESTDIR)$(LIBDIR)/qosd/
+	install -m 644 docs/nats.md $(DESTDIR)$(DOCDIR)/
+# The bench's client of both ways in (tests/bench/nats.sh).
+$(BUILD)/tools/nats_rtt $(BUILD)/tools/nats_sub: CHECK_LIBS += \
+	$(call pc,--libs,libnats)
+# --- end nats
+
 # Objects are never intermediate files to delete.
 .SECONDARY:
 
@@ -450,7 +481,7 @@ check-system:
 	@BUILD=$(BUILD) tests/system/run
 
 SRC_TREE := include lib collectors sinks scheduler proto reflector \
-	$(SRC_TREE_CTL)
+	$(SRC_TREE_CTL) $(SRC_TREE_BUS)
 
 headers:
 	@for h in $$(find $(SRC_TREE) -name '*.h' | sort); do \
