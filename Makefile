@@ -11,6 +11,7 @@
 #                         collector's configure()
 #   make bench            measurements beside the tools users run today
 #                         (docs/performance.md)
+#   make bench-quick      one row per area in under two minutes
 #   make check-system     the .deb installed and run under systemd in a
 #                         booted Debian 12 container (root; after check)
 #   make install DESTDIR= PREFIX=
@@ -156,7 +157,7 @@ install-control: all
 
 .PHONY: all check check-unit check-integration check-layout sanitize fuzz \
 	fuzz-config \
-	bench install clean deps headers style tests demo deb
+	bench bench-quick install clean deps headers style tests demo deb
 
 all: $(BUILD)/qosd $(PLUGINS) $(BUILD)/sinks/shipper.so
 
@@ -396,6 +397,12 @@ bench: deps
 	@tests/tools/install-deps $(BENCH_PKGS)
 	@$(MAKE) --no-print-directory tests
 	@BUILD=$(BUILD) tests/bench/run
+
+# One row per area in under two minutes (tests/bench/quick).
+bench-quick: deps
+	@tests/tools/install-deps $(BENCH_PKGS)
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) tests/bench/run --quick
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PLUGINDIR) \
