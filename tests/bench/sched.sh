@@ -66,7 +66,7 @@ signed() { if [ "$1" -ge 0 ]; then echo "+$1"; else echo "$1"; fi; }
 bench() {	# bench N: N jobs at 1 s
 	local n=$1 d="$T/s$1" pid cyc c0 c1 w0 w1 now rss runs due cpu per dur
 	local qp50 qp99 qmax mp50 mp99 mmax mn mo d99 dmax v waited skipped
-	local ap50 ap99 amax
+	local ap50 ap99 amax note
 	mkdir -p "$d"
 	{
 		echo 'agent: { id = "bench"; };'
@@ -116,7 +116,6 @@ bench() {	# bench N: N jobs at 1 s
 	kill -TERM "$pid"; wait "$pid"
 	qp50=$(field lag_p50_us "$d/close") qp99=$(field lag_p99_us "$d/close")
 	qmax=$(field lag_max_us "$d/close")
-	[ -n "$qp99" ] || fail "$n jobs: no lag in the closing point: $(cat "$d/close")"
 	waited=$(( $(field runs_waited "$d/close") - $(field runs_waited "$d/open") ))
 	skipped=$(( $(field runs_skipped "$d/close") - $(field runs_skipped "$d/open") ))
 	read -r mp50 mp99 mmax mn mo <<<"$(hist_pct "$d/cyc.hist")"
@@ -132,7 +131,14 @@ bench() {	# bench N: N jobs at 1 s
 	sort -n -o "$d/lag" "$d/lag"
 	read -r ap50 ap99 amax <<<"$(pct "$d/lag")"
 	runs=$(wc -l <"$d/lag")
-	echo "$n jobs: qosd p50 $qp50 p99 $qp99 max $qmax us ($((runs - waited)) runs);" \
+	# No lag in the closing point: every run in the window waited for a
+	# slot (qosd saturated).  Then the lag of every run stands in, and the
+	# verdicts say so.
+	note=
+	if [ -z "$qp99" ]; then
+		qp50=$ap50 qp99=$ap99 qmax=$amax note=", every run waited for a slot"
+	fi
+	echo "$n jobs: qosd p50 $qp50 p99 $qp99 max $qmax us ($((runs - waited)) runs$note);" \
 		"every run, waits included: p50 $ap50 p99 $ap99 max $amax us ($runs runs," \
 		"$waited waited, $skipped skipped); cyclictest p50 $mp50 p99 $mp99 max $mmax us" \
 		"($mn wake-ups, $mo over $hist_us us)" >&2
@@ -143,9 +149,9 @@ bench() {	# bench N: N jobs at 1 s
 	d99=$((qp99 - mp99)) dmax=$((qmax - mmax))
 	row "sched: $n jobs @1s, lag p50 (us) vs machine (cyclictest)" "$qp50" "$mp50" "$(ratio "$qp50" "$mp50")" - "($(signed $((qp50 - mp50))))"
 	v=$(verdict_le "$d99" 200)
-	row "sched: $n jobs @1s, lag p99 (us) vs machine (cyclictest)" "$qp99" "$mp99" "$(ratio "$qp99" "$mp99")" "+<=200" "$v ($(signed "$d99"))"
+	row "sched: $n jobs @1s, lag p99 (us) vs machine (cyclictest)" "$qp99" "$mp99" "$(ratio "$qp99" "$mp99")" "+<=200" "$v ($(signed "$d99")$note)"
 	v=$(verdict_le "$dmax" 1000)
-	row "sched: $n jobs @1s, lag max (us) vs machine (cyclictest)" "$qmax" "$mmax" "$(ratio "$qmax" "$mmax")" "+<=1000" "$v ($(signed "$dmax"))"
+	row "sched: $n jobs @1s, lag max (us) vs machine (cyclictest)" "$qmax" "$mmax" "$(ratio "$qmax" "$mmax")" "+<=1000" "$v ($(signed "$dmax")$note)"
 	row "sched: $n jobs @1s, runs that waited for a slot | skipped" "$waited" "$skipped" - - -
 	row "sched: $n jobs @1s, lag p99 | max of every run, waits incl. (us)" "$ap99" "$amax" - - -
 	row "sched: $n jobs @1s, runs ended vs due in the window" "$runs" "$due" "$(ratio "$runs" "$due")" - -
