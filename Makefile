@@ -49,11 +49,12 @@ TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
 # the liboping its ping plugin loads (footprint), cyclictest (sched), fping
 # and ping (ping), nginx, openssl and curl (http, control), influxd
 # (influxdb), iperf3 and python3 (iperf), ss (udp, reflector), chrt and
-# taskset; hyperfine for timing a command by hand (no bench runs it).  A
-# bench whose peer is missing fails: a FAIL row, and make bench exits 1.
+# taskset, nats-server (nats, on main); hyperfine for timing a command by
+# hand (no bench runs it).  A bench whose peer is missing fails: a FAIL
+# row, and make bench exits 1.
 BENCH_PKGS := collectd-core liboping0 rt-tests fping iputils-ping \
 	nginx-light openssl curl influxdb iperf3 python3 iproute2 util-linux \
-	hyperfine
+	nats-server hyperfine
 
 PKG_CONFIG ?= pkg-config
 pc = $(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
