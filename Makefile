@@ -10,6 +10,8 @@
 #   make fuzz-config      libFuzzer on the configuration loader and every
 #                         collector's configure()
 #   make bench            measurements beside the tools users run today
+#                         (docs/performance.md)
+#   make bench-quick      one row per area in under two minutes
 #   make check-system     the .deb installed and run under systemd in a
 #                         booted Debian 12 container (root; after check)
 #   make install DESTDIR= PREFIX=
@@ -43,7 +45,16 @@ TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
 	openssl \
 	clang libclang-rt-14-dev man-db procps psmisc lintian binutils \
 	systemd jq python3
-BENCH_PKGS := collectd-core liboping0 hyperfine rt-tests
+# Every bench's peers (docs/performance.md names each row's): collectd and
+# the liboping its ping plugin loads (footprint), cyclictest (sched), fping
+# and ping (ping), nginx, openssl and curl (http, control), influxd
+# (influxdb), iperf3 and python3 (iperf), ss (udp, reflector), chrt and
+# taskset, nats-server (nats, on main); hyperfine for timing a command by
+# hand (no bench runs it).  A bench whose peer is missing fails: a FAIL
+# row, and make bench exits 1.
+BENCH_PKGS := collectd-core liboping0 rt-tests fping iputils-ping \
+	nginx-light openssl curl influxdb iperf3 python3 iproute2 util-linux \
+	nats-server hyperfine
 
 PKG_CONFIG ?= pkg-config
 pc = $(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
@@ -178,7 +189,7 @@ $(BUILD)/tools/nats_rtt $(BUILD)/tools/nats_sub: CHECK_LIBS += \
 
 .PHONY: all check check-unit check-integration check-layout sanitize fuzz \
 	fuzz-config \
-	bench install clean deps headers style tests demo deb
+	bench bench-quick install clean deps headers style tests demo deb
 
 all: $(BUILD)/qosd $(PLUGINS) $(BUILD)/sinks/shipper.so
 
@@ -419,6 +430,12 @@ bench: deps
 	@tests/tools/install-deps $(BENCH_PKGS)
 	@$(MAKE) --no-print-directory tests
 	@BUILD=$(BUILD) tests/bench/run
+
+# One row per area in under two minutes (tests/bench/quick).
+bench-quick: deps
+	@tests/tools/install-deps $(BENCH_PKGS)
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) tests/bench/run --quick
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PLUGINDIR) \
