@@ -134,7 +134,9 @@ CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SHIPPER_LIBS) \
 BUILD_PKGS += libmicrohttpd-dev
 TEST_PKGS += prometheus
 CPPFLAGS_ALL += $(call pc,--cflags,libmicrohttpd)
-DAEMON_LIBS += $(call pc,--libs,libmicrohttpd jansson)
+# libmicrohttpd is not linked: lib/httpd.c loads it (dlopen) at the first
+# connection, so that an agent whose API nobody asks never maps GnuTLS.
+DAEMON_LIBS += $(call pc,--libs,jansson) -ldl
 CHECK_LIBS += $(call pc,--libs,libmicrohttpd)
 SRC_TREE_CTL := ctl
 CTL_SRCS    := $(sort $(wildcard ctl/*.c))

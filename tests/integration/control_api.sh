@@ -61,6 +61,14 @@ call() {
 }
 jqb() { jq -r "$1" <<<"$BODY"; }
 
+# libmicrohttpd (and GnuTLS behind it) is loaded at the first connection
+# only: an agent whose API nobody asks never maps it.
+grep -q 'libmicrohttpd' "/proc/$qpid/maps" && fail "libmicrohttpd mapped before any request"
+call GET /v1/status
+[ "$CODE" = 200 ] || fail "the first request: $CODE $BODY"
+grep -q 'libmicrohttpd' "/proc/$qpid/maps" || fail "libmicrohttpd not mapped after a request"
+ok "libmicrohttpd loaded at the first request, not before"
+
 # The socket: mode, group.
 [ "$(stat -c '%a %g' "$SOCK")" = "660 $gid" ] || fail "socket: $(stat -c '%a %g' "$SOCK")"
 ok "socket $SOCK 0660, group $GROUP"
