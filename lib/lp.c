@@ -222,7 +222,8 @@ lp_check_field(const struct lp_field *f, char *err, size_t errlen)
 		    isnan(f->v.f) ? "NaN" : "infinity");
 		return -1;
 	}
-	if (f->type == LP_STRING) {
+	/* The name for the error is written only for an error. */
+	if (f->type == LP_STRING && check_text("", f->v.s, NULL, 0) == -1) {
 		snprintf(what, sizeof(what), "field '%s'",
 		    lp_quote(q, sizeof(q), f->key, strlen(f->key)));
 		return check_text(what, f->v.s, err, errlen);

@@ -53,9 +53,18 @@ unescape_name(const char *s, size_t from, size_t to)
 static int
 scan_name(struct scan *sc, const char *stop, const char *bad, size_t *end)
 {
-	size_t	 i;
+	const char	*p;
+	size_t		 i;
+	unsigned char	 top = 0;
 
+	/* A byte above every byte of stop and bad is neither. */
+	for (p = stop; *p != '\0'; p++)
+		top = (unsigned char)*p > top ? (unsigned char)*p : top;
+	for (p = bad; p != NULL && *p != '\0'; p++)
+		top = (unsigned char)*p > top ? (unsigned char)*p : top;
 	for (i = sc->i; i < sc->n; i++) {
+		if ((unsigned char)sc->s[i] > top)
+			continue;
 		if (escaped(sc, i))
 			continue;
 		if (strchr(stop, sc->s[i]) != NULL) {
