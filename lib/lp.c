@@ -123,6 +123,10 @@ lp_utf8_invalid(const char *s, size_t n)
 	size_t	 i = 0, k;
 
 	while (i < n) {
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
 		if ((k = utf8_seq((const unsigned char *)s + i, n - i)) == 0)
 			return i;
 		i += k;

@@ -326,7 +326,6 @@ parse_number(struct scan *sc, const char *q, const char *t, size_t n,
 			return 0;
 		}
 	}
-	lp_quote(qv, sizeof(qv), t, n);
 	if (n == 0) {
 		lp_seterr(sc->err, sc->errlen, "field '%s': missing value", q);
 		return -1;
@@ -352,10 +351,10 @@ parse_number(struct scan *sc, const char *q, const char *t, size_t n,
 	}
 	if (rc == -1)
 		lp_seterr(sc->err, sc->errlen, "field '%s': invalid number "
-		    "'%s'", q, qv);
+		    "'%s'", q, lp_quote(qv, sizeof(qv), t, n));
 	else if (rc == -2)
 		lp_seterr(sc->err, sc->errlen, "field '%s': number out of "
-		    "range '%s'", q, qv);
+		    "range '%s'", q, lp_quote(qv, sizeof(qv), t, n));
 	return rc == 0 ? 0 : -1;
 }
 
