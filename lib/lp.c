@@ -120,9 +120,18 @@ utf8_seq(const unsigned char *s, size_t n)
 size_t
 lp_utf8_invalid(const char *s, size_t n)
 {
-	size_t	 i = 0, k;
+	size_t		 i = 0, k;
+	uint64_t	 w;
 
 	while (i < n) {
+		/* Eight ASCII bytes at a time. */
+		if (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
 		if ((unsigned char)s[i] < 0x80) {
 			i++;
 			continue;
@@ -161,36 +170,46 @@ check_text(const char *what, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* Whether a backslash comes right before a ',', ' ', '=' or '"'. */
-static int
-backslash_before_special(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (s[0] == '\\' && s[1] != '\0' &&
-		    strchr(",= \"", s[1]) != NULL)
-			return 1;
-	return 0;
-}
-
 int
 lp_check_name(enum lp_name kind, const char *s, char *err, size_t errlen)
 {
 	const char	*what = name_what[kind];
-	size_t		 n = strlen(s);
+	size_t		 n;
+	int		 nl = 0, high = 0, bs = 0;
+	unsigned char	 c;
 
+	/*
+	 * One pass notes what the rules below look for (names are checked
+	 * on the way in and again by the encoder, in the run and in the
+	 * daemon); the reasons come in the order of the rules.
+	 */
+	for (n = 0; (c = (unsigned char)s[n]) != '\0'; n++) {
+		if (c > '\\')
+			high |= c >= 0x80;
+		else if (c == '\n' || c == '\r')
+			nl = 1;
+		else if (c == '\\' && s[n + 1] != '\0' &&
+		    strchr(",= \"", s[n + 1]) != NULL)
+			bs = 1;
+	}
 	if (n == 0) {
 		lp_seterr(err, errlen, "empty %s", what);
 		return -1;
 	}
-	if (check_text(what, s, err, errlen) == -1)
+	if (nl) {
+		lp_seterr(err, errlen, "%s contains a newline", what);
 		return -1;
+	}
+	if (high && lp_utf8_invalid(s, n) != n) {
+		lp_seterr(err, errlen, "%s is not valid UTF-8", what);
+		return -1;
+	}
 	if (s[n - 1] == '\\') {
 		lp_seterr(err, errlen, "%s ends in a backslash, which would "
 		    "escape the delimiter after it", what);
 		return -1;
 	}
-	if ((kind == LP_MEASUREMENT || kind == LP_FIELD_KEY) &&
-	    backslash_before_special(s)) {
+	if ((kind == LP_MEASUREMENT || kind == LP_FIELD_KEY) && bs) {
 		lp_seterr(err, errlen, "%s has a backslash before ',', ' ', "
 		    "'=' or '\"', which InfluxDB does not read back", what);
 		return -1;
@@ -205,8 +224,8 @@ lp_check_name(enum lp_name kind, const char *s, char *err, size_t errlen)
 		    "whitespace is trimmed)");
 		return -1;
 	}
-	if ((kind == LP_TAG_KEY || kind == LP_FIELD_KEY) &&
-	    strcmp(s, "time") == 0) {
+	if ((kind == LP_TAG_KEY || kind == LP_FIELD_KEY) && n == 4 &&
+	    memcmp(s, "time", 4) == 0) {
 		lp_seterr(err, errlen, "%s 'time' is not allowed", what);
 		return -1;
 	}

@@ -467,6 +467,52 @@ END_TEST
  * key or value it refuses is refused by lp_point_tag() and lp_parse()
  * with the same reason, and one it takes goes through both.
  */
+/* Each rule's reason, and when a name breaks several, the first rule's. */
+START_TEST(test_lp_check_name_gives_the_first_broken_rule)
+{
+	static const struct {
+		enum lp_name	 kind;
+		const char	*s;
+		const char	*why;		/* NULL: valid */
+	} c[] = {
+		{ LP_MEASUREMENT, "m", NULL },
+		{ LP_MEASUREMENT, "a=b\\x", NULL },
+		{ LP_FIELD_KEY, "timex", NULL },
+		{ LP_TAG_VALUE, "time", NULL },
+		{ LP_TAG_VALUE, "a\\,b", NULL },
+		{ LP_TAG_VALUE, "0123456789abcdef\xc3\xa9", NULL },
+		{ LP_MEASUREMENT, "", "empty measurement" },
+		{ LP_MEASUREMENT, "#\xff\n\\", "measurement contains a newline" },
+		{ LP_FIELD_KEY, "0123456789abcdef\xff\\", "field key is not "
+		  "valid UTF-8" },
+		{ LP_TAG_KEY, "\xc3", "tag key is not valid UTF-8" },
+		{ LP_MEASUREMENT, "#a\\ b\\", "measurement ends in a backslash" },
+		{ LP_MEASUREMENT, "#a\\ b", "measurement has a backslash before" },
+		{ LP_FIELD_KEY, "a\\\"", "field key has a backslash before" },
+		{ LP_TAG_KEY, "a\\ b", NULL },
+		{ LP_MEASUREMENT, "#\tm", "measurement starts with '#'" },
+		{ LP_MEASUREMENT, "\tm", "measurement starts with a tab" },
+		{ LP_FIELD_KEY, "time", "field key 'time' is not allowed" },
+		{ LP_TAG_KEY, "time", "tag key 'time' is not allowed" },
+	};
+	char	 err[ERRLEN];
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		err[0] = '\0';
+		rc = lp_check_name(c[i].kind, c[i].s, err, ERRLEN);
+		if (c[i].why == NULL) {
+			ck_assert_msg(rc == 0, "case %zu: %s", i, err);
+			continue;
+		}
+		ck_assert_msg(rc == -1, "case %zu accepted", i);
+		ck_assert_msg(strstr(err, c[i].why) == err,
+		    "case %zu: '%s', want '%s'", i, err, c[i].why);
+	}
+}
+END_TEST
+
 START_TEST(test_lp_check_name_is_the_builders_rule)
 {
 	static const struct {
@@ -949,6 +995,7 @@ lp_suite(void)
 	tcase_add_test(tc, test_lp_writes_floats_with_fewest_exact_digits);
 	tcase_add_test(tc, test_lp_refuses_what_influxdb_would_mangle);
 	tcase_add_test(tc, test_lp_check_name_is_the_builders_rule);
+	tcase_add_test(tc, test_lp_check_name_gives_the_first_broken_rule);
 	tcase_add_test(tc, test_lp_refuses_nan_inf_and_bad_time);
 	tcase_add_test(tc, test_lp_keeps_tags_sorted_and_unique);
 	tcase_add_test(tc, test_lp_handles_lines_up_to_the_maximum);
