@@ -302,6 +302,50 @@ float_syntax(const char *s, size_t n)
 	return i == n;
 }
 
+/* Powers of ten, each a double exactly. */
+static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+    1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22 };
+
+/*
+ * The value of t[0 .. n - 1], a number float_syntax() accepted, when it
+ * has no exponent and at most 15 significant digits: then m / 10^k (m its
+ * digits, k those after the point) divides two exact doubles, and the
+ * quotient, correctly rounded, is what strtod() returns (Clinger's fast
+ * path), without its copy and its general case.  0 when t is not one.
+ */
+static int
+short_decimal(const char *t, size_t n, double *v)
+{
+	uint64_t	m = 0;
+	size_t		i = 0, digits = 0, k = 0;
+	int		frac = 0;
+
+	if (n > 0 && t[0] == '-')
+		i = 1;
+	for (; i < n; i++) {
+		if (t[i] == '.') {
+			frac = 1;
+			continue;
+		}
+		if (t[i] < '0' || t[i] > '9')
+			return 0;
+		if (frac)
+			k++;
+		if (m == 0 && t[i] == '0')
+			continue;
+		if (++digits > 15)
+			return 0;
+		m = m * 10 + (uint64_t)(t[i] - '0');
+	}
+	if (k >= sizeof(p10) / sizeof(p10[0]))
+		return 0;
+	*v = (double)m / p10[k];
+	if (t[0] == '-')
+		*v = -*v;
+	return 1;
+}
+
 static int
 parse_number(struct scan *sc, const char *q, const char *t, size_t n,
     struct lp_field *f)
@@ -340,6 +384,8 @@ parse_number(struct scan *sc, const char *q, const char *t, size_t n,
 		f->type = LP_FLOAT;
 		if (!float_syntax(t, n))
 			rc = -1;
+		else if (short_decimal(t, n, &f->v.f))
+			rc = 0;
 		else if ((tmp = strndup(t, n)) == NULL) {
 			lp_seterr(sc->err, sc->errlen, "out of memory");
 			return -1;

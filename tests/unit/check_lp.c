@@ -813,6 +813,59 @@ START_TEST(test_lp_writes_short_floats_as_g_did)
 }
 END_TEST
 
+/*
+ * A float read from a line is the double strtod() makes of its text, bit
+ * for bit: short decimals (read without strtod()), long ones, exponents,
+ * leading and trailing zeros, signs.
+ */
+START_TEST(test_lp_reads_floats_as_strtod_does)
+{
+	static const char *const edge[] = { "0", "-0", "0.0", "-0.0", ".5",
+	    "5.", "0.0001", "1.50", "92.9491", "4.4044", "0.037",
+	    "999999999999999", "9999999999999999", "0.1234567890123456",
+	    "123456789012345.6", "1e5", "-1.5E-3", "0000000000000000000012.5",
+	    "0.0000000000000000000001", "0.00000000000000000000001",
+	    "9007199254740993", "1.7976931348623157e308" };
+	struct lp_point		 p;
+	const struct lp_field	*f;
+	char			 err[ERRLEN], num[64], line[96];
+	double			 want;
+	size_t			 len, k;
+	int			 i;
+
+	rng = 4242;
+	lp_point_init(&p);
+	for (i = 0; i < 100000; i++) {
+		if (i < (int)(sizeof(edge) / sizeof(edge[0])))
+			snprintf(num, sizeof(num), "%s", edge[i]);
+		else {
+			len = 0;
+			if (rnd() % 2)
+				num[len++] = '-';
+			for (k = rnd() % 4; k > 0; k--)
+				num[len++] = '0';
+			for (k = rnd() % 19 + 1; k > 0; k--) {
+				if (rnd() % 8 == 0 && memchr(num, '.', len) ==
+				    NULL)
+					num[len++] = '.';
+				num[len++] = (char)('0' + rnd() % 10);
+			}
+			num[len] = '\0';
+		}
+		snprintf(line, sizeof(line), "m x=%s", num);
+		lp_point_reset(&p);
+		ck_assert_msg(lp_parse(line, strlen(line), &p, err, ERRLEN) ==
+		    0, "%s: %s", line, err);
+		ck_assert_ptr_nonnull(f = lp_point_get_field(&p, "x"));
+		ck_assert_int_eq(f->type, LP_FLOAT);
+		want = strtod(num, NULL);
+		ck_assert_msg(memcmp(&f->v.f, &want, sizeof(want)) == 0,
+		    "%s: %a, strtod %a", num, f->v.f, want);
+	}
+	lp_point_cleanup(&p);
+}
+END_TEST
+
 /* Integers, and the timestamp, in decimal as printf wrote them. */
 START_TEST(test_lp_writes_integers_as_printf_did)
 {
@@ -1004,6 +1057,7 @@ lp_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_lp_writes_short_floats_as_g_did);
 	tcase_add_test(tc, test_lp_writes_integers_as_printf_did);
+	tcase_add_test(tc, test_lp_reads_floats_as_strtod_does);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("roundtrip");
 	tcase_set_timeout(tc, 60);
