@@ -170,6 +170,19 @@ check_text(const char *what, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The bytes lp_check_name() looks at twice: newlines, '\\', non-ASCII. */
+static const unsigned char name_special[256] = {
+	['\n'] = 1, ['\r'] = 1, ['\\'] = 1,
+	[0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x90] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xa0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xb0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xc0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xd0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xe0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xf0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 int
 lp_check_name(enum lp_name kind, const char *s, char *err, size_t errlen)
 {
@@ -184,12 +197,13 @@ lp_check_name(enum lp_name kind, const char *s, char *err, size_t errlen)
 	 * daemon); the reasons come in the order of the rules.
 	 */
 	for (n = 0; (c = (unsigned char)s[n]) != '\0'; n++) {
-		if (c > '\\')
-			high |= c >= 0x80;
+		if (!name_special[c])
+			continue;
+		if (c >= 0x80)
+			high = 1;
 		else if (c == '\n' || c == '\r')
 			nl = 1;
-		else if (c == '\\' && s[n + 1] != '\0' &&
-		    strchr(",= \"", s[n + 1]) != NULL)
+		else if (s[n + 1] != '\0' && strchr(",= \"", s[n + 1]) != NULL)
 			bs = 1;
 	}
 	if (n == 0) {
@@ -449,8 +463,10 @@ lp_point_get_field(const struct lp_point *p, const char *key)
 {
 	size_t	 i;
 
+	/* The first bytes differ for most: no call for those. */
 	for (i = 0; i < p->nfields; i++)
-		if (strcmp(p->fields[i].key, key) == 0)
+		if (p->fields[i].key[0] == key[0] &&
+		    strcmp(p->fields[i].key, key) == 0)
 			return &p->fields[i];
 	return NULL;
 }
