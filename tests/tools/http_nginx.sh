@@ -90,5 +90,5 @@ start_nginx() {
 		grep -q "Address already in use" "$d/error.log" "$d/stderr" ||
 			break
 	done
-	fail "nginx did not start: $(tail -n 5 "$d/error.log" "$d/stderr")"
+	fail "nginx did not start: $(tail -n 5 "$d/error.log" "$d/stderr" 2>&1)"
 }
