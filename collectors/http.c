@@ -139,7 +139,11 @@ setup(CURL *c, const struct http_conf *st, enum http_kind kind,
 	}
 	if (!(kind == HTTP_GET && st->get_method == 1))
 		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st->max_bytes);
-	SET(CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
+	/* A body is read as much as the socket holds at a time; an
+	 * upload's answer is a status line, for which the 10 MiB would only
+	 * be one more mmap() inside the measured time. */
+	if (kind != HTTP_UPLOAD)
+		SET(CURLOPT_BUFFERSIZE, (long)CURL_MAX_READ_SIZE);
 	SET(CURLOPT_WRITEFUNCTION, xfer_write);
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_SOCKOPTFUNCTION, xfer_sockopt);

@@ -1,7 +1,9 @@
 #!/bin/bash
 # The http collector beside curl(1) on loopback nginx, in the same run,
-# interleaved: a 10 MiB download and a 100 KiB POST upload, BENCH_HTTP_N
-# (20) of each; medians of qosd's total_ms and curl's %{time_total}.
+# interleaved, who goes first alternating: a 10 MiB download and a 100 KiB
+# POST upload, BENCH_HTTP_N (20) of each; medians of qosd's total_ms and
+# curl's %{time_total} (both libcurl's CURLINFO_TOTAL_TIME: from the start
+# of curl_easy_perform() to its end, no fork, exec or setup in it).
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/tools/http_nginx.sh"
 n=${BENCH_HTTP_N:-20}
@@ -17,13 +19,26 @@ jobs = (
 );
 CONF
 total_ms() { sed -nE 's/.* result="ok",.*total_ms=([0-9.e+-]+).*/\1/p'; }
-for _ in $(seq "$n"); do
-	"$QOSD" --once --config "$T/qosd.conf" --job dl | total_ms >>"$T/q.dl"
+q_dl() { "$QOSD" --once --config "$T/qosd.conf" --job dl | total_ms >>"$T/q.dl"; }
+c_dl() {
 	curl -sf -o /dev/null -w '%{time_total}\n' "$H/file.bin" |
 		awk '{ print $1 * 1000 }' >>"$T/c.dl"
-	"$QOSD" --once --config "$T/qosd.conf" --job up | total_ms >>"$T/q.up"
+}
+q_up() { "$QOSD" --once --config "$T/qosd.conf" --job up | total_ms >>"$T/q.up"; }
+# No Expect: 100-continue from either: qosd sends none unless configured.
+c_up() {
 	curl -sf -o /dev/null -H 'Expect:' --data-binary @"$T/up.bin" \
 		-w '%{time_total}\n' "$H/upload" | awk '{ print $1 * 1000 }' >>"$T/c.up"
+}
+# Who goes first alternates, so that neither side is always the one that
+# follows a 10 MiB download, or the other side's request of the same kind:
+# in a fixed order the position is measured along with the tool.
+for i in $(seq "$n"); do
+	if [ $((i % 2)) -eq 1 ]; then
+		q_dl; c_dl; q_up; c_up
+	else
+		c_dl; q_dl; c_up; q_up
+	fi
 done
 median() { sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for k in dl up; do

@@ -12,27 +12,18 @@
 #               body is read
 # on http://127.0.0.1:$NGX_PORT and, with a self-signed certificate for
 # 127.0.0.1 made now by openssl ($NGX_CERT), https://127.0.0.1:$NGX_TLS_PORT.
-# The access log $NGX_DIR/access.log has "METHOD URI STATUS request_length".
+# The access log $NGX_DIR/access.log has "METHOD URI STATUS request_length
+# EXPECT", EXPECT the request's Expect header or "-".
 # Skips the script when nginx or openssl is missing.
 NGX_FILE_BYTES=10485760
 
-start_nginx() {
-	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
-		skip "nginx not installed (apt-get install nginx-light)"
-	command -v openssl >/dev/null || skip "openssl not installed (apt-get install openssl)"
-	local ngx d="$T/nginx"
-	ngx=$(command -v nginx || echo /usr/sbin/nginx)
-	mkdir -p "$d/www" "$d/tmp"
-	head -c "$NGX_FILE_BYTES" /dev/urandom >"$d/www/file.bin"
-	echo "small" >"$d/www/small"
-	NGX_CERT="$d/cert.pem"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-		-addext subjectAltName=IP:127.0.0.1 -keyout "$d/key.pem" \
-		-out "$NGX_CERT" >"$d/openssl.log" 2>&1 ||
-		fail "openssl req: $(tail -3 "$d/openssl.log")"
+# ngx_try NGX D: pick the ports, write the config, start nginx and wait for
+# it (10 s); fails when it did not answer.
+ngx_try() {
+	local ngx=$1 d=$2
+	: >"$d/error.log"
 	NGX_PORT=$(free_port) NGX_TLS_PORT=$(free_port)
 	[ "$NGX_PORT" != "$NGX_TLS_PORT" ] || NGX_TLS_PORT=$(free_port)
-	NGX_DIR="$d"
 	cat >"$d/nginx.conf" <<CONF
 daemon off;
 master_process off;
@@ -41,7 +32,8 @@ pid $d/nginx.pid;
 error_log $d/error.log;
 events { worker_connections 256; }
 http {
-	log_format qosd '\$request_method \$uri \$status \$request_length';
+	log_format qosd '\$request_method \$uri \$status \$request_length'
+		' \$http_expect';
 	access_log $d/access.log qosd;
 	client_body_temp_path $d/tmp/body;
 	proxy_temp_path $d/tmp/proxy;
@@ -69,6 +61,34 @@ CONF
 	"$ngx" -c "$d/nginx.conf" -p "$d" >"$d/stderr" 2>&1 &
 	NGINX_PID=$!
 	track_pid "$NGINX_PID"
-	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$NGX_PORT/small" ||
-		fail "nginx did not start: $(tail -n 5 "$d/error.log" "$d/stderr" 2>&1)"
+	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$NGX_PORT/small"
+}
+
+start_nginx() {
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
+		skip "nginx not installed (apt-get install nginx-light)"
+	command -v openssl >/dev/null || skip "openssl not installed (apt-get install openssl)"
+	local ngx d="$T/nginx"
+	ngx=$(command -v nginx || echo /usr/sbin/nginx)
+	mkdir -p "$d/www" "$d/tmp"
+	head -c "$NGX_FILE_BYTES" /dev/urandom >"$d/www/file.bin"
+	echo "small" >"$d/www/small"
+	NGX_CERT="$d/cert.pem"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$d/key.pem" \
+		-out "$NGX_CERT" >"$d/openssl.log" 2>&1 ||
+		fail "openssl req: $(tail -3 "$d/openssl.log")"
+	NGX_DIR="$d"
+	# A port free when picked can be taken before nginx binds it (every
+	# loopback connection's own port comes from the same range): again.
+	for _ in 1 2 3; do
+		ngx_try "$ngx" "$d" && return 0
+		# Ours until waited for; then no longer ours to signal.
+		kill "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null
+		unset 'PIDS[-1]'
+		grep -q "Address already in use" "$d/error.log" "$d/stderr" ||
+			break
+	done
+	fail "nginx did not start: $(tail -n 5 "$d/error.log" "$d/stderr" 2>&1)"
 }
