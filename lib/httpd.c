@@ -75,7 +75,7 @@ struct httpd {
 	sd_event		*ev;
 	uint64_t		 pass_start;	/* this MHD_run()'s start */
 	struct stream		*paused;	/* to resume at the next pass */
-	struct MHD_Daemon	*mhd;		/* NULL until a first connection */
+	struct MHD_Daemon	*mhd;		/* NULL until a connection */
 	int			 fd;		/* the listening socket */
 	sd_event_source		*listen;	/* watches it until then */
 	sd_event_source		*io;
