@@ -1,0 +1,66 @@
+# mqtt_lib.bash: a mosquitto broker for the mqtt tests (sourced after
+# lib.sh).  The broker is the test's own: its config, persistence and log
+# in $T/mosq, a free loopback port, started and stopped by its PID; the
+# system's mosquitto service (Debian starts one) is never used.
+
+MOSQUITTO=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+[ -x "$MOSQUITTO" ] || skip "mosquitto missing (apt-get install mosquitto)"
+command -v mosquitto_sub >/dev/null ||
+	skip "mosquitto_sub missing (apt-get install mosquitto-clients)"
+
+# start_mosquitto [EXTRA-CONFIG-LINE...]: the broker; sets MQTT_PORT and
+# MOSQ_PID.  Persistence is on, with no cap on queued messages, so that a
+# persistent subscriber's queue outlives a restart of the broker.
+start_mosquitto() {
+	local l
+	mkdir -p "$T/mosq"
+	MQTT_PORT=$(free_port) || fail "no free port"
+	{
+		echo "listener $MQTT_PORT 127.0.0.1"
+		echo "allow_anonymous true"
+		echo "persistence true"
+		echo "persistence_location $T/mosq/"
+		echo "max_queued_messages 0"
+		echo "log_dest file $T/mosq/log"
+		echo "log_type error"
+		echo "log_type warning"
+		echo "log_type notice"
+		echo "user $(id -un)"
+		for l in "$@"; do echo "$l"; done
+	} >"$T/mosq/mosquitto.conf"
+	restart_mosquitto
+}
+
+mqtt_up() { (exec 3<>"/dev/tcp/127.0.0.1/$MQTT_PORT") 2>/dev/null; }
+
+restart_mosquitto() {
+	"$MOSQUITTO" -c "$T/mosq/mosquitto.conf" >>"$T/mosq/out" 2>&1 &
+	MOSQ_PID=$!
+	track_pid "$MOSQ_PID"
+	wait_for 10 mqtt_up || fail "mosquitto did not start: $(tail -5 "$T/mosq/out" "$T/mosq/log" 2>/dev/null)"
+}
+
+stop_mosquitto() {
+	kill -TERM "$MOSQ_PID"
+	wait_for 20 sh -c "! kill -0 $MOSQ_PID 2>/dev/null" || fail "mosquitto did not stop"
+	! mqtt_up || fail "the broker still answers"
+}
+
+# subscribe NAME TOPIC [ARGS...]: mosquitto_sub -v at QoS 1 into
+# $T/NAME.sub, with a persistent session (client id NAME, -c) so that
+# messages published while it is away (a broker restart) are kept for it;
+# waits until the broker has its subscription.  Sets SUB_PID.
+subscribe() {
+	local name=$1 topic=$2
+	shift 2
+	mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -c -i "$name-$$" -v \
+		-t "$topic" "$@" >"$T/$name.sub" 2>"$T/$name.sub.err" &
+	SUB_PID=$!
+	track_pid "$SUB_PID"
+	# The subscription is in place once a message to it comes back.
+	local probe="${topic//+/probe}"
+	probe="${probe//#/probe}"
+	wait_for 10 sh -c "mosquitto_pub -h 127.0.0.1 -p $MQTT_PORT -q 1 -t '$probe' -m 'hello $name' &&
+		grep -q 'hello $name' '$T/$name.sub'" ||
+		fail "subscriber $name did not start: $(cat "$T/$name.sub.err")"
+}
