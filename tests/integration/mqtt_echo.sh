@@ -18,7 +18,7 @@ track_pid $!
 wait_for 10 "$REFL" --status --control "$T/refl.ctl" >/dev/null 2>&1 ||
 	fail "the reflector did not start: $(cat "$T/refl.log")"
 subscribe minute 'netstats/+/minute'
-points() { count_lines "$1" "$2"; }
+points() { local n; n=$(count_lines "$1" "$2"); echo "${n:-0}"; }
 produced() { [ "$(points '^tcp,' "$T/copy.lp")" -ge "$1" ]; }
 received() { [ "$(points '^netstats/edge-1/minute ' "$T/minute.sub")" -ge "$1" ]; }
 
