@@ -79,6 +79,7 @@ struct ship {
 	enum link	 link;
 	uint64_t	 next_try;	/* µs, monotonic */
 	uint64_t	 connack_by;
+	char		 refused[256];	/* the broker's CONNACK said why */
 	unsigned int	 rounds;	/* of failures since the last CONNACK */
 	/* The segment being published. */
 	char		 seg[SPOOL_NAME_MAX];
@@ -91,6 +92,8 @@ struct ship {
 	size_t		 next;		/* the next line to publish */
 	size_t		 inflight;
 	int32_t		*mid_line;	/* message id -> line, or -1 */
+	int		 in_publish;	/* in mosquitto_publish() */
+	int		 written;	/* and its message went already */
 	uint64_t	 rejected;	/* lines that cannot be messages */
 	struct lp_point	 pt;
 	struct buf	 topic, payload;
@@ -353,10 +356,9 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	(void)m;
 	if (rc != 0) {
 		/* Refused: the next round of the loop tears the client down. */
-		snprintf(sh->last, sizeof(sh->last), "%s:%d: %s%s",
-		    sh->c->host, sh->c->port, mosquitto_connack_string(rc),
-		    rc == 4 || rc == 5 ? ": check username and password_file" :
-		    "");
+		snprintf(sh->refused, sizeof(sh->refused), "%s%s",
+		    mosquitto_connack_string(rc), rc == 4 || rc == 5 ?
+		    ": check username and password_file" : "");
 		sh->link = LINK_DOWN;
 		return;
 	}
@@ -374,8 +376,17 @@ on_publish(struct mosquitto *m, void *arg, int mid)
 	int32_t		 i;
 
 	(void)m;
-	if (mid < 0 || mid >= MIDS || (i = sh->mid_line[mid]) < 0)
+	if (mid < 0 || mid >= MIDS)
 		return;
+	if ((i = sh->mid_line[mid]) < 0) {
+		/*
+		 * A QoS 0 message is written (and this called) within
+		 * mosquitto_publish(), before its id is known.
+		 */
+		if (sh->in_publish)
+			sh->written = 1;
+		return;
+	}
 	sh->mid_line[mid] = -1;
 	if (sh->inflight > 0)
 		sh->inflight--;
@@ -471,15 +482,19 @@ publish(struct ship *sh)
 			body = line;
 			blen = len;
 		}
+		sh->in_publish = 1;
+		sh->written = 0;
 		rc = mosquitto_publish(sh->mosq, &mid, buf_str(&sh->topic),
 		    (int)blen, body, c->qos, c->retain);
+		sh->in_publish = 0;
 		if (rc != MOSQ_ERR_SUCCESS) {
 			down(sh, rc == MOSQ_ERR_ERRNO ? strerror(errno) :
 			    mosquitto_strerror(rc));
 			return -1;
 		}
-		/* A QoS 0 message may be written (acked) already. */
-		if (mid >= 0 && mid < MIDS && !sh->acked[sh->next]) {
+		if (sh->written)
+			ack(sh, sh->next);
+		else if (mid >= 0 && mid < MIDS) {
 			sh->mid_line[mid] = (int32_t)sh->next;
 			sh->inflight++;
 		}
@@ -521,11 +536,14 @@ wait_events(struct ship *sh, int ms)
 		rc = mosquitto_loop_write(sh->mosq, 64);
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = mosquitto_loop_misc(sh->mosq);
-	if (rc != MOSQ_ERR_SUCCESS)
+	if (sh->refused[0] != '\0') {
+		down(sh, sh->refused);
+		sh->refused[0] = '\0';
+	} else if (rc != MOSQ_ERR_SUCCESS)
 		down(sh, rc == MOSQ_ERR_ERRNO ? strerror(errno) :
 		    mosquitto_strerror(rc));
 	else if (sh->link == LINK_DOWN)
-		down(sh, sh->last[0] ? sh->last : "connection refused");
+		down(sh, "connection refused");
 	else if (sh->link == LINK_CONNECTING &&
 	    clock_mono_us() > sh->connack_by)
 		down(sh, "no CONNACK within connect_timeout");
