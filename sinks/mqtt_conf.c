@@ -281,6 +281,13 @@ conf_broker(const config_setting_t *s, struct mqtt_conf *mq, char *err,
 	const char		*t = MQTT_TOPIC_DEFAULT;
 	char			 why[256];
 
+	if (mem(s, "qos") != NULL &&
+	    config_setting_type(mem(s, "qos")) == CONFIG_TYPE_INT &&
+	    config_setting_get_int(mem(s, "qos")) == 2)
+		return qosd_cfg_error(mem(s, "qos"), err, errlen, "QoS 2 is "
+		    "not offered: qos = 1 with the spool delivers every point "
+		    "at least once (a duplicate is possible), qos = 0 at most "
+		    "once");
 	if (get_name(s, "host", 255, &c->host, err, errlen) == -1 ||
 	    qosd_cfg_int(s, "port", 1, 65535, &port, err, errlen) == -1 ||
 	    qosd_cfg_string(s, "topic", 1, &t, err, errlen) == -1 ||
