@@ -17,7 +17,7 @@ start_mosquitto() {
 	MQTT_PORT=$(free_port) || fail "no free port"
 	{
 		echo "listener $MQTT_PORT 127.0.0.1"
-		echo "allow_anonymous true"
+		echo "allow_anonymous ${MOSQ_ANON:-true}"
 		echo "persistence true"
 		echo "persistence_location $T/mosq/"
 		echo "max_queued_messages 0"
@@ -46,6 +46,9 @@ stop_mosquitto() {
 	! mqtt_up || fail "the broker still answers"
 }
 
+# MQTT_AUTH: the clients' credentials (-u USER -P PASS), if any.
+MQTT_AUTH=()
+
 # subscribe NAME TOPIC [ARGS...]: mosquitto_sub -v at QoS 1 into
 # $T/NAME.sub, with a persistent session (client id NAME, -c) so that
 # messages published while it is away (a broker restart) are kept for it;
@@ -54,13 +57,17 @@ subscribe() {
 	local name=$1 topic=$2
 	shift 2
 	mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -c -i "$name-$$" -v \
-		-t "$topic" "$@" >"$T/$name.sub" 2>"$T/$name.sub.err" &
+		"${MQTT_AUTH[@]}" -t "$topic" "$@" >"$T/$name.sub" 2>"$T/$name.sub.err" &
 	SUB_PID=$!
 	track_pid "$SUB_PID"
 	# The subscription is in place once a message to it comes back.
 	local probe="${topic//+/probe}"
 	probe="${probe//#/probe}"
-	wait_for 10 sh -c "mosquitto_pub -h 127.0.0.1 -p $MQTT_PORT -q 1 -t '$probe' -m 'hello $name' &&
-		grep -q 'hello $name' '$T/$name.sub'" ||
+	hello() {
+		mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 \
+			"${MQTT_AUTH[@]}" -t "$probe" -m "hello $name" &&
+			grep -q "hello $name" "$T/$name.sub"
+	}
+	wait_for 10 hello ||
 		fail "subscriber $name did not start: $(cat "$T/$name.sub.err")"
 }
