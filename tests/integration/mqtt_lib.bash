@@ -12,6 +12,17 @@ command -v mosquitto_sub >/dev/null ||
 # MOSQ_PID.  Persistence is on, with no cap on queued messages, so that a
 # persistent subscriber's queue outlives a restart of the broker.
 start_mosquitto() {
+	local try
+	# A port free when chosen may be taken before the broker binds it
+	# (other tests run beside): then another one.
+	for try in 1 2 3; do
+		mosquitto_conf "$@"
+		try_mosquitto && return 0
+	done
+	fail "mosquitto did not start: $(tail -5 "$T/mosq/out" 2>/dev/null)"
+}
+
+mosquitto_conf() {
 	local l
 	mkdir -p "$T/mosq"
 	MQTT_PORT=$(free_port) || fail "no free port"
@@ -28,16 +39,31 @@ start_mosquitto() {
 		echo "user $(id -un)"
 		for l in "$@"; do echo "$l"; done
 	} >"$T/mosq/mosquitto.conf"
-	restart_mosquitto
 }
 
 mqtt_up() { (exec 3<>"/dev/tcp/127.0.0.1/$MQTT_PORT") 2>/dev/null; }
 
-restart_mosquitto() {
+mosq_running() { kill -0 "$MOSQ_PID" 2>/dev/null; }
+mosq_ready() { mqtt_up || ! mosq_running; }
+
+# try_mosquitto: start the broker as configured; 0 once it answers, 1 if
+# it exited (its port was taken).
+try_mosquitto() {
 	"$MOSQUITTO" -c "$T/mosq/mosquitto.conf" >>"$T/mosq/out" 2>&1 &
 	MOSQ_PID=$!
 	track_pid "$MOSQ_PID"
-	wait_for 10 mqtt_up || fail "mosquitto did not start: $(tail -5 "$T/mosq/out" "$T/mosq/log" 2>/dev/null)"
+	wait_for 20 mosq_ready || fail "mosquitto does not answer: $(tail -5 "$T/mosq/out")"
+	mosq_running
+}
+
+# restart_mosquitto: the same broker again, same port and persistence.
+restart_mosquitto() {
+	local try
+	for try in 1 2 3 4 5; do
+		try_mosquitto && return 0
+		sleep 1
+	done
+	fail "mosquitto did not restart: $(tail -5 "$T/mosq/out")"
 }
 
 stop_mosquitto() {
