@@ -4,7 +4,9 @@
 #      object per point, byte for byte (tags sorted, the agent's and the
 #      job's added, fields in order and typed, time in ns);
 #  (b) the broker asks for a user and password: qosd gives them from
-#      password_file (mqttship alone reads it), QoS 0, line protocol;
+#      password_file, QoS 0, line protocol; the password's bytes are in
+#      the memory of qosd-mqttship and of no other process of qosd
+#      (tests/tools/memscan, as root);
 #  (c) a wrong password: refused, logged with what to fix, retried, and
 #      nothing is lost: the points wait in the spool.
 . "$(dirname "$0")/lib.sh"
@@ -76,6 +78,22 @@ conf b "qos = 0; username = \"qosd\"; password_file = \"$T/pw\";"
 run_qosd b
 wait_for 20 has '^qosd/edge-3/probe probe,agent=edge-3,job=j,target=t1 ' "$T/auth.sub" 2 ||
 	fail "(b) nothing received: $(tail -5 "$T/b.log")"
+tree() { local c; echo "$1"; for c in $(pgrep -P "$1"); do tree "$c"; done; }
+if [ "$(id -u)" = 0 ]; then
+	scanned=
+	for p in $(tree "$QPID"); do
+		out=$("$TOP/tests/tools/memscan" "$p" "$T/pw" 2>/dev/null) || continue
+		comm=$(echo "$out" | cut -d' ' -f2)
+		scanned="$scanned $comm"
+		case "$comm:$out" in
+		qosd-mqttship:*found=0*) held=1 ;;
+		qosd-mqttship:*) fail "(b) the password is not in qosd-mqttship: the scan is blind" ;;
+		*found=0*) fail "(b) the password is in $comm ($p)" ;;
+		esac
+	done
+	[ -n "${held:-}" ] || fail "(b) qosd-mqttship not scanned:$scanned"
+	ok "(b) the password is in qosd-mqttship only (scanned:$scanned)"
+fi
 stop_qosd
 ok "(b) user and password_file, QoS 0, line protocol: received"
 
