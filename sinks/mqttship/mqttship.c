@@ -84,6 +84,7 @@ struct ship {
 	uint64_t	 next_try;	/* µs, monotonic */
 	uint64_t	 connack_by;
 	char		 refused[256];	/* the broker's CONNACK said why */
+	char		 liberr[256];	/* libmosquitto's last error line */
 	unsigned int	 rounds;	/* of failures since the last CONNACK */
 	/* The segment being published. */
 	char		 seg[SPOOL_NAME_MAX];
@@ -325,11 +326,15 @@ backoff_s(struct ship *sh)
 static void
 down(struct ship *sh, const char *reason)
 {
-	char	why[256];
+	char	why[512];
 	double	d;
 
-	/* reason may be sh->last itself. */
-	snprintf(why, sizeof(why), "%s", reason);
+	/* reason may be sh->last itself; libmosquitto may say more. */
+	if (sh->liberr[0] != '\0')
+		snprintf(why, sizeof(why), "%s (%s)", reason, sh->liberr);
+	else
+		snprintf(why, sizeof(why), "%s", reason);
+	sh->liberr[0] = '\0';
 	if (sh->mosq != NULL) {
 		mosquitto_destroy(sh->mosq);
 		sh->mosq = NULL;
@@ -398,6 +403,21 @@ on_publish(struct mosquitto *m, void *arg, int mid)
 		ack(sh, (size_t)i);
 }
 
+/*
+ * libmosquitto's own messages: its errors (OpenSSL's reason for a TLS
+ * failure, say) go with the next failure; the rest at debug level.
+ */
+static void
+on_log(struct mosquitto *m, void *arg, int level, const char *str)
+{
+	struct ship	*sh = arg;
+
+	(void)m;
+	if (level & MOSQ_LOG_ERR)
+		snprintf(sh->liberr, sizeof(sh->liberr), "%s", str);
+	log_debug("sink %s: libmosquitto: %s", sh->name, str);
+}
+
 /* A new client, connecting (CONNACK in the loop).  0, or -1 (down). */
 static int
 connect_broker(struct ship *sh)
@@ -414,6 +434,7 @@ connect_broker(struct ship *sh)
 	    (int)c->max_inflight);
 	mosquitto_connect_callback_set(sh->mosq, on_connect);
 	mosquitto_publish_callback_set(sh->mosq, on_publish);
+	mosquitto_log_callback_set(sh->mosq, on_log);
 	if (c->username != NULL && (rc = mosquitto_username_pw_set(sh->mosq,
 	    c->username, sh->password)) != MOSQ_ERR_SUCCESS)
 		goto bad;
