@@ -150,7 +150,7 @@ mqtt_start(const void *state, const char *name, sd_event *ev, char *err,
 
 	/*
 	 * A secret that cannot be opened fails the start before all else;
-	 * the shipper reads it.
+	 * mqttship reads it.
 	 */
 	if (mqtt_conf_secret_ok(mq, name, err, errlen) == -1)
 		return NULL;
@@ -267,10 +267,10 @@ mqtt_stop(void *sink)
 	if (f == NULL)
 		return;
 	f->timer = sd_event_source_disable_unref(f->timer);
-	/* The writer seals the open segment, then the shipper goes. */
+	/* The writer seals the open segment, then mqttship goes. */
 	writer_stop(f->w);
 	/*
-	 * After the loop (the daemon exits) the shipper delivers what is
+	 * After the loop (the daemon exits) mqttship publishes what is
 	 * ready; in it (a reload) the sink's successor will.
 	 */
 	shipctl_stop(f->ship, sd_event_get_state(f->ev) == SD_EVENT_FINISHED);
