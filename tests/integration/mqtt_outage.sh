@@ -64,7 +64,8 @@ c0=$(cat "$T/counter")
 wait_for 5 sh -c "[ \"\$(cat '$T/counter')\" != '$c0' ]"
 sleep 0.1
 kill -KILL "$QPID"
-wait_for 5 sh -c "! kill -0 $QPID 2>/dev/null" || fail "qosd survived SIGKILL"
+{ wait "$QPID"; } 2>/dev/null
+! kill -0 "$QPID" 2>/dev/null || fail "qosd survived SIGKILL"
 killed=$(work)
 start_qosd
 wait_for 20 grown "$killed" || fail "qosd does not run after the restart: $(tail -5 "$T/qosd.log")"
