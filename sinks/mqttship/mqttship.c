@@ -278,9 +278,10 @@ seg_load(struct ship *sh)
 		}
 		sh->off[sh->n++] = (size_t)(p - sh->lines.data);
 	}
-	if (sh->n > 0)
+	if (sh->n > 0) {
 		sh->off[sh->n] = sh->lines.len;
-	memset(sh->acked, 0, sh->n);
+		memset(sh->acked, 0, sh->n);
+	}
 	return 1;
 }
 
