@@ -8,7 +8,9 @@
 #  (b) the broker's certificate from another CA: refused (verify on), the
 #      log says why, nothing is published, the points wait in the spool;
 #  (c) a key file others may read: the sink does not start (78 at
-#      --check-config, with the file and line).
+#      --check-config, with the file and line);
+#  (d) verify = false (a test broker): the same broker of another CA is
+#      taken, and the points of (b) left in the spool arrive.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mqtt_lib.bash"
 command -v openssl >/dev/null || skip "openssl missing (apt-get install openssl)"
@@ -104,3 +106,15 @@ rc=$?
 grep -q "c.conf:[0-9]*: sinks.mq.tls.key_file: " "$T/c.err" ||
 	fail "(c) no FILE:LINE: $(cat "$T/c.err")"
 ok "(c) a key file others may read: $(cat "$T/c.err")"
+
+# (d)
+chmod 600 "$P/client.key"
+conf b "ca_file = \"$P/other.crt\"; cert_file = \"$P/client.crt\"; key_file = \"$P/client.key\"; verify = false;"
+spooled=$(find "$T/state-b/spool/mq/ready" -name '*.lp' | xargs -r cat | wc -l)
+run_qosd b
+wait_for 20 sh -c "[ \$(find '$T/state-b/spool/mq/ready' -name '*.lp' | wc -l) = 0 ]" ||
+	fail "(d) verify = false: the spool does not drain: $(tail -5 "$T/b.log")"
+wait_for 10 has '^qosd/edge-4/work work,' "$T/tls.sub" $((before + spooled)) ||
+	fail "(d) the $spooled spooled points did not arrive"
+stop_qosd
+ok "(d) verify = false: connected, the $spooled points spooled in (b) arrived"
