@@ -66,6 +66,22 @@ on_term(int sig)
 	term = 1;
 }
 
+/* A ready segment being published. */
+struct seg {
+	char		 name[SPOOL_NAME_MAX];
+	int		 fd;		/* holds its lock; -1: none (free) */
+	struct buf	 lines;
+	size_t		*off;		/* start of line i; off[n]: end */
+	size_t		 n, alloc;
+	unsigned char	*acked;		/* per line */
+	size_t		 nacked;
+	size_t		 next;		/* the next line to publish */
+	uint64_t	 rejected;	/* lines that cannot be messages */
+};
+
+#define MID_SLOT	((int32_t)1 << 30)	/* in mid_line: seg[1] */
+#define SEG_LINES_MAX	((size_t)1 << 29)
+
 enum link {
 	LINK_DOWN,			/* no client; next try at next_try */
 	LINK_CONNECTING,		/* CONNECT sent, no CONNACK yet */
@@ -86,20 +102,17 @@ struct ship {
 	char		 refused[256];	/* the broker's CONNACK said why */
 	char		 liberr[256];	/* libmosquitto's last error line */
 	unsigned int	 rounds;	/* of failures since the last CONNACK */
-	/* The segment being published. */
-	char		 seg[SPOOL_NAME_MAX];
-	int		 segfd;		/* holds its lock; -1: none */
-	struct buf	 lines;
-	size_t		*off;		/* start of line i; off[n]: end */
-	size_t		 n, alloc;
-	unsigned char	*acked;		/* per line */
-	size_t		 nacked;
-	size_t		 next;		/* the next line to publish */
+	/*
+	 * The segments being published: the oldest, and the next one read
+	 * once the oldest is all published, so that no round trip is lost
+	 * between segments while the last acknowledgments come.
+	 */
+	struct seg	 seg[2];
+	int		 cur;		/* the older of seg[] */
 	size_t		 inflight;
-	int32_t		*mid_line;	/* message id -> line, or -1 */
+	int32_t		*mid_line;	/* message id -> slot and line, or -1 */
 	int		 in_publish;	/* in mosquitto_publish() */
 	int		 written;	/* and its message went already */
-	uint64_t	 rejected;	/* lines that cannot be messages */
 	struct lp_point	 pt;
 	struct buf	 topic, payload;
 	/* Reporting and stopping, as the influxdb shipper does. */
@@ -201,27 +214,27 @@ new_error(struct ship *sh)
 	memcpy(sh->error, sh->last, sh->errlen);
 }
 
-/* The segment. */
+/* The segments. */
 
 static void
-seg_release(struct ship *sh)
+seg_release(struct seg *g)
 {
-	if (sh->segfd != -1)
-		close(sh->segfd);
-	sh->segfd = -1;
-	sh->seg[0] = '\0';
-	buf_reset(&sh->lines);
-	sh->n = sh->nacked = sh->next = sh->inflight = 0;
-	sh->rejected = 0;
+	if (g->fd != -1)
+		close(g->fd);
+	g->fd = -1;
+	g->name[0] = '\0';
+	buf_reset(&g->lines);
+	g->n = g->nacked = g->next = 0;
+	g->rejected = 0;
 }
 
 /*
- * Lock and read the oldest ready segment: 1, or 0 if there is none (or
- * none of ours: a segment refused by spool_file_open() is logged, left
- * alone, never sent).
+ * Lock and read into g the oldest ready segment after the name after
+ * (NULL: the oldest): 1, or 0 if there is none (or none of ours: a segment
+ * refused by spool_file_open() is logged, left alone, never sent).
  */
 static int
-seg_load(struct ship *sh)
+seg_load(struct ship *sh, struct seg *g, const char *after)
 {
 	char		 name[SPOOL_NAME_MAX], last[SPOOL_NAME_MAX] = "";
 	char		 why[128], chunk[READ_CHUNK];
@@ -231,6 +244,8 @@ seg_load(struct ship *sh)
 	ssize_t		 r;
 	int		 fd, tries;
 
+	if (after != NULL)
+		snprintf(last, sizeof(last), "%s", after);
 	for (tries = 0; tries < 64; tries++) {
 		if (spool_oldest(sh->rfd, last[0] ? last : NULL, name) != 1)
 			return 0;
@@ -257,56 +272,106 @@ seg_load(struct ship *sh)
 	}
 	if (tries == 64)
 		return 0;
-	seg_release(sh);
-	sh->segfd = fd;
-	memcpy(sh->seg, name, sizeof(sh->seg));
+	seg_release(g);
+	g->fd = fd;
+	memcpy(g->name, name, sizeof(g->name));
 	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_add(&sh->lines, chunk, (size_t)r) == -1)
+		if (buf_add(&g->lines, chunk, (size_t)r) == -1)
 			fatal("sink %s: segment \"%s\": %m", sh->name, name);
 	/* A torn last line (fsync off and a crash) is not sent. */
-	while (sh->lines.len > 0 && sh->lines.data[sh->lines.len - 1] != '\n')
-		sh->lines.len--;
-	for (p = sh->lines.data, sh->n = 0; p != NULL &&
-	    (nl = memchr(p, '\n', sh->lines.len - (size_t)(p -
-	    sh->lines.data))) != NULL; p = nl + 1) {
-		if (sh->n + 2 > sh->alloc) {
-			sh->alloc = sh->alloc ? sh->alloc * 2 : 1024;
-			if ((sh->off = reallocarray(sh->off, sh->alloc,
-			    sizeof(*sh->off))) == NULL ||
-			    (sh->acked = realloc(sh->acked, sh->alloc)) == NULL)
+	while (g->lines.len > 0 && g->lines.data[g->lines.len - 1] != '\n')
+		g->lines.len--;
+	for (p = g->lines.data, g->n = 0; p != NULL && g->n < SEG_LINES_MAX &&
+	    (nl = memchr(p, '\n', g->lines.len - (size_t)(p -
+	    g->lines.data))) != NULL; p = nl + 1) {
+		if (g->n + 2 > g->alloc) {
+			g->alloc = g->alloc ? g->alloc * 2 : 1024;
+			if ((g->off = reallocarray(g->off, g->alloc,
+			    sizeof(*g->off))) == NULL ||
+			    (g->acked = realloc(g->acked, g->alloc)) == NULL)
 				fatal("sink %s: %m", sh->name);
 		}
-		sh->off[sh->n++] = (size_t)(p - sh->lines.data);
+		g->off[g->n++] = (size_t)(p - g->lines.data);
 	}
-	if (sh->n > 0) {
-		sh->off[sh->n] = sh->lines.len;
-		memset(sh->acked, 0, sh->n);
+	if (g->n > 0) {
+		g->off[g->n] = (size_t)(p - g->lines.data);
+		memset(g->acked, 0, g->n);
 	}
 	return 1;
 }
 
-/* Every message of the segment is acknowledged: it goes. */
+/* Every message of segment g is acknowledged: it goes. */
 static void
-seg_done(struct ship *sh)
+seg_done(struct ship *sh, struct seg *g)
 {
-	if (unlinkat(sh->rfd, sh->seg, 0) == -1)
+	if (unlinkat(sh->rfd, g->name, 0) == -1)
 		log_err("sink %s: cannot remove ready/%s: %m", sh->name,
-		    sh->seg);
+		    g->name);
 	log_debug("sink %s: ready/%s: %zu messages acknowledged", sh->name,
-	    sh->seg, sh->n - (size_t)sh->rejected);
-	sh->figs.sent += sh->n - sh->rejected;
-	sh->figs.rejected += sh->rejected;
-	seg_release(sh);
+	    g->name, g->n - (size_t)g->rejected);
+	sh->figs.sent += g->n - g->rejected;
+	sh->figs.rejected += g->rejected;
+	seg_release(g);
 	report(sh);
 }
 
 static void
-ack(struct ship *sh, size_t i)
+ack(struct seg *g, size_t i)
 {
-	if (!sh->acked[i]) {
-		sh->acked[i] = 1;
-		sh->nacked++;
+	if (i < g->n && !g->acked[i]) {
+		g->acked[i] = 1;
+		g->nacked++;
 	}
+}
+
+/* Whether segment g is loaded and all of it acknowledged. */
+static int
+seg_complete(const struct seg *g)
+{
+	return g->fd != -1 && g->nacked == g->n;
+}
+
+/* Nothing loaded. */
+static int
+segs_idle(const struct ship *sh)
+{
+	return sh->seg[0].fd == -1 && sh->seg[1].fd == -1;
+}
+
+/*
+ * Keep the segments going: remove the ones all acknowledged (the older
+ * first), read the oldest ready one when none is loaded, and the next one
+ * once the older is all published.  1 if some segment is loaded.
+ */
+static int
+segs_turn(struct ship *sh)
+{
+	struct seg	*old, *young;
+	int		 k;
+	/* Without drain, a stop publishes only what is under way. */
+	int		 more = !(sh->stopping && !sh->drain);
+
+	for (k = 0; k < 64; k++) {
+		old = &sh->seg[sh->cur];
+		young = &sh->seg[!sh->cur];
+		if (seg_complete(old)) {
+			seg_done(sh, old);
+			sh->cur = !sh->cur;
+			continue;
+		}
+		if (old->fd == -1 && young->fd != -1) {
+			sh->cur = !sh->cur;
+			continue;
+		}
+		if (old->fd == -1 && (!more || seg_load(sh, old, NULL) == 0))
+			return 0;
+		if (seg_complete(old))
+			continue;
+		if (young->fd == -1 && old->next >= old->n && more)
+			seg_load(sh, young, old->name);
+		return 1;
+	}
+	return !segs_idle(sh);
 }
 
 /* The broker. */
@@ -351,7 +416,7 @@ down(struct ship *sh, const char *reason)
 		log_warning("sink %s: %s: will retry", sh->name, sh->last);
 	sh->link = LINK_DOWN;
 	sh->inflight = 0;
-	sh->next = 0;
+	sh->seg[0].next = sh->seg[1].next = 0;
 	memset(sh->mid_line, 0xff, MIDS * sizeof(*sh->mid_line));
 	d = backoff_s(sh);
 	sh->next_try = clock_mono_us() + (uint64_t)(d * 1e6);
@@ -400,8 +465,7 @@ on_publish(struct mosquitto *m, void *arg, int mid)
 	sh->mid_line[mid] = -1;
 	if (sh->inflight > 0)
 		sh->inflight--;
-	if ((size_t)i < sh->n)
-		ack(sh, (size_t)i);
+	ack(&sh->seg[(i & MID_SLOT) != 0], (size_t)(i & ~MID_SLOT));
 }
 
 /*
@@ -464,11 +528,12 @@ bad:
 }
 
 /*
- * Publish the segment's next lines, up to max_inflight messages not yet
- * acknowledged.  0, or -1 if the connection went (down() was called).
+ * Publish the next line of segment g (slot) if there is one: 1 if one
+ * went (or was let go), 0 if g is all published, -1 if the connection
+ * went (down() was called).
  */
 static int
-publish(struct ship *sh)
+publish_one(struct ship *sh, struct seg *g, int slot)
 {
 	const struct mqttship_conf	*c = sh->c;
 	const char			*line, *body;
@@ -476,54 +541,74 @@ publish(struct ship *sh)
 	size_t				 len, blen;
 	int				 mid, rc;
 
-	while (sh->link == LINK_UP && sh->next < sh->n &&
-	    sh->inflight < c->max_inflight) {
-		if (sh->acked[sh->next]) {
-			sh->next++;
-			continue;
+	while (g->next < g->n && g->acked[g->next])
+		g->next++;
+	if (g->next >= g->n)
+		return 0;
+	line = g->lines.data + g->off[g->next];
+	len = g->off[g->next + 1] - g->off[g->next] - 1;
+	err[0] = '\0';
+	if (lp_parse(line, len, &sh->pt, err, sizeof(err)) == -1 ||
+	    mqtt_topic_expand(c->topic, c->agent, &sh->pt, &sh->topic) == -1 ||
+	    (c->payload == MQTT_PAYLOAD_JSON && (buf_reset(&sh->payload),
+	    mqtt_payload_json(&sh->pt, &sh->payload)) == -1)) {
+		/* Never publishable: said once, counted, let go. */
+		if (complain_fail(&sh->cp_bad, clock_mono_us()))
+			log_err("sink %s: ready/%s line %zu cannot be a "
+			    "message: %s", sh->name, g->name, g->next + 1,
+			    err[0] ? err : "its topic is too long");
+		g->rejected++;
+		ack(g, g->next++);
+		return 1;
+	}
+	if (c->payload == MQTT_PAYLOAD_JSON) {
+		body = sh->payload.data;
+		blen = sh->payload.len;
+	} else {
+		body = line;
+		blen = len;
+	}
+	sh->in_publish = 1;
+	sh->written = 0;
+	rc = mosquitto_publish(sh->mosq, &mid, buf_str(&sh->topic), (int)blen,
+	    body, c->qos, c->retain);
+	sh->in_publish = 0;
+	if (rc != MOSQ_ERR_SUCCESS) {
+		down(sh, rc == MOSQ_ERR_ERRNO ? strerror(errno) :
+		    mosquitto_strerror(rc));
+		return -1;
+	}
+	if (sh->written)
+		ack(g, g->next);
+	else if (mid >= 0 && mid < MIDS) {
+		sh->mid_line[mid] = (int32_t)g->next | (slot ? MID_SLOT : 0);
+		sh->inflight++;
+	}
+	g->next++;
+	return 1;
+}
+
+/*
+ * Publish the loaded segments' next lines, the older's first, up to
+ * max_inflight messages not yet acknowledged.  0, or -1 if the
+ * connection went (down() was called).
+ */
+static int
+publish(struct ship *sh)
+{
+	int	slot, r;
+
+	while (sh->link == LINK_UP && sh->inflight < sh->c->max_inflight) {
+		slot = sh->cur;
+		if (sh->seg[slot].fd == -1 ||
+		    (r = publish_one(sh, &sh->seg[slot], slot)) == 0) {
+			slot = !sh->cur;
+			if (sh->seg[slot].fd == -1 ||
+			    (r = publish_one(sh, &sh->seg[slot], slot)) == 0)
+				return 0;
 		}
-		line = sh->lines.data + sh->off[sh->next];
-		len = sh->off[sh->next + 1] - sh->off[sh->next] - 1;
-		if (lp_parse(line, len, &sh->pt, err, sizeof(err)) == -1 ||
-		    mqtt_topic_expand(c->topic, c->agent, &sh->pt,
-		    &sh->topic) == -1 ||
-		    (c->payload == MQTT_PAYLOAD_JSON &&
-		    (buf_reset(&sh->payload),
-		    mqtt_payload_json(&sh->pt, &sh->payload)) == -1)) {
-			/* Never publishable: said once, counted, let go. */
-			if (complain_fail(&sh->cp_bad, clock_mono_us()))
-				log_err("sink %s: ready/%s line %zu cannot be "
-				    "a message: %s", sh->name, sh->seg,
-				    sh->next + 1, err[0] ? err : "too long");
-			sh->rejected++;
-			ack(sh, sh->next++);
-			err[0] = '\0';
-			continue;
-		}
-		if (c->payload == MQTT_PAYLOAD_JSON) {
-			body = sh->payload.data;
-			blen = sh->payload.len;
-		} else {
-			body = line;
-			blen = len;
-		}
-		sh->in_publish = 1;
-		sh->written = 0;
-		rc = mosquitto_publish(sh->mosq, &mid, buf_str(&sh->topic),
-		    (int)blen, body, c->qos, c->retain);
-		sh->in_publish = 0;
-		if (rc != MOSQ_ERR_SUCCESS) {
-			down(sh, rc == MOSQ_ERR_ERRNO ? strerror(errno) :
-			    mosquitto_strerror(rc));
+		if (r == -1)
 			return -1;
-		}
-		if (sh->written)
-			ack(sh, sh->next);
-		else if (mid >= 0 && mid < MIDS) {
-			sh->mid_line[mid] = (int32_t)sh->next;
-			sh->inflight++;
-		}
-		sh->next++;
 	}
 	return 0;
 }
@@ -592,8 +677,8 @@ stop_due(struct ship *sh)
 		return 0;
 	if (sh->gave_up || clock_mono_us() >= sh->deadline_us)
 		return 1;
-	/* Without drain: only the segment under way, if it can go. */
-	return !sh->drain && (sh->segfd == -1 || sh->link != LINK_UP);
+	/* Without drain: only the segments under way, if they can go. */
+	return !sh->drain && (segs_idle(sh) || sh->link != LINK_UP);
 }
 
 static void
@@ -610,7 +695,7 @@ init(struct ship *sh, const struct mqttship_conf *c, const char *name,
 	sigaction(SIGTERM, &sa, NULL);
 	sh->c = c;
 	sh->name = name;
-	sh->segfd = -1;
+	sh->seg[0].fd = sh->seg[1].fd = -1;
 	if (spool_dirs(spooldir, &dfd, &sh->rfd, &jfd, err,
 	    sizeof(err)) == -1) {
 		log_err("sink %s: mqttship: %s", name, err);
@@ -619,7 +704,8 @@ init(struct ship *sh, const struct mqttship_conf *c, const char *name,
 	close(dfd);
 	close(jfd);
 	msgchan_init(&sh->ch, sock, to_ship, 1, OUT_MAX);
-	buf_init(&sh->lines, SEG_MAX);
+	buf_init(&sh->seg[0].lines, SEG_MAX);
+	buf_init(&sh->seg[1].lines, SEG_MAX);
 	buf_init(&sh->topic, MQTT_TOPIC_MAX);
 	buf_init(&sh->payload, (size_t)256 << 20);
 	lp_point_init(&sh->pt);
@@ -655,7 +741,8 @@ leave(struct ship *sh)
 		mosquitto_destroy(sh->mosq);
 	}
 	secret_free(sh->password);
-	seg_release(sh);
+	seg_release(&sh->seg[0]);
+	seg_release(&sh->seg[1]);
 	report(sh);
 	if (sh->ch.sock != -1)
 		msg_drain(&sh->ch, LAST_WORDS_MS);
@@ -713,15 +800,11 @@ qosd_mqttship_main(const void *conf, const char *name, const char *spooldir,
 	for (;;) {
 		if (stop_due(&sh))
 			break;
-		if (sh.segfd == -1 && seg_load(&sh) == 0) {
+		if (!segs_turn(&sh)) {
 			/* Stopping with ready/ empty: all is published. */
 			if (sh.stopping)
 				break;
 			wait_events(&sh, POLL_MS);
-			continue;
-		}
-		if (sh.n > 0 && sh.nacked == sh.n) {
-			seg_done(&sh);
 			continue;
 		}
 		if (sh.link == LINK_DOWN) {
@@ -731,13 +814,10 @@ qosd_mqttship_main(const void *conf, const char *name, const char *spooldir,
 			    connect_broker(&sh) == -1)
 				continue;
 		}
-		if (sh.n == 0) {
-			seg_done(&sh);
-			continue;
-		}
 		if (publish(&sh) == -1)
 			continue;
-		if (sh.nacked == sh.n)
+		/* Both all published: a turn reads the next. */
+		if (seg_complete(&sh.seg[sh.cur]))
 			continue;
 		wait_events(&sh, wait_ms(&sh));
 	}
