@@ -10,6 +10,8 @@
 #   make fuzz-config      libFuzzer on the configuration loader and every
 #                         collector's configure()
 #   make bench            measurements beside the tools users run today
+#                         (docs/performance.md)
+#   make bench-quick      one row per area in under two minutes
 #   make check-system     the .deb installed and run under systemd in a
 #                         booted Debian 12 container (root; after check)
 #   make install DESTDIR= PREFIX=
@@ -43,7 +45,16 @@ TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
 	openssl \
 	clang libclang-rt-14-dev man-db procps psmisc lintian binutils \
 	systemd jq python3
-BENCH_PKGS := collectd-core liboping0 hyperfine rt-tests
+# Every bench's peers (docs/performance.md names each row's): collectd and
+# the liboping its ping plugin loads (footprint), cyclictest (sched), fping
+# and ping (ping), nginx, openssl and curl (http, control), influxd
+# (influxdb), iperf3 and python3 (iperf), ss (udp, reflector), chrt and
+# taskset, nats-server (nats, on main); hyperfine for timing a command by
+# hand (no bench runs it).  A bench whose peer is missing fails: a FAIL
+# row, and make bench exits 1.
+BENCH_PKGS := collectd-core liboping0 rt-tests fping iputils-ping \
+	nginx-light openssl curl influxdb iperf3 python3 iproute2 util-linux \
+	nats-server hyperfine
 
 PKG_CONFIG ?= pkg-config
 pc = $(shell $(PKG_CONFIG) $(1) $(2) 2>/dev/null)
@@ -123,7 +134,9 @@ CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SHIPPER_LIBS) \
 BUILD_PKGS += libmicrohttpd-dev
 TEST_PKGS += prometheus
 CPPFLAGS_ALL += $(call pc,--cflags,libmicrohttpd)
-DAEMON_LIBS += $(call pc,--libs,libmicrohttpd jansson)
+# libmicrohttpd is not linked: lib/httpd.c loads it (dlopen) at the first
+# connection, so that an agent whose API nobody asks never maps GnuTLS.
+DAEMON_LIBS += $(call pc,--libs,jansson) -ldl
 CHECK_LIBS += $(call pc,--libs,libmicrohttpd)
 SRC_TREE_CTL := ctl
 CTL_SRCS    := $(sort $(wildcard ctl/*.c))
@@ -175,12 +188,43 @@ install-mqtt: all
 	install -m 644 docs/mqtt.md $(DESTDIR)$(DOCDIR)/
 # --- end mqtt
 
+# --- nats (issue 18): the bus process (bus/, bus.so, libnats: loaded
+# only in it, never in the daemon) and qosctl --nats.  bus/ may include
+# qosd/, lib/ and bus/; scheduler/ may include bus/bus.h, the channel's
+# messages and settings, which names nothing of libnats
+# (tests/tools/check-layout).
+BUILD_PKGS += libnats-dev
+TEST_PKGS += nats-server
+SRC_TREE_BUS := bus
+BUS_SRCS    := $(sort $(wildcard bus/*.c))
+BUS_OBJS    := $(BUS_SRCS:%.c=$(BUILD)/%.o)
+BUS_LIBS    := $(call pc,--libs,libnats jansson) -lpthread
+CPPFLAGS_ALL += -DBUS_SO='"$(LIBDIR)/qosd/bus.so"'
+CTL_LIBS    += $(call pc,--libs,libnats)
+all: $(BUILD)/bus/bus.so
+$(BUILD)/bus/%.o: CFLAGS_ALL += -fvisibility=hidden
+$(BUILD)/bus/bus.so: EXPORT := { global: qosd_bus_main; local: *; };
+$(BUILD)/bus/bus.so: $(BUS_OBJS) $(LIB_A) $(BUILD)/bus/bus.ver
+	$(CC) -shared $(LDFLAGS_ALL) \
+		-Wl,--version-script=$(BUILD)/bus/bus.ver -o $@ \
+		$(BUS_OBJS) $(LIB_A) $(BUS_LIBS)
+.PHONY: install-bus
+install: install-bus
+install-bus: all
+	install -d $(DESTDIR)$(LIBDIR)/qosd $(DESTDIR)$(DOCDIR)
+	install -m 644 $(BUILD)/bus/bus.so $(DESTDIR)$(LIBDIR)/qosd/
+	install -m 644 docs/nats.md $(DESTDIR)$(DOCDIR)/
+# The bench's client of both ways in (tests/bench/nats.sh).
+$(BUILD)/tools/nats_rtt $(BUILD)/tools/nats_sub: CHECK_LIBS += \
+	$(call pc,--libs,libnats)
+# --- end nats
+
 # Objects are never intermediate files to delete.
 .SECONDARY:
 
 .PHONY: all check check-unit check-integration check-layout sanitize fuzz \
 	fuzz-config \
-	bench install clean deps headers style tests demo deb
+	bench bench-quick install clean deps headers style tests demo deb
 
 all: $(BUILD)/qosd $(PLUGINS) $(BUILD)/sinks/shipper.so
 
@@ -364,6 +408,7 @@ check-unit: tests check-layout
 # Every include points one way (lib <- collectors, sinks <- scheduler).
 check-layout:
 	@tests/tools/check-layout
+	@tests/tools/check-size
 
 check-integration: tests
 	@BUILD=$(BUILD) tests/run-integration
@@ -420,6 +465,12 @@ bench: deps
 	@tests/tools/install-deps $(BENCH_PKGS)
 	@$(MAKE) --no-print-directory tests
 	@BUILD=$(BUILD) tests/bench/run
+
+# One row per area in under two minutes (tests/bench/quick).
+bench-quick: deps
+	@tests/tools/install-deps $(BENCH_PKGS)
+	@$(MAKE) --no-print-directory tests
+	@BUILD=$(BUILD) tests/bench/run --quick
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(PLUGINDIR) \
@@ -482,7 +533,7 @@ check-system:
 	@BUILD=$(BUILD) tests/system/run
 
 SRC_TREE := include lib collectors sinks scheduler proto reflector \
-	$(SRC_TREE_CTL)
+	$(SRC_TREE_CTL) $(SRC_TREE_BUS)
 
 headers:
 	@for h in $$(find $(SRC_TREE) -name '*.h' | sort); do \

@@ -29,6 +29,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,7 @@
 #include "qosd/point.h"
 
 #define PING_DRAIN	32		/* sends between two receive drains */
+#define PING_THREAD_MIN	128		/* targets for a thread that emits */
 
 struct ping_conf {
 	struct probe_conf	pc;		/* first: probe_job_new() */
@@ -165,17 +168,114 @@ emit_target(const struct ping_conf *c, struct ping_run *r,
 }
 
 /*
- * Write the points of targets whose every probe is answered now rather
- * than at the end: the daemon reads them while the run goes on.
+ * The points of targets whose every probe is answered are written while
+ * the run goes on, not at its end: the daemon reads them meanwhile.  With
+ * many targets a thread of the run writes them, so that encoding points
+ * and sending probes take a core each (the encoding took about as long as
+ * the sends, and delayed them): the engine appends to r->ready and
+ * publishes how far it got; the thread writes those points.  A target in
+ * r->ready is no longer touched by the engine (its every probe is
+ * answered), so the thread may read it once published under the lock.
+ * Only the thread uses r->out, r->rtt and r->tmp until it is joined.
  */
-static void
-emit_ready(const struct ping_conf *c, struct ping_run *r)
-{
-	size_t	i;
+struct emitter {
+	const struct ping_conf	*c;
+	struct ping_run		*r;
+	pthread_t		 th;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	size_t			 pub;	/* r->ready[0 .. pub - 1] are out */
+	size_t			 next;	/* the next one to write */
+	int			 done;	/* no more will come */
+	int			 on;	/* the thread runs */
+};
 
-	for (i = 0; i < r->nready; i++)
-		emit_target(c, r, &r->t[r->ready[i]]);
-	r->nready = 0;
+static void *
+emitter_main(void *arg)
+{
+	struct emitter	*e = arg;
+	size_t		 pub;
+	int		 done;
+
+	pthread_mutex_lock(&e->mu);
+	for (;;) {
+		while (e->pub == e->next && !e->done)
+			pthread_cond_wait(&e->cv, &e->mu);
+		pub = e->pub;
+		done = e->done;
+		pthread_mutex_unlock(&e->mu);
+		for (; e->next < pub; e->next++)
+			emit_target(e->c, e->r, &e->r->t[e->r->ready[e->next]]);
+		if (done && e->next == pub)
+			return NULL;
+		pthread_mutex_lock(&e->mu);
+	}
+}
+
+/* Start the thread when there are enough targets; else e->on is 0. */
+static void
+emitter_start(struct emitter *e, const struct ping_conf *c,
+    struct ping_run *r)
+{
+	sigset_t	all, old;
+
+	memset(e, 0, sizeof(*e));
+	e->c = c;
+	e->r = r;
+	if (r->nt < PING_THREAD_MIN)
+		return;
+	if (pthread_mutex_init(&e->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&e->cv, NULL) != 0) {
+		pthread_mutex_destroy(&e->mu);
+		return;
+	}
+	/* Signals are the engine's. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e->on = pthread_create(&e->th, NULL, emitter_main, e) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!e->on) {
+		pthread_cond_destroy(&e->cv);
+		pthread_mutex_destroy(&e->mu);
+	}
+}
+
+/* Hand what r->ready holds to the thread, or write it here. */
+static void
+emit_ready(struct emitter *e)
+{
+	if (!e->on) {
+		for (; e->next < e->r->nready; e->next++)
+			emit_target(e->c, e->r,
+			    &e->r->t[e->r->ready[e->next]]);
+		return;
+	}
+	pthread_mutex_lock(&e->mu);
+	if (e->pub != e->r->nready) {
+		e->pub = e->r->nready;
+		pthread_cond_signal(&e->cv);
+	}
+	pthread_mutex_unlock(&e->mu);
+}
+
+/* The last hand-over: the thread writes what is ready, and ends. */
+static void
+emitter_stop(struct emitter *e)
+{
+	if (!e->on) {
+		emit_ready(e);
+		return;
+	}
+	pthread_mutex_lock(&e->mu);
+	e->pub = e->r->nready;
+	e->done = 1;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	pthread_join(e->th, NULL);
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->mu);
+	e->on = 0;
 }
 
 /*
@@ -184,7 +284,8 @@ emit_ready(const struct ping_conf *c, struct ping_run *r)
  * run's deadline comes.
  */
 static void
-engine(const struct ping_conf *c, struct ping_run *r, uint64_t stop_us)
+engine(const struct ping_conf *c, struct ping_run *r, struct emitter *e,
+    uint64_t stop_us)
 {
 	const struct probe_conf	*pc = &c->pc;
 	struct pollfd		 pfd[2];
@@ -205,7 +306,7 @@ engine(const struct ping_conf *c, struct ping_run *r, uint64_t stop_us)
 				icmp_send(r, ti, k);
 				if (++sends % PING_DRAIN == 0) {
 					drain_all(r);
-					emit_ready(c, r);
+					emit_ready(e);
 				}
 			}
 			if (++ti == r->nt) {
@@ -215,7 +316,7 @@ engine(const struct ping_conf *c, struct ping_run *r, uint64_t stop_us)
 			}
 		}
 		drain_all(r);
-		emit_ready(c, r);
+		emit_ready(e);
 		now = qosd_mono_us();
 		if (now >= stop_us)
 			break;
@@ -335,6 +436,7 @@ ping_run(void *state, struct qosd_out *out)
 	const struct ping_conf	*c = state;
 	const struct probe_conf	*pc = &c->pc;
 	struct ping_run		 r;
+	struct emitter		 e;
 	uint64_t		 stop, sched, dns;
 	size_t			 i;
 	int			 rc = -1;
@@ -352,7 +454,9 @@ ping_run(void *state, struct qosd_out *out)
 			r.t[i].fi = r.pt[i].sa.ss_family == AF_INET6;
 	rc = open_sockets(&r);
 	if (r.fd[0] != -1 || r.fd[1] != -1) {
-		engine(c, &r, stop);
+		emitter_start(&e, c, &r);
+		engine(c, &r, &e, stop);
+		emitter_stop(&e);
 		if (qosd_mono_us() >= stop)
 			log_err("ping[%s]: the run's timeout came before "
 			    "the last probe's: raise the job's timeout above "

@@ -1,6 +1,9 @@
 /*
  * qosctl.c: ask a running qosd through its control API (docs/api.md):
- * status, jobs, run a job now, an ad-hoc probe, a result by id, reload.
+ * status, jobs, run a job now, an ad-hoc probe, a result by id, reload;
+ * or, with --nats, the fleet on a NATS bus (docs/nats.md): the agents
+ * and their heartbeats, a run or probe on one of them, a result by id
+ * from the bus's key/value bucket.
  * Tables for people by default, the daemon's JSON with --json.  The exit
  * status tells a measurement that failed from a command that failed
  * (qosctl(8), EXIT STATUS).
@@ -17,6 +20,7 @@
 #include <jansson.h>
 
 #include "ctl/client.h"
+#include "ctl/natsctl.h"
 #include "ctl/show.h"
 
 #define DEFAULT_SOCKET	"/run/qosd/control"
@@ -29,6 +33,8 @@ struct opts {
 	int		 wait;
 	const char	*id;
 	double		 wait_s;
+	struct natsctl_opts nats;	/* url NULL: the control socket */
+	struct natsctl	*nc;
 };
 
 static void
@@ -44,6 +50,11 @@ usage(FILE *f)
 "                                 an ad-hoc probe (VALUE: JSON, or a string)\n"
 "  result ID                      a run's or probe's state and points\n"
 "  reload                         reload the configuration, say how it went\n"
+"usage: qosctl --nats URL [--json] COMMAND\n"
+"  agents                         every agent: alive, last seen, version\n"
+"  run AGENT JOB [--id ID] [--wait]\n"
+"  probe AGENT COLLECTOR KEY=VALUE... [--id ID] [--wait]\n"
+"  result ID                      from the bus's bucket\n"
 "\n"
 "  -s, --socket PATH  the control socket (default " DEFAULT_SOCKET ",\n"
 "                     or $QOSD_CONTROL)\n"
@@ -51,6 +62,11 @@ usage(FILE *f)
 "  -w, --wait         wait for the result (run, probe)\n"
 "  -t, --timeout S    give up waiting after S seconds (default 300)\n"
 "  -i, --id ID        the request's id (default: the daemon makes one)\n"
+"  -n, --nats URL     the NATS server (nats://HOST:PORT, or $QOSD_NATS)\n"
+"      --creds FILE   NATS credentials (a .creds file)\n"
+"      --ca FILE      CA certificates to verify the NATS server with (TLS)\n"
+"      --prefix P     the agents' subject_prefix (default qosd)\n"
+"      --bucket B     the agents' kv_bucket (default qosd_results)\n"
 "exit status: 0 ok; 1 the run failed; 2 measured, a result not ok;\n"
 "64 usage; 65 the daemon refused the request; 69 no daemon; 75 too many\n"
 "requests; 77 permission denied; 78 the new configuration was refused;\n"
@@ -292,6 +308,159 @@ cmd_reload(const struct opts *o)
 	return exit_for(status, 0);
 }
 
+/* An answer over NATS: its code as an exit status, why on stderr. */
+static int
+nats_refused(const struct opts *o, int code, json_t *out, const char *err)
+{
+	if (code == -1) {
+		fprintf(stderr, "qosctl: %s\n", err);
+		return EX_UNAVAILABLE;
+	}
+	if (o->json && out != NULL)
+		show_json(out);
+	else
+		fprintf(stderr, "qosctl: %s (%d)\n", out != NULL ?
+		    json_string_value(json_object_get(out, "error")) ?: err :
+		    err, code);
+	json_decref(out);
+	return exit_for(code, 0);
+}
+
+static int
+nats_result(const struct opts *o, const char *id)
+{
+	json_t	*out = NULL;
+	char	 err[1024];
+	int	 code, rc;
+
+	if ((code = natsctl_result(o->nc, id, &out, err, sizeof(err))) != 200)
+		return nats_refused(o, code, NULL, err);
+	o->json ? show_json(out) : show_result(out);
+	rc = result_exit(out);
+	json_decref(out);
+	return rc;
+}
+
+/* Poll the bucket for the result of id until it is over. */
+static int
+nats_wait(const struct opts *o, const char *id)
+{
+	struct timespec	 ts = { 0, 100000000 };
+	json_t		*out = NULL;
+	const char	*st = NULL;
+	char		 err[1024];
+	double		 waited = 0;
+	int		 code, rc;
+
+	for (;;) {
+		code = natsctl_result(o->nc, id, &out, err, sizeof(err));
+		if (code == -1)
+			return nats_refused(o, code, NULL, err);
+		if (code == 200) {
+			st = json_string_value(json_object_get(out, "state"));
+			if (st != NULL && (strcmp(st, "done") == 0 ||
+			    strcmp(st, "failed") == 0))
+				break;
+			json_decref(out);
+			out = NULL;
+		}
+		if (waited >= o->wait_s) {
+			fprintf(stderr, "qosctl: %s still %s after %g s\n", id,
+			    st != NULL ? st : "not in the bucket", o->wait_s);
+			return EX_TEMPFAIL;
+		}
+		nanosleep(&ts, NULL);
+		waited += 0.1;
+	}
+	o->json ? show_json(out) : show_result(out);
+	rc = result_exit(out);
+	json_decref(out);
+	return rc;
+}
+
+static int
+nats_ask(const struct opts *o, const char *agent, const char *verb,
+    json_t *req)
+{
+	json_t	*out = NULL;
+	char	 err[1024], id[128];
+	int	 code;
+
+	if (o->id != NULL)
+		json_object_set_new(req, "id", json_string(o->id));
+	code = natsctl_request(o->nc, agent, verb, req, &out, err,
+	    sizeof(err));
+	if (code == -1 || code >= 300)
+		return nats_refused(o, code, out, err);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(out,
+	    "id")) ?: "");
+	if (!o->wait)
+		o->json ? show_json(out) : (void)printf("%s\n", id);
+	json_decref(out);
+	return o->wait ? nats_wait(o, id) : EX_OK;
+}
+
+static int
+nats_agents(const struct opts *o)
+{
+	json_t		*out, *a;
+	char		 err[1024];
+	size_t		 i;
+
+	if (natsctl_agents(o->nc, &out, err, sizeof(err)) == -1)
+		return nats_refused(o, -1, NULL, err);
+	if (o->json)
+		show_json(out);
+	else
+		json_array_foreach(json_object_get(out, "agents"), i, a)
+			show_agent(a);
+	json_decref(out);
+	return EX_OK;
+}
+
+static int
+dispatch_nats(struct opts *o, int argc, char **argv)
+{
+	const char	*cmd = argv[0];
+	json_t		*req, *settings;
+	char		 err[1024];
+	int		 i, rc = -1;
+
+	if (!((strcmp(cmd, "agents") == 0 && argc == 1) ||
+	    (strcmp(cmd, "run") == 0 && argc == 3) ||
+	    (strcmp(cmd, "probe") == 0 && argc >= 3) ||
+	    (strcmp(cmd, "result") == 0 && argc == 2))) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+	if ((o->nc = natsctl_open(&o->nats, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "qosctl: %s\n", err);
+		return EX_UNAVAILABLE;
+	}
+	if (strcmp(cmd, "agents") == 0)
+		rc = nats_agents(o);
+	else if (strcmp(cmd, "result") == 0)
+		rc = nats_result(o, argv[1]);
+	else if (strcmp(cmd, "run") == 0) {
+		req = json_pack("{s:s}", "job", argv[2]);
+		rc = nats_ask(o, argv[1], "run", req);
+		json_decref(req);
+	} else {
+		settings = json_object();
+		for (i = 3; i < argc && rc == -1; i++)
+			if (add_setting(settings, argv[i]) == -1)
+				rc = EX_USAGE;
+		req = json_pack("{s:s, s:o}", "collector", argv[2],
+		    "settings", settings);
+		if (rc == -1)
+			rc = nats_ask(o, argv[1], "probe", req);
+		json_decref(req);
+	}
+	natsctl_close(o->nc);
+	o->nc = NULL;
+	return rc;
+}
+
 static int
 dispatch(const struct opts *o, int argc, char **argv)
 {
@@ -327,6 +496,11 @@ main(int argc, char *argv[])
 		{ "wait",	no_argument,	   NULL, 'w' },
 		{ "timeout",	required_argument, NULL, 't' },
 		{ "id",		required_argument, NULL, 'i' },
+		{ "nats",	required_argument, NULL, 'n' },
+		{ "creds",	required_argument, NULL, 'C' },
+		{ "ca",		required_argument, NULL, 'A' },
+		{ "prefix",	required_argument, NULL, 'P' },
+		{ "bucket",	required_argument, NULL, 'B' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL,		0,		   NULL, 0 }
 	};
@@ -337,7 +511,11 @@ main(int argc, char *argv[])
 	o.cl.socket = getenv("QOSD_CONTROL") ?: DEFAULT_SOCKET;
 	o.cl.timeout_s = 120;
 	o.wait_s = 300;
-	while ((ch = getopt_long(argc, argv, "s:jwt:i:h", longopts,
+	o.nats.url = getenv("QOSD_NATS");
+	o.nats.prefix = "qosd";
+	o.nats.bucket = "qosd_results";
+	o.nats.timeout_s = 10;
+	while ((ch = getopt_long(argc, argv, "s:jwt:i:n:h", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 's':
@@ -355,6 +533,21 @@ main(int argc, char *argv[])
 		case 'i':
 			o.id = optarg;
 			break;
+		case 'n':
+			o.nats.url = optarg;
+			break;
+		case 'C':
+			o.nats.creds = optarg;
+			break;
+		case 'A':
+			o.nats.ca = optarg;
+			break;
+		case 'P':
+			o.nats.prefix = optarg;
+			break;
+		case 'B':
+			o.nats.bucket = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return EX_OK;
@@ -367,6 +560,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return EX_USAGE;
 	}
+	if (o.nats.url != NULL && *o.nats.url != '\0')
+		return dispatch_nats(&o, argc - optind, argv + optind);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = dispatch(&o, argc - optind, argv + optind);
 	curl_global_cleanup();

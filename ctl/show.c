@@ -172,3 +172,17 @@ show_result(const json_t *o)
 	json_array_foreach(json_object_get(o, "points"), i, p)
 		show_point(p);
 }
+
+void
+show_agent(const json_t *a)
+{
+	const json_t	*hb = json_object_get(a, "heartbeat");
+	const json_t	*runs = json_object_get(hb, "runs");
+
+	printf("%-20s %-5s last seen %s (%.1f s ago)  qosd %s  jobs %lld  "
+	    "runs ok %lld failed %lld\n", str(a, "agent"),
+	    json_is_true(json_object_get(a, "alive")) ? "alive" : "dead",
+	    str(a, "last_seen"), json_number_value(json_object_get(a,
+	    "age_s")), str(a, "version"), num(hb, "jobs"), num(runs, "ok"),
+	    num(runs, "failed"));
+}

@@ -15,6 +15,8 @@ void	show_status(const json_t *);
 void	show_jobs(const json_t *);
 /* GET /v1/jobs/NAME: one job, its settings. */
 void	show_job(const json_t *);
+/* One agent of qosctl --nats agents: a line. */
+void	show_agent(const json_t *);
 /* GET /v1/results/ID: its state, then one line per point. */
 void	show_result(const json_t *);
 

@@ -88,6 +88,12 @@ buf_adds(struct buf *b, const char *s)
 int
 buf_addc(struct buf *b, char c)
 {
+	/* The encoder adds every delimiter this way: room is the rule. */
+	if (b->len < b->cap && b->len + 2 <= b->alloc) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
 	return buf_add(b, &c, 1);
 }
 

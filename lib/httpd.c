@@ -1,6 +1,11 @@
 /*
  * httpd.c: libmicrohttpd on the caller's sd-event loop (see httpd.h).
  * SO_PEERCRED is Linux's: it lives here.
+ *
+ * libmicrohttpd is loaded (dlopen) at the first connection, not at the
+ * start: it brings GnuTLS and its eight libraries (about 2.4 MB of
+ * resident pages once relocated), which an agent whose API nobody asks
+ * need never map.  Until then the listening socket is watched here.
  */
 #define _GNU_SOURCE
 
@@ -8,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -69,7 +75,9 @@ struct httpd {
 	sd_event		*ev;
 	uint64_t		 pass_start;	/* this MHD_run()'s start */
 	struct stream		*paused;	/* to resume at the next pass */
-	struct MHD_Daemon	*mhd;
+	struct MHD_Daemon	*mhd;		/* NULL until a first connection */
+	int			 fd;		/* the listening socket */
+	sd_event_source		*listen;	/* watches it until then */
 	sd_event_source		*io;
 	sd_event_source		*timer;
 	httpd_handler		 handler;
@@ -81,6 +89,70 @@ struct httpd {
 };
 
 static void	update_timer(struct httpd *);
+
+/* libmicrohttpd's functions, once loaded (mhd_load()). */
+#define MHD_SONAME	"libmicrohttpd.so.12"
+#define MHD_FN(f)	__typeof__(&MHD_##f) f
+static struct {
+	void	*dl;
+	MHD_FN(add_response_header);
+	MHD_FN(create_response_from_buffer);
+	MHD_FN(create_response_from_callback);
+	MHD_FN(destroy_response);
+	MHD_FN(get_connection_info);
+	MHD_FN(get_daemon_info);
+	MHD_FN(get_timeout);
+	MHD_FN(lookup_connection_value);
+	MHD_FN(queue_response);
+	MHD_FN(quiesce_daemon);
+	MHD_FN(resume_connection);
+	MHD_FN(run);
+	MHD_FN(start_daemon);
+	MHD_FN(stop_daemon);
+	MHD_FN(suspend_connection);
+} M;
+
+/* dlsym()'s answer into a function pointer: POSIX's own idiom. */
+#define MHD_SYM(f) \
+	(*(void **)(&M.f) = dlsym(M.dl, "MHD_" #f)) == NULL ? "MHD_" #f :
+
+static int
+mhd_load(char *err, size_t errlen)
+{
+	const char	*missing;
+
+	if (M.dl != NULL)
+		return 0;
+	if ((M.dl = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(err, errlen, "cannot load %s: %s", MHD_SONAME,
+		    dlerror());
+		return -1;
+	}
+	missing =
+	    MHD_SYM(add_response_header)
+	    MHD_SYM(create_response_from_buffer)
+	    MHD_SYM(create_response_from_callback)
+	    MHD_SYM(destroy_response)
+	    MHD_SYM(get_connection_info)
+	    MHD_SYM(get_daemon_info)
+	    MHD_SYM(get_timeout)
+	    MHD_SYM(lookup_connection_value)
+	    MHD_SYM(queue_response)
+	    MHD_SYM(quiesce_daemon)
+	    MHD_SYM(resume_connection)
+	    MHD_SYM(run)
+	    MHD_SYM(start_daemon)
+	    MHD_SYM(stop_daemon)
+	    MHD_SYM(suspend_connection)
+	    NULL;
+	if (missing != NULL) {
+		snprintf(err, errlen, "%s has no %s", MHD_SONAME, missing);
+		dlclose(M.dl);
+		M.dl = NULL;
+		return -1;
+	}
+	return 0;
+}
 
 static void
 req_unlink(struct httpd_req *r)
@@ -103,7 +175,7 @@ req_free(struct httpd_req *r)
 		return;
 	req_unlink(r);
 	if (r->resp != NULL)
-		MHD_destroy_response(r->resp);
+		M.destroy_response(r->resp);
 	buf_cleanup(&r->body);
 	free(r->method);
 	free(r->path);
@@ -115,8 +187,8 @@ queue(struct httpd_req *r)
 {
 	enum MHD_Result	ret;
 
-	ret = MHD_queue_response(r->conn, r->status, r->resp);
-	MHD_destroy_response(r->resp);
+	ret = M.queue_response(r->conn, r->status, r->resp);
+	M.destroy_response(r->resp);
 	r->resp = NULL;
 	r->state = R_DONE;
 	return ret;
@@ -173,7 +245,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 		if ((r = req_new(h, conn, url, method)) == NULL)
 			return MHD_NO;
 		*con_cls = r;
-		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		cl = M.lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL && strtoull(cl, NULL, 10) > h->o.max_body)
 			return answer_now(r, 413,
@@ -197,7 +269,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 		h->handler(h->arg, r);
 		r->in_handler = 0;
 		if (r->state == R_WAITING) {
-			MHD_suspend_connection(conn);
+			M.suspend_connection(conn);
 			return MHD_YES;
 		}
 	}
@@ -250,7 +322,7 @@ resume_paused(struct httpd *h)
 		h->paused = s->next_paused;
 		s->next_paused = NULL;
 		s->paused = 0;
-		MHD_resume_connection(s->conn);
+		M.resume_connection(s->conn);
 	}
 }
 
@@ -259,7 +331,7 @@ run_mhd(struct httpd *h)
 {
 	resume_paused(h);
 	h->pass_start = clock_mono_us();
-	if (MHD_run(h->mhd) != MHD_YES)
+	if (M.run(h->mhd) != MHD_YES)
 		log_debug("%s: MHD_run failed", h->name);
 	update_timer(h);
 	/* Paused streams: the next pass, after the loop's other sources. */
@@ -293,7 +365,7 @@ update_timer(struct httpd *h)
 {
 	MHD_UNSIGNED_LONG_LONG	ms;
 
-	if (MHD_get_timeout(h->mhd, &ms) != MHD_YES) {
+	if (M.get_timeout(h->mhd, &ms) != MHD_YES) {
 		sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
 		return;
 	}
@@ -301,12 +373,72 @@ update_timer(struct httpd *h)
 	sd_event_source_set_enabled(h->timer, SD_EVENT_ONESHOT);
 }
 
+/*
+ * Load libmicrohttpd and give it the listening socket.  0, or -1 with the
+ * reason in err.
+ */
+static int
+mhd_start(struct httpd *h, char *err, size_t errlen)
+{
+	const struct httpd_opts		*o = &h->o;
+	const union MHD_DaemonInfo	*info;
+
+	if (mhd_load(err, errlen) == -1)
+		return -1;
+	h->mhd = M.start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	    MHD_USE_ERROR_LOG | MHD_USE_TURBO, 0, NULL, NULL, on_access, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
+	    MHD_OPTION_LISTEN_SOCKET, h->fd,
+	    MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
+	    MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_END);
+	if (h->mhd == NULL) {
+		snprintf(err, errlen, "libmicrohttpd would not start");
+		return -1;
+	}
+	if ((info = M.get_daemon_info(h->mhd,
+	    MHD_DAEMON_INFO_EPOLL_FD)) == NULL) {
+		snprintf(err, errlen, "libmicrohttpd has no epoll descriptor");
+		M.stop_daemon(h->mhd);
+		h->mhd = NULL;
+		return -1;
+	}
+	if (sd_event_add_io(h->ev, &h->io, info->epoll_fd, EPOLLIN, on_io,
+	    h) < 0 || sd_event_add_time(h->ev, &h->timer, CLOCK_MONOTONIC, 0,
+	    1000, on_timer, h) < 0)
+		fatal("%s: cannot watch the server", h->name);
+	sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
+	return 0;
+}
+
+/* The first connection: the server starts and takes it. */
+static int
+on_listen(sd_event_source *s, int fd, uint32_t revents, void *arg)
+{
+	struct httpd	*h = arg;
+	char		 err[512];
+
+	(void)s;
+	(void)fd;
+	(void)revents;
+	h->listen = sd_event_source_disable_unref(h->listen);
+	if (mhd_start(h, err, sizeof(err)) == -1) {
+		/* Nobody could ever be answered: stop listening. */
+		log_err("%s: %s: no longer listening", h->name, err);
+		close(h->fd);
+		h->fd = -1;
+		return 0;
+	}
+	run_mhd(h);
+	return 0;
+}
+
 struct httpd *
 httpd_new(sd_event *ev, int fd, const struct httpd_opts *o, httpd_handler hd,
     void *arg, char *err, size_t errlen)
 {
 	struct httpd		*h;
-	const union MHD_DaemonInfo *info;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
 	    (h->name = strdup(o->name != NULL ? o->name : "httpd")) == NULL)
@@ -315,44 +447,18 @@ httpd_new(sd_event *ev, int fd, const struct httpd_opts *o, httpd_handler hd,
 	h->handler = hd;
 	h->arg = arg;
 	h->o = *o;
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
-		goto fail_errno;
-	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-	    MHD_USE_ERROR_LOG | MHD_USE_TURBO, 0, NULL, NULL, on_access, h,
-	    MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
-	    MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-	    MHD_OPTION_END);
-	if (h->mhd == NULL) {
-		snprintf(err, errlen, "%s: libmicrohttpd would not start",
-		    h->name);
-		goto fail;
+	h->fd = fd;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+		snprintf(err, errlen, "%s: %s", h->name, strerror(errno));
+		close(fd);
+		sd_event_unref(h->ev);
+		free(h->name);
+		free(h);
+		return NULL;
 	}
-	if ((info = MHD_get_daemon_info(h->mhd,
-	    MHD_DAEMON_INFO_EPOLL_FD)) == NULL) {
-		snprintf(err, errlen, "%s: libmicrohttpd has no epoll "
-		    "descriptor", h->name);
-		goto fail;
-	}
-	if (sd_event_add_io(ev, &h->io, info->epoll_fd, EPOLLIN, on_io,
-	    h) < 0 || sd_event_add_time(ev, &h->timer, CLOCK_MONOTONIC, 0,
-	    1000, on_timer, h) < 0)
-		fatal("%s: cannot watch the server", h->name);
-	sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
-	update_timer(h);
+	if (sd_event_add_io(ev, &h->listen, fd, EPOLLIN, on_listen, h) < 0)
+		fatal("%s: cannot watch the socket", h->name);
 	return h;
-fail_errno:
-	snprintf(err, errlen, "%s: %s", h->name, strerror(errno));
-fail:
-	close(fd);
-	if (h->mhd != NULL)
-		MHD_stop_daemon(h->mhd);
-	sd_event_unref(h->ev);
-	free(h->name);
-	free(h);
-	return NULL;
 }
 
 void
@@ -364,22 +470,30 @@ httpd_free(struct httpd *h)
 	if (h == NULL)
 		return;
 	h->stopping = 1;
+	h->listen = sd_event_source_disable_unref(h->listen);
 	h->io = sd_event_source_disable_unref(h->io);
 	h->timer = sd_event_source_disable_unref(h->timer);
+	if (h->mhd == NULL) {
+		/* Never asked (or it could not start). */
+		if (h->fd != -1)
+			close(h->fd);
+		goto out;
+	}
 	resume_paused(h);
 	/* Suspended connections are resumed, to be closed. */
 	for (r = h->reqs; r != NULL; r = r->next)
 		if (r->state == R_WAITING && !r->gone)
-			MHD_resume_connection(r->conn);
-	MHD_run(h->mhd);
-	fd = MHD_quiesce_daemon(h->mhd);
-	MHD_stop_daemon(h->mhd);
+			M.resume_connection(r->conn);
+	M.run(h->mhd);
+	fd = M.quiesce_daemon(h->mhd);
+	M.stop_daemon(h->mhd);
 	if (fd != -1)
 		close(fd);
 	for (r = h->reqs; r != NULL; r = next) {
 		next = r->next;
 		req_free(r);
 	}
+out:
 	sd_event_unref(h->ev);
 	free(h->name);
 	free(h);
@@ -410,7 +524,7 @@ httpd_query(const struct httpd_req *r, const char *key)
 {
 	if (r->gone)
 		return NULL;
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
+	return M.lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND,
 	    key);
 }
 
@@ -419,7 +533,7 @@ httpd_header(const struct httpd_req *r, const char *name)
 {
 	if (r->gone)
 		return NULL;
-	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+	return M.lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
 uid_t
@@ -429,7 +543,7 @@ httpd_peer_uid(const struct httpd_req *r)
 	struct ucred			 uc;
 	socklen_t			 len = sizeof(uc);
 
-	if (r->gone || (ci = MHD_get_connection_info(r->conn,
+	if (r->gone || (ci = M.get_connection_info(r->conn,
 	    MHD_CONNECTION_INFO_CONNECTION_FD)) == NULL ||
 	    getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &uc,
 	    &len) == -1)
@@ -449,7 +563,7 @@ ready(struct httpd_req *r, struct MHD_Response *resp, unsigned int status)
 		return -1;
 	}
 	if (r->gone) {
-		MHD_destroy_response(resp);
+		M.destroy_response(resp);
 		req_free(r);
 		return 0;
 	}
@@ -458,7 +572,7 @@ ready(struct httpd_req *r, struct MHD_Response *resp, unsigned int status)
 	r->state = R_REPLIED;
 	/* Called from the handler: on_access() queues it on return. */
 	if (waiting && !r->in_handler) {
-		MHD_resume_connection(r->conn);
+		M.resume_connection(r->conn);
 		/* MHD takes resumed connections back in its next MHD_run(). */
 		sd_event_source_set_time(r->h->timer, clock_mono_us());
 		sd_event_source_set_enabled(r->h->timer, SD_EVENT_ONESHOT);
@@ -472,13 +586,13 @@ httpd_reply_hdr(struct httpd_req *r, unsigned int status, const char *ctype,
 {
 	struct MHD_Response	*resp;
 
-	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)body,
+	resp = M.create_response_from_buffer(len, (void *)(uintptr_t)body,
 	    MHD_RESPMEM_MUST_COPY);
 	if (resp != NULL && ctype != NULL)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		M.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    ctype);
 	if (resp != NULL && name != NULL)
-		MHD_add_response_header(resp, name, value);
+		M.add_response_header(resp, name, value);
 	return ready(r, resp, status);
 }
 
@@ -503,7 +617,7 @@ stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 			s->paused = 1;
 			s->next_paused = h->paused;
 			h->paused = s;
-			MHD_suspend_connection(s->conn);
+			M.suspend_connection(s->conn);
 		}
 		return 0;
 	}
@@ -544,14 +658,14 @@ httpd_reply_stream(struct httpd_req *r, unsigned int status,
 	s->arg = arg;
 	s->h = r->h;
 	s->conn = r->conn;
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+	resp = M.create_response_from_callback(MHD_SIZE_UNKNOWN,
 	    STREAM_BLOCK, stream_read, s, stream_free);
 	if (resp == NULL) {
 		stream_free(s);
 		return ready(r, NULL, status);
 	}
 	if (ctype != NULL)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		M.add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		    ctype);
 	return ready(r, resp, status);
 }

@@ -120,9 +120,22 @@ utf8_seq(const unsigned char *s, size_t n)
 size_t
 lp_utf8_invalid(const char *s, size_t n)
 {
-	size_t	 i = 0, k;
+	size_t		 i = 0, k;
+	uint64_t	 w;
 
 	while (i < n) {
+		/* Eight ASCII bytes at a time. */
+		if (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ULL) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
 		if ((k = utf8_seq((const unsigned char *)s + i, n - i)) == 0)
 			return i;
 		i += k;
@@ -157,36 +170,60 @@ check_text(const char *what, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* Whether a backslash comes right before a ',', ' ', '=' or '"'. */
-static int
-backslash_before_special(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (s[0] == '\\' && s[1] != '\0' &&
-		    strchr(",= \"", s[1]) != NULL)
-			return 1;
-	return 0;
-}
+/* The bytes lp_check_name() looks at twice: newlines, '\\', non-ASCII. */
+static const unsigned char name_special[256] = {
+	['\n'] = 1, ['\r'] = 1, ['\\'] = 1,
+	[0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x90] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xa0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xb0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xc0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xd0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xe0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0xf0] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
 
 int
 lp_check_name(enum lp_name kind, const char *s, char *err, size_t errlen)
 {
 	const char	*what = name_what[kind];
-	size_t		 n = strlen(s);
+	size_t		 n;
+	int		 nl = 0, high = 0, bs = 0;
+	unsigned char	 c;
 
+	/*
+	 * One pass notes what the rules below look for (names are checked
+	 * on the way in and again by the encoder, in the run and in the
+	 * daemon); the reasons come in the order of the rules.
+	 */
+	for (n = 0; (c = (unsigned char)s[n]) != '\0'; n++) {
+		if (!name_special[c])
+			continue;
+		if (c >= 0x80)
+			high = 1;
+		else if (c == '\n' || c == '\r')
+			nl = 1;
+		else if (s[n + 1] != '\0' && strchr(",= \"", s[n + 1]) != NULL)
+			bs = 1;
+	}
 	if (n == 0) {
 		lp_seterr(err, errlen, "empty %s", what);
 		return -1;
 	}
-	if (check_text(what, s, err, errlen) == -1)
+	if (nl) {
+		lp_seterr(err, errlen, "%s contains a newline", what);
 		return -1;
+	}
+	if (high && lp_utf8_invalid(s, n) != n) {
+		lp_seterr(err, errlen, "%s is not valid UTF-8", what);
+		return -1;
+	}
 	if (s[n - 1] == '\\') {
 		lp_seterr(err, errlen, "%s ends in a backslash, which would "
 		    "escape the delimiter after it", what);
 		return -1;
 	}
-	if ((kind == LP_MEASUREMENT || kind == LP_FIELD_KEY) &&
-	    backslash_before_special(s)) {
+	if ((kind == LP_MEASUREMENT || kind == LP_FIELD_KEY) && bs) {
 		lp_seterr(err, errlen, "%s has a backslash before ',', ' ', "
 		    "'=' or '\"', which InfluxDB does not read back", what);
 		return -1;
@@ -201,8 +238,8 @@ lp_check_name(enum lp_name kind, const char *s, char *err, size_t errlen)
 		    "whitespace is trimmed)");
 		return -1;
 	}
-	if ((kind == LP_TAG_KEY || kind == LP_FIELD_KEY) &&
-	    strcmp(s, "time") == 0) {
+	if ((kind == LP_TAG_KEY || kind == LP_FIELD_KEY) && n == 4 &&
+	    memcmp(s, "time", 4) == 0) {
 		lp_seterr(err, errlen, "%s 'time' is not allowed", what);
 		return -1;
 	}
@@ -222,7 +259,8 @@ lp_check_field(const struct lp_field *f, char *err, size_t errlen)
 		    isnan(f->v.f) ? "NaN" : "infinity");
 		return -1;
 	}
-	if (f->type == LP_STRING) {
+	/* The name for the error is written only for an error. */
+	if (f->type == LP_STRING && check_text("", f->v.s, NULL, 0) == -1) {
 		snprintf(what, sizeof(what), "field '%s'",
 		    lp_quote(q, sizeof(q), f->key, strlen(f->key)));
 		return check_text(what, f->v.s, err, errlen);
@@ -425,8 +463,10 @@ lp_point_get_field(const struct lp_point *p, const char *key)
 {
 	size_t	 i;
 
+	/* The first bytes differ for most: no call for those. */
 	for (i = 0; i < p->nfields; i++)
-		if (strcmp(p->fields[i].key, key) == 0)
+		if (p->fields[i].key[0] == key[0] &&
+		    strcmp(p->fields[i].key, key) == 0)
 			return &p->fields[i];
 	return NULL;
 }

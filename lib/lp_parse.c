@@ -45,6 +45,29 @@ unescape_name(const char *s, size_t from, size_t to)
 	return out;
 }
 
+/* A key as error messages quote it, written only when one does. */
+struct quoted {
+	const char	*s;
+	size_t		 n;
+	char		 buf[LP_QUOTE_MAX + 8];
+};
+
+static const char *
+qk(struct quoted *k)
+{
+	return lp_quote(k->buf, sizeof(k->buf), k->s, k->n);
+}
+
+/* Whether strchr(set, c) would find c: c is in set, or is its NUL. */
+static int
+in_set(const char *set, char c)
+{
+	for (; *set != '\0'; set++)
+		if (*set == c)
+			return 1;
+	return c == '\0';
+}
+
 /*
  * Scan a name starting at sc->i up to the first unescaped byte of stop;
  * an unescaped byte of bad first is an error.  Returns the stop byte, '\0'
@@ -53,16 +76,25 @@ unescape_name(const char *s, size_t from, size_t to)
 static int
 scan_name(struct scan *sc, const char *stop, const char *bad, size_t *end)
 {
-	size_t	 i;
+	const char	*p;
+	size_t		 i;
+	unsigned char	 top = 0;
 
+	/* A byte above every byte of stop and bad is neither. */
+	for (p = stop; *p != '\0'; p++)
+		top = (unsigned char)*p > top ? (unsigned char)*p : top;
+	for (p = bad; p != NULL && *p != '\0'; p++)
+		top = (unsigned char)*p > top ? (unsigned char)*p : top;
 	for (i = sc->i; i < sc->n; i++) {
+		if ((unsigned char)sc->s[i] > top)
+			continue;
 		if (escaped(sc, i))
 			continue;
-		if (strchr(stop, sc->s[i]) != NULL) {
+		if (in_set(stop, sc->s[i])) {
 			*end = i;
 			return (unsigned char)sc->s[i];
 		}
-		if (bad != NULL && strchr(bad, sc->s[i]) != NULL) {
+		if (bad != NULL && in_set(bad, sc->s[i])) {
 			*end = i;
 			return -1;
 		}
@@ -115,36 +147,38 @@ parse_measurement(struct scan *sc, struct lp_point *p)
 static int
 parse_tag(struct scan *sc, struct lp_point *p)
 {
-	size_t	 kstart = sc->i, kend, vend;
-	int	 c, dup;
-	char	*k, *v, q[LP_QUOTE_MAX + 8];
+	struct quoted	 q;
+	size_t		 kstart = sc->i, kend, vend;
+	int		 c, dup;
+	char		*k, *v;
 
 	c = scan_name(sc, "=", ", ", &kend);
 	if (kend == kstart) {
 		lp_seterr(sc->err, sc->errlen, "missing tag key");
 		return -1;
 	}
-	lp_quote(q, sizeof(q), sc->s + kstart, kend - kstart);
+	q.s = sc->s + kstart;
+	q.n = kend - kstart;
 	if (c == '\0') {
 		lp_seterr(sc->err, sc->errlen, "tag '%s': no value and no "
-		    "fields", q);
+		    "fields", qk(&q));
 		return -1;
 	}
 	if (c != '=') {
 		lp_seterr(sc->err, sc->errlen, "tag '%s': unescaped %s in tag "
-		    "key or missing '='", q, char_name(sc->s[kend]));
+		    "key or missing '='", qk(&q), char_name(sc->s[kend]));
 		return -1;
 	}
 	sc->i = kend + 1;
 	c = scan_name(sc, ", ", "=", &vend);
 	if (c == -1) {
 		lp_seterr(sc->err, sc->errlen, "tag '%s': unescaped '=' in tag "
-		    "value", q);
+		    "value", qk(&q));
 		return -1;
 	}
 	if (vend == sc->i) {
 		lp_seterr(sc->err, sc->errlen, "tag '%s': missing tag value",
-		    q);
+		    qk(&q));
 		return -1;
 	}
 	if (c == '\0') {
@@ -168,7 +202,7 @@ parse_tag(struct scan *sc, struct lp_point *p)
 	if (lp_point_take_tag(p, k, v, 0, &dup, sc->err, sc->errlen) == -1)
 		return -1;
 	if (dup) {
-		lp_seterr(sc->err, sc->errlen, "duplicate tag '%s'", q);
+		lp_seterr(sc->err, sc->errlen, "duplicate tag '%s'", qk(&q));
 		return -1;
 	}
 	sc->i = vend;
@@ -177,7 +211,7 @@ parse_tag(struct scan *sc, struct lp_point *p)
 
 /* A string value from the opening quote at sc->i; sc->i ends past it. */
 static int
-parse_string(struct scan *sc, const char *q, char **out)
+parse_string(struct scan *sc, struct quoted *q, char **out)
 {
 	size_t	 j;
 	char	*d;
@@ -191,12 +225,12 @@ parse_string(struct scan *sc, const char *q, char **out)
 	}
 	if (j >= sc->n) {
 		lp_seterr(sc->err, sc->errlen, "field '%s': unterminated "
-		    "string", q);
+		    "string", qk(q));
 		return -1;
 	}
 	if (j + 1 < sc->n && sc->s[j + 1] != ',' && sc->s[j + 1] != ' ') {
 		lp_seterr(sc->err, sc->errlen, "field '%s': characters after "
-		    "the closing quote", q);
+		    "the closing quote", qk(q));
 		return -1;
 	}
 	if ((*out = d = malloc(j - sc->i)) == NULL) {
@@ -293,8 +327,52 @@ float_syntax(const char *s, size_t n)
 	return i == n;
 }
 
+/* Powers of ten, each a double exactly. */
+static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8,
+    1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20,
+    1e21, 1e22 };
+
+/*
+ * The value of t[0 .. n - 1], a number float_syntax() accepted, when it
+ * has no exponent and at most 15 significant digits: then m / 10^k (m its
+ * digits, k those after the point) divides two exact doubles, and the
+ * quotient, correctly rounded, is what strtod() returns (Clinger's fast
+ * path), without its copy and its general case.  0 when t is not one.
+ */
 static int
-parse_number(struct scan *sc, const char *q, const char *t, size_t n,
+short_decimal(const char *t, size_t n, double *v)
+{
+	uint64_t	m = 0;
+	size_t		i = 0, digits = 0, k = 0;
+	int		frac = 0;
+
+	if (n > 0 && t[0] == '-')
+		i = 1;
+	for (; i < n; i++) {
+		if (t[i] == '.') {
+			frac = 1;
+			continue;
+		}
+		if (t[i] < '0' || t[i] > '9')
+			return 0;
+		if (frac)
+			k++;
+		if (m == 0 && t[i] == '0')
+			continue;
+		if (++digits > 15)
+			return 0;
+		m = m * 10 + (uint64_t)(t[i] - '0');
+	}
+	if (k >= sizeof(p10) / sizeof(p10[0]))
+		return 0;
+	*v = (double)m / p10[k];
+	if (t[0] == '-')
+		*v = -*v;
+	return 1;
+}
+
+static int
+parse_number(struct scan *sc, struct quoted *q, const char *t, size_t n,
     struct lp_field *f)
 {
 	static const char *const truth[] = { "t", "T", "true", "True",
@@ -317,9 +395,9 @@ parse_number(struct scan *sc, const char *q, const char *t, size_t n,
 			return 0;
 		}
 	}
-	lp_quote(qv, sizeof(qv), t, n);
 	if (n == 0) {
-		lp_seterr(sc->err, sc->errlen, "field '%s': missing value", q);
+		lp_seterr(sc->err, sc->errlen, "field '%s': missing value",
+		    qk(q));
 		return -1;
 	}
 	if (t[n - 1] == 'i') {
@@ -332,6 +410,8 @@ parse_number(struct scan *sc, const char *q, const char *t, size_t n,
 		f->type = LP_FLOAT;
 		if (!float_syntax(t, n))
 			rc = -1;
+		else if (short_decimal(t, n, &f->v.f))
+			rc = 0;
 		else if ((tmp = strndup(t, n)) == NULL) {
 			lp_seterr(sc->err, sc->errlen, "out of memory");
 			return -1;
@@ -343,10 +423,10 @@ parse_number(struct scan *sc, const char *q, const char *t, size_t n,
 	}
 	if (rc == -1)
 		lp_seterr(sc->err, sc->errlen, "field '%s': invalid number "
-		    "'%s'", q, qv);
+		    "'%s'", qk(q), lp_quote(qv, sizeof(qv), t, n));
 	else if (rc == -2)
 		lp_seterr(sc->err, sc->errlen, "field '%s': number out of "
-		    "range '%s'", q, qv);
+		    "range '%s'", qk(q), lp_quote(qv, sizeof(qv), t, n));
 	return rc == 0 ? 0 : -1;
 }
 
@@ -356,11 +436,12 @@ parse_field(struct scan *sc, struct lp_point *p)
 	struct lp_field	 f;
 	size_t		 kstart = sc->i, kend, vend;
 	int		 c;
-	char		 q[LP_QUOTE_MAX + 8];
+	struct quoted	 q;
 
 	memset(&f, 0, sizeof(f));
 	c = scan_name(sc, "=", ", ", &kend);
-	lp_quote(q, sizeof(q), sc->s + kstart, kend - kstart);
+	q.s = sc->s + kstart;
+	q.n = kend - kstart;
 	if (kend == kstart) {
 		lp_seterr(sc->err, sc->errlen, "missing field key");
 		return -1;
@@ -377,24 +458,24 @@ parse_field(struct scan *sc, struct lp_point *p)
 	}
 	if (c == -1) {
 		lp_seterr(sc->err, sc->errlen, "field '%s': unescaped %s in "
-		    "field key or missing '='", q, char_name(sc->s[kend]));
+		    "field key or missing '='", qk(&q), char_name(sc->s[kend]));
 		return -1;
 	}
 	if (c == '\0') {
 		lp_seterr(sc->err, sc->errlen, "field '%s': missing '=' and "
-		    "value", q);
+		    "value", qk(&q));
 		return -1;
 	}
 	sc->i = kend + 1;
 	if (sc->i < sc->n && sc->s[sc->i] == '"') {
 		f.type = LP_STRING;
-		if (parse_string(sc, q, &f.v.s) == -1)
+		if (parse_string(sc, &q, &f.v.s) == -1)
 			return -1;
 	} else {
 		for (vend = sc->i; vend < sc->n && sc->s[vend] != ',' &&
 		    sc->s[vend] != ' '; vend++)
 			;
-		if (parse_number(sc, q, sc->s + sc->i, vend - sc->i,
+		if (parse_number(sc, &q, sc->s + sc->i, vend - sc->i,
 		    &f) == -1)
 			return -1;
 		sc->i = vend;

@@ -214,6 +214,33 @@ overflow(struct child *c)
 	child_maybe_finish(c);
 }
 
+/*
+ * One read of a run's pipe, its bytes counted against max_output: > 0
+ * bytes read, 0 at the end, -1 on an error (errno), READ_LATER when
+ * there is nothing now or the run was killed for printing too much (then
+ * c may be gone: the caller returns at once).
+ */
+#define READ_LATER	(-2)
+static ssize_t
+child_read(struct child *c, int fd, char *chunk)
+{
+	ssize_t	 n;
+
+	do
+		n = read(fd, chunk, READ_CHUNK);
+	while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN)
+		return READ_LATER;
+	if (n > 0) {
+		c->res.bytes += (uint64_t)n;
+		if (c->res.bytes > c->max_output) {
+			overflow(c);
+			return READ_LATER;
+		}
+	}
+	return n;
+}
+
 static int
 child_on_eio(sd_event_source *s, int fd, uint32_t revents, void *arg)
 {
@@ -223,21 +250,10 @@ child_on_eio(sd_event_source *s, int fd, uint32_t revents, void *arg)
 
 	(void)s;
 	(void)revents;
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return 0;
-		if (n <= 0)
-			break;
-		c->res.bytes += (uint64_t)n;
-		if (c->res.bytes > c->max_output) {
-			overflow(c);
-			return 0;
-		}
+	while ((n = child_read(c, fd, chunk)) > 0)
 		runlog_feed(&c->log, chunk, (size_t)n);
-	}
+	if (n == READ_LATER)
+		return 0;
 	child_close_err(c);
 	child_maybe_finish(c);
 	return 0;
@@ -252,22 +268,7 @@ child_on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
 
 	(void)s;
 	(void)revents;
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return 0;
-		if (n <= 0)
-			break;
-		c->res.bytes += (uint64_t)n;
-		if (c->res.bytes > c->max_output) {
-			log_debug("%s: run printed more than %llu bytes: "
-			    "killed", c->job,
-			    (unsigned long long)c->max_output);
-			overflow(c);
-			return 0;
-		}
+	while ((n = child_read(c, fd, chunk)) > 0) {
 		if (buf_add(&c->in, chunk, (size_t)n) == -1)
 			fatal("%s: buffer: %m", c->job);
 		child_lines(c);
@@ -275,6 +276,8 @@ child_on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
 		if (held)
 			return 0;
 	}
+	if (n == READ_LATER)
+		return 0;
 	if (n == -1)
 		log_err("%s: read from run: %m", c->job);
 	/* An unterminated last line still counts. */

@@ -46,7 +46,8 @@ struct loader {
 };
 
 static const char *const top_settings[] = {
-	"agent", "daemon", "defaults", "sinks", "jobs", "control", NULL
+	"agent", "daemon", "defaults", "sinks", "jobs", "control", "nats",
+	NULL
 };
 /* A drop-in adds jobs and sinks; the rest is the main file's. */
 static const char *const dropin_settings[] = { "sinks", "jobs", NULL };
@@ -724,7 +725,8 @@ cfg_load(const char *path, char *err, size_t errlen)
 	    load_defaults(&ld, root) == -1 ||
 	    load_sinks(&ld) == -1 ||
 	    load_jobs(&ld) == -1 ||
-	    cfg_load_control(ld.cfg, root, ld.err, ld.errlen) == -1)
+	    cfg_load_control(ld.cfg, root, ld.err, ld.errlen) == -1 ||
+	    cfg_load_nats(ld.cfg, root, ld.err, ld.errlen) == -1)
 		goto out;
 	cfg_index(ld.cfg);
 	rc = 0;
@@ -764,6 +766,7 @@ cfg_free(struct cfg *cfg)
 	tags_free(cfg->agent_tags, cfg->nagent_tags);
 	free(cfg->state_dir);
 	cfg_control_free(&cfg->control);
+	cfg_nats_free(cfg->nats);
 	free(cfg);
 }
 

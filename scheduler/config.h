@@ -15,6 +15,7 @@
 
 #include <libconfig.h>
 
+struct bus_conf;
 struct json_t;
 struct qosd_collector;
 struct sink_type;
@@ -92,6 +93,7 @@ struct cfg {
 	struct cfg_sink	*sinks;
 	size_t		 nsinks;
 	struct cfg_control control;
+	struct bus_conf	*nats;		/* nats { }, or NULL: no bus */
 };
 
 /*
@@ -123,6 +125,24 @@ int	cfg_load_control(struct cfg *cfg, const config_setting_t *root,
 	    char *err, size_t errlen);
 /* Free what cfg_load_control() set. */
 void	cfg_control_free(struct cfg_control *);
+/*
+ * cfgnats.c: read nats { } of root into cfg->nats (NULL when absent;
+ * after the agent's id is read).  0, or -1 with err.
+ */
+int	cfg_load_nats(struct cfg *cfg, const config_setting_t *root,
+	    char *err, size_t errlen);
+/*
+ * --check-config: read nats { }'s password or token as the bus will
+ * (and wipe it).  0, or -1 with err.  NULL is fine.
+ */
+int	cfg_nats_check(const struct bus_conf *c, char *err, size_t errlen);
+/* Free a bus_conf of cfg_load_nats() or cfg_nats_copy().  NULL is fine. */
+void	cfg_nats_free(struct bus_conf *);
+/* A deep copy of c. */
+struct bus_conf *cfg_nats_copy(const struct bus_conf *c);
+/* Whether a and b would start the same bus (heartbeat_interval and
+   max_per_minute are the daemon's, and change without a restart). */
+int	cfg_nats_equal(const struct bus_conf *a, const struct bus_conf *b);
 /* The job named name, or NULL. */
 const struct cfg_job *cfg_job_find(const struct cfg *, const char *name);
 

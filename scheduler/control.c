@@ -18,6 +18,7 @@
 #include "scheduler/config.h"
 #include "scheduler/control.h"
 #include "scheduler/ctlacl.h"
+#include "scheduler/ctlbus.h"
 #include "scheduler/ctlhttp.h"
 #include "scheduler/ctlint.h"
 #include "scheduler/ctlres.h"
@@ -40,6 +41,41 @@ ctl_error(const char *fmt, ...)
 	return json_pack("{s:s}", "error", msg);
 }
 
+/* A result's state changed: the watcher hears it. */
+static void
+changed(void *arg, const struct ctl_result *x)
+{
+	struct control	*c = arg;
+	json_t		*o;
+
+	if (c->watch == NULL)
+		return;
+	o = ctlres_json(x);
+	c->watch(c->watch_arg, o);
+	json_decref(o);
+}
+
+void
+control_points(struct control *c, const char *lines, size_t len)
+{
+	if (c != NULL)
+		ctlbus_points(c->bus, lines, len);
+}
+
+void
+control_points_flush(struct control *c)
+{
+	if (c != NULL)
+		ctlbus_points_flush(c->bus);
+}
+
+void
+control_watch(struct control *c, ctl_watch fn, void *arg)
+{
+	c->watch = fn;
+	c->watch_arg = arg;
+}
+
 struct control *
 control_new(struct daemon *d)
 {
@@ -50,6 +86,7 @@ control_new(struct daemon *d)
 	c->d = d;
 	c->ring = ctlres_ring_new(d->cfg->control.results_max,
 	    d->cfg->control.results_age_us);
+	ctlres_ring_watch(c->ring, changed, c);
 	control_configure(c);
 	return c;
 }
@@ -60,6 +97,7 @@ control_free(struct control *c)
 	if (c == NULL)
 		return;
 	ctlhttp_free(c->http);
+	ctlbus_free(c->bus);
 	c->status_timer = sd_event_source_disable_unref(c->status_timer);
 	c->reload_ev = sd_event_source_disable_unref(c->reload_ev);
 	free(c->waiters);
@@ -87,6 +125,8 @@ control_configure(struct control *c)
 		c->nprobe_times = cc->max_per_minute;
 		c->probe_next = 0;
 	}
+	if (c->bus != NULL)
+		ctlbus_configure(c->bus, c->d->cfg->nats);
 	control_notify(c);
 }
 
@@ -177,6 +217,8 @@ control_run(struct control *c, const char *name, const char *given,
 	}
 	log_info("control: run of job \"%s\" asked, id %s (%s)", name, id,
 	    ctlres_state_str(x->state));
+	if (x->state == CTLRES_QUEUED || x->state == CTLRES_WAITING)
+		ctlres_changed(x);
 	*out = json_pack("{s:s, s:s}", "id", id, "state",
 	    ctlres_state_str(x->state));
 	return CTL_ACCEPTED;
@@ -413,6 +455,7 @@ ctlres_running(struct ctl_result *x)
 {
 	x->state = CTLRES_RUNNING;
 	x->started_ns = clock_real_ns();
+	ctlres_changed(x);
 	answer(x, CTL_ACCEPTED, json_pack("{s:s, s:s}", "id", x->id, "state",
 	    "running"));
 }
@@ -453,6 +496,7 @@ ctlres_done(struct ctl_result *x, const struct child_result *cr,
 	x->code = cr->code;
 	x->duration_us = cr->duration_us;
 	ended(x, cr->status == CHILD_OK ? CTLRES_DONE : CTLRES_FAILED);
+	ctlres_changed(x);
 	if (x->pending != NULL)
 		answer(x, CTL_UNAVAILABLE, ctl_error("the probe could not be "
 		    "started: %s", x->status));
@@ -465,6 +509,7 @@ ctlres_failed(struct ctl_result *x, const char *why)
 	if ((x->error = strdup(why)) == NULL)
 		fatal("results: %m");
 	ended(x, CTLRES_FAILED);
+	ctlres_changed(x);
 	if (x->pending != NULL)
 		answer(x, CTL_UNAVAILABLE, ctl_error("%s", why));
 }

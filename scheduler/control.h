@@ -95,6 +95,23 @@ void		 control_probe(struct control *, const json_t *req,
 /* Reload; done() gets 200 {"jobs", "sinks"} or 422 {"error"}. */
 void		 control_reload(struct control *, ctl_done done, void *arg);
 
+/*
+ * Each change of a request's state (queued or waiting, running, done or
+ * failed; a probe's first is running): fn(arg, res), res its JSON as
+ * control_result() gives it, borrowed for the call.  One watcher (the
+ * bus, ctlbus.h); fn NULL: none.
+ */
+typedef void	(*ctl_watch)(void *arg, const json_t *res);
+void		 control_watch(struct control *, ctl_watch fn, void *arg);
+
+/*
+ * For fanout.c: every line that went to the sinks, and the end of a
+ * batch, for the bus (nats.points, ctlbus.h).  c NULL is fine.
+ */
+void		 control_points(struct control *c, const char *lines,
+		    size_t len);
+void		 control_points_flush(struct control *c);
+
 /* For runs.c: the life of a run asked by id. */
 const char	*ctlres_id(const struct ctl_result *);
 /* Its process exists. */

@@ -16,6 +16,7 @@
 #include "scheduler/control.h"
 
 struct ctlacl;
+struct ctlbus;
 struct ctlhttp;
 struct ctlres_ring;
 struct daemon;
@@ -37,6 +38,9 @@ struct control {
 	sd_event_source	*reload_ev;
 	sd_event_source	*status_timer;
 	struct ctlhttp	*http;
+	struct ctlbus	*bus;		/* nats { } (ctlbus.h) */
+	ctl_watch	 watch;		/* control_watch() */
+	void		*watch_arg;
 	const struct job **byidx;	/* the table's job of each cfg job */
 	size_t		 nbyidx;
 	struct complain	 refusals;	/* probes refused, for the log */

@@ -21,7 +21,24 @@ struct ctlres_ring {
 	struct ctl_result *head, *tail;	/* oldest first */
 	size_t		 n, max;
 	uint64_t	 age_us;
+	void		(*watch)(void *, const struct ctl_result *);
+	void		*watch_arg;
 };
+
+void
+ctlres_ring_watch(struct ctlres_ring *r,
+    void (*fn)(void *, const struct ctl_result *), void *arg)
+{
+	r->watch = fn;
+	r->watch_arg = arg;
+}
+
+void
+ctlres_changed(const struct ctl_result *x)
+{
+	if (x->ring->watch != NULL)
+		x->ring->watch(x->ring->watch_arg, x);
+}
 
 struct ctlres_ring *
 ctlres_ring_new(size_t max, uint64_t age_us)

@@ -57,6 +57,12 @@ void		 ctlres_ring_free(struct ctlres_ring *);
 /* New limits (after a reload); applied now. */
 void		 ctlres_ring_limits(struct ctlres_ring *, size_t max,
 		    uint64_t age_us);
+/* fn(arg, x) at each ctlres_changed() of a result of the ring. */
+void		 ctlres_ring_watch(struct ctlres_ring *,
+		    void (*fn)(void *arg, const struct ctl_result *x),
+		    void *arg);
+/* x's state changed: the ring's watcher hears it. */
+void		 ctlres_changed(const struct ctl_result *x);
 /* A new result with id (copied; valid: ctlres_valid_id()), live. */
 struct ctl_result *ctlres_add(struct ctlres_ring *, const char *id,
 		    int probe, const char *job, const char *collector);

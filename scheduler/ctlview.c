@@ -19,6 +19,7 @@
 #include "scheduler/child.h"
 #include "scheduler/config.h"
 #include "scheduler/control.h"
+#include "scheduler/ctlbus.h"
 #include "scheduler/ctlhttp.h"
 #include "scheduler/ctlint.h"
 #include "scheduler/ctlres.h"
@@ -82,7 +83,7 @@ int
 control_status(struct control *c, json_t **out)
 {
 	struct daemon	*d = c->d;
-	json_t		*o, *tags = json_object();
+	json_t		*o, *bus, *tags = json_object();
 	size_t		 i;
 
 	for (i = 0; i < d->cfg->nagent_tags; i++)
@@ -118,6 +119,8 @@ control_status(struct control *c, json_t **out)
 	    ctlres_count(c->ring)));
 	json_object_set_new(o, "probes", json_boolean(
 	    d->cfg->control.allow_probes));
+	if ((bus = ctlbus_json(c->bus)) != NULL)
+		json_object_set_new(o, "bus", bus);
 	*out = o;
 	return CTL_OK;
 }
@@ -277,6 +280,8 @@ control_listen(struct control *c)
 	if (sd_event_add_time(c->d->ev, &c->status_timer, CLOCK_MONOTONIC,
 	    clock_mono_us() + STATUS_US, 1000000, on_status, c) < 0)
 		fatal("control: status timer");
+	c->bus = ctlbus_new(c, c->d->ev);
+	ctlbus_configure(c->bus, c->d->cfg->nats);
 	if (cc->socket == NULL) {
 		log_info("control API off (control.socket = \"\")");
 		return;

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/lp.h"
 #include "scheduler/config.h"
+#include "scheduler/control.h"
 #include "scheduler/daemon.h"
 #include "scheduler/sched.h"
 #include "sinks/file.h"
@@ -52,6 +53,7 @@ fanout_emit(struct daemon *d, struct lp_point *p)
 	for (i = 0; i < d->nsinks; i++)
 		d->sinks[i].type->write(d->sinks[i].rt, d->line.data,
 		    d->line.len);
+	control_points(d->ctl, d->line.data, d->line.len);
 	return 0;
 }
 
@@ -63,6 +65,7 @@ fanout_flush(struct daemon *d)
 	for (i = 0; i < d->nsinks; i++)
 		if (d->sinks[i].type->flush != NULL)
 			d->sinks[i].type->flush(d->sinks[i].rt);
+	control_points_flush(d->ctl);
 }
 
 void

@@ -127,7 +127,7 @@ check_sinks(const struct cfg *cfg, char *err, size_t errlen)
 		    cfg->sinks[i].type->check(cfg->sinks[i].state,
 		    cfg->sinks[i].name, err, errlen) == -1)
 			return -1;
-	return 0;
+	return cfg_nats_check(cfg->nats, err, errlen);
 }
 
 int

@@ -7,6 +7,7 @@
 # the worst lag of any run started around it (qosd_job.lag_us).  A run due
 # while the loop is held starts once it is free, after the runs due before
 # it: its lag is the hold plus that catch-up, which the target allows.
+# BENCH_RELOAD=0 leaves the reload out (make bench-quick: it needs 40 s).
 . "$(dirname "$0")/lib.sh"
 
 mkconf() {	# mkconf N FILE [INTERVAL]: N exec jobs
@@ -35,7 +36,7 @@ best() {	# best FILE: the best of three --check-config, in seconds
 declare -A took
 for n in 1000 10000 20000; do
 	mkconf "$n" "$T/c$n.conf"
-	took[$n]=$(best "$T/c$n.conf") || { echo "check-config failed for $n" >&2; exit 1; }
+	took[$n]=$(best "$T/c$n.conf") || fail "--check-config failed for $n jobs"
 done
 row "config: --check-config, 1000 jobs (s)" "${took[1000]}" - - - -
 row "config: --check-config, 10000 jobs (s)" "${took[10000]}" - - - -
@@ -45,16 +46,18 @@ g=$(ratio "${took[20000]}" "${took[1000]}")
 row "config: growth 1000 -> 20000 jobs (linear: 20)" "$g" 20 "$(ratio "$g" 20)" \
 	"<= 40" "$(verdict_le "$g" 40)"
 
+[ "${BENCH_RELOAD:-1}" = 0 ] && exit 0
 # A running daemon with 10,000 jobs at 30 s (333 runs a second), reloaded.
 mkconf 10000 "$T/run.conf" 30
 "$QOSD" --config "$T/run.conf" 2>"$T/qosd.log" &
 qpid=$!
 track_pid "$qpid"
-wait_for 30 grep -q 'started' "$T/qosd.log" || { cat "$T/qosd.log" >&2; exit 1; }
+wait_for 30 grep -q 'started' "$T/qosd.log" || fail "qosd did not start: $(tail -3 "$T/qosd.log")"
 sleep 32
 t0=$(date +%s%N)
 kill -HUP "$qpid"
-wait_for 30 grep -q 'configuration reloaded in' "$T/qosd.log" || { cat "$T/qosd.log" >&2; exit 1; }
+wait_for 30 grep -q 'configuration reloaded in' "$T/qosd.log" ||
+	fail "no reload: $(tail -3 "$T/qosd.log")"
 sleep 3
 held=$(sed -n 's/.*configuration reloaded in \([0-9.]*\) ms.*/\1/p' "$T/qosd.log" | tail -1)
 # Runs started within a second of the reload, either side.

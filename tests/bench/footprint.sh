@@ -7,7 +7,11 @@
 # (qosd's parent alone, and with its spawner and collector runs as an
 # extra row).
 . "$(dirname "$0")/lib.sh"
-command -v collectd >/dev/null || skip "collectd missing (apt-get install collectd-core)"
+needs collectd collectd-core
+# collectd's ping plugin links liboping, which collectd-core only
+# recommends: without it the plugin does not load and collectd exits.
+ldd /usr/lib/collectd/ping.so 2>&1 | grep -q 'liboping.*not found' &&
+	fail "collectd's ping plugin cannot load liboping: apt-get install liboping0"
 secs=${BENCH_SECONDS:-60}
 hosts=()
 for i in $(seq 100); do hosts+=("127.0.1.$i"); done

@@ -11,6 +11,8 @@
 # Then what the spool costs the parent per batch: append (one write per
 # line) and seal, with and without fsync.
 . "$(dirname "$0")/lib.sh"
+needs influxd influxdb
+needs curl curl
 n=${BENCH_POINTS:-500000}
 per=5000
 nb=$((n / per))

@@ -1,10 +1,13 @@
 #!/bin/bash
-# Loopback TCP for 5 s: the iperf collector's received_bps beside
-# `iperf3 -c`'s against the same `iperf3 -s`, alternated (qosd, iperf3,
-# qosd, ...) BENCH_ROUNDS (7) times per direction; the medians compared.
+# Loopback TCP for BENCH_IPERF_SECS (5) s: the iperf collector's
+# received_bps beside `iperf3 -c`'s against the same `iperf3 -s`,
+# alternated (qosd, iperf3, qosd, ...) BENCH_ROUNDS (7) times per direction
+# (BENCH_IPERF_DIRS, "upload download"); the medians compared.
 . "$(dirname "$0")/lib.sh"
-command -v iperf3 >/dev/null || { echo "iperf3 not installed" >&2; exit 1; }
+needs iperf3 iperf3
+needs python3 python3
 rounds=${BENCH_ROUNDS:-7}
+isecs=${BENCH_IPERF_SECS:-5}
 port=$(free_port)
 # Loopback TCP is CPU-bound: the server on one core, the clients (qosd's
 # test process and iperf3 -c alike) on the other, so that both meet the
@@ -15,31 +18,31 @@ pin0=() pin1=()
 "${pin1[@]}" iperf3 -s -B 127.0.0.1 -p "$port" >"$T/server.log" 2>&1 &
 track_pid $!
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null ||
-	{ echo "iperf3 -s did not start" >&2; exit 1; }
+	fail "iperf3 -s did not start: $(tail -3 "$T/server.log")"
 sleep 0.5
 cat >"$T/bench.conf" <<CONF
 agent: { id = "bench"; };
 sinks = ( { type = "file"; path = "-"; } );
 jobs = (
   { name = "upload"; collector = "iperf"; server = "127.0.0.1";
-    port = $port; duration = 5; interval = 60; timeout = 30; },
+    port = $port; duration = $isecs; interval = 60; timeout = 30; },
   { name = "download"; collector = "iperf"; server = "127.0.0.1";
-    port = $port; duration = 5; direction = "download"; interval = 60;
+    port = $port; duration = $isecs; direction = "download"; interval = 60;
     timeout = 30; }
 );
 CONF
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-for dir in upload download; do
+for dir in ${BENCH_IPERF_DIRS:-upload download}; do
 	: >"$T/q.$dir"; : >"$T/c.$dir"
 	flag=; [ $dir = download ] && flag=-R
 	for _ in $(seq "$rounds"); do
 		"${pin0[@]}" "$QOSD" --once --config "$T/bench.conf" --job "$dir" >"$T/q.lp" 2>>"$T/qosd.log" ||
-			{ echo "qosd failed: $(cat "$T/qosd.log")" >&2; exit 1; }
+			fail "qosd --once: $(tail -3 "$T/qosd.log")"
 		sed -nE 's/.*[ ,]received_bps=([0-9.e+]+).*/\1/p' "$T/q.lp" >>"$T/q.$dir"
-		grep -q 'result="ok"' "$T/q.lp" || { echo "qosd: $(cat "$T/q.lp")" >&2; exit 1; }
+		grep -q 'result="ok"' "$T/q.lp" || fail "qosd: $(tail -3 "$T/q.lp")"
 		sleep 0.5
-		"${pin0[@]}" iperf3 -c 127.0.0.1 -p "$port" -t 5 $flag -J >"$T/c.json" ||
-			{ echo "iperf3 -c failed" >&2; exit 1; }
+		"${pin0[@]}" iperf3 -c 127.0.0.1 -p "$port" -t "$isecs" $flag -J >"$T/c.json" ||
+			fail "iperf3 -c failed"
 		python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"])' \
 			"$T/c.json" >>"$T/c.$dir"
 		sleep 0.5
@@ -48,7 +51,7 @@ for dir in upload download; do
 	echo "$dir iperf3: $(tr '\n' ' ' <"$T/c.$dir")" >&2
 	q=$(median <"$T/q.$dir") c=$(median <"$T/c.$dir")
 	r=$(ratio "$q" "$c")
-	row "iperf: loopback TCP 5 s $dir, received Gbit/s" \
+	row "iperf: loopback TCP $isecs s $dir, received Gbit/s" \
 		"$(awk -v v="$q" 'BEGIN { printf "%.2f", v / 1e9 }')" \
 		"$(awk -v v="$c" 'BEGIN { printf "%.2f", v / 1e9 }')" \
 		"$r" ">= 0.95" "$(verdict_ge "$r" 0.95)"

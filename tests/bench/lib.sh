@@ -15,3 +15,10 @@ rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
 # pss_kb PID: proportional set size, shared pages split between sharers
 # (forked children share their parent's pages: their RSS counts them twice)
 pss_kb() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup"; }
+# needs CMD PKG: fail (not skip) when CMD, a peer of this bench, is
+# missing: a bench without its peer is a failed bench, not a shorter
+# table.  `make bench` installs BENCH_PKGS first.
+needs() {
+	command -v "$1" >/dev/null ||
+		fail "$1 missing: apt-get install $2 (make bench installs BENCH_PKGS)"
+}

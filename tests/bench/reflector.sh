@@ -15,6 +15,7 @@
 # - CPU time of the server per reflected packet (user + system), beside
 #   echo_mmsg's.
 . "$(dirname "$0")/lib.sh"
+needs ss iproute2
 secs=${BENCH_SECONDS:-2}
 runs=${RUNS:-9}
 REFL="$BUILD/qosd-reflector" CLIENT="$BUILD/tools/stamp_client"

@@ -1,58 +1,164 @@
 #!/bin/bash
-# 1000 jobs at a 1 s interval for BENCH_SECONDS (60): scheduler lag p99 and
-# max from the daemon's own self-metrics, parent CPU, cost per run.
+# The scheduler beside the machine's own timer latency, in the same window.
+# For each size in BENCH_SCHED_JOBS ("1000 5000"): that many jobs at a 1 s
+# interval (the testcoll collector: a fork, a point, an exit) run with
+# self_interval = BENCH_SECONDS (60); after BENCH_SETTLE (12) seconds of
+# start-up, the window is the next whole self interval (the daemon stamps
+# its self-metrics at wall-clock multiples of it), and cyclictest
+# (rt-tests) runs through that window beside it, at the daemon's priority
+# (SCHED_FIFO 1, a 1 ms timer), keeping a histogram of every wake-up.
+# - qosd's lag: the qosd point that closes the window: lag_p50_us,
+#   lag_p99_us, lag_max_us over every run started in it that did not wait
+#   for a free slot (the timer's wake-up and the loop's own work; exact
+#   below 1024 us, within 1.6 % above);
+# - the machine's: p50 and p99 from cyclictest's histogram (1 us buckets)
+#   and its max, over the same window.  A VM's stalls and the other work on
+#   a shared machine show in both; what qosd adds is the difference.
+# Targets: qosd adds at most 200 us to the machine's p99, and its max is
+# never more than the machine's own max + 1 ms.
+# Runs that waited for a free slot (max_children, BENCH_MAX_CHILDREN 200,
+# busy: runs slow because the machine's CPUs are, which cyclictest at
+# SCHED_FIFO does not feel) are left out of those percentiles; a row
+# counts them, and one gives the lag of every run (qosd_job.lag_us, waits
+# included).  Then runs started against those due, skipped runs, the
+# parent's CPU, its CPU per run, fork-to-reap per run, and its RSS.
 . "$(dirname "$0")/lib.sh"
+needs cyclictest rt-tests
+needs chrt util-linux
 secs=${BENCH_SECONDS:-60}
-out="$T/out.lp"
-{
-	echo 'agent: { id = "bench"; };'
-	echo "daemon: { self_interval = 10; max_children = 200; realtime = ${BENCH_REALTIME:-true}; };"
-	echo 'defaults: { interval = 1; timeout = 0.9; splay = 1; };'
-	echo "sinks = ( { type = \"file\"; path = \"$out\"; } );"
-	echo 'jobs = ('
-	for i in $(seq 1000); do
-		[ "$i" -gt 1 ] && echo ','
-		echo "{ name = \"j$i\"; collector = \"testcoll\"; targets = [ \"t\" ]; }"
-	done
-	echo ');'
-} >"$T/bench.conf"
-# As the systemd unit runs it: SCHED_FIFO 1, Nice=-5, under its system
-# call filter (the spawner stays SCHED_FIFO, runs step down to nice 0).
-${BENCH_WRAP:-chrt -f 1 nice -n -5 $BUILD/tools/unit_filter} "$QOSD" --plugin-dir "$BUILD/tests/plugins" --config "$T/bench.conf" 2>"$T/log" &
-pid=$!
-track_pid "$pid"
-sleep 12		# one self interval to settle after start
-c0=$(cpu_s "$pid"); t0=$(date +%s.%N)
-n0=$(grep -c '^qosd_job,' "$out")
-# The peer: cyclictest, the machine's own timer wake-up latency in the same
-# window, at the daemon's priority (a VM's stalls show in both).
-cyc=""
-if command -v cyclictest >/dev/null; then
-	cyclictest -m -p 1 -i 1000 -t 1 -q -D "$secs" >"$T/cyc" 2>&1 &
+settle=${BENCH_SETTLE:-12}
+sizes=${BENCH_SCHED_JOBS:-1000 5000}
+hist_us=100000		# cyclictest's histogram: 1 us buckets up to 100 ms
+
+# pct FILE: "p50 p99 max" of the sorted integers in FILE (nearest rank).
+pct() {
+	awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "- - -"; exit }
+		a = int(NR * 0.50); if (a < NR * 0.50) a++
+		b = int(NR * 0.99); if (b < NR * 0.99) b++
+		print v[a], v[b], v[NR]
+	}' "$1"
+}
+# hist_pct FILE: "p50 p99 max total overflows" from cyclictest's histogram.
+hist_pct() {
+	awk -v cap="$hist_us" '
+	/^# Total:/ { n = $3 + 0 }
+	/^# Max Latencies:/ { m = $4 + 0 }
+	/^# Histogram Overflows:/ { o = $4 + 0 }
+	/^[0-9]+ [0-9]+$/ { nk++; b[nk] = $1 + 0; c[nk] = $2 + 0 }
+	END {
+		if (n == 0) { print "- - - 0 0"; exit }
+		a = n * 0.50; z = n * 0.99; s = 0; p50 = p99 = ""
+		for (i = 1; i <= nk; i++) {
+			s += c[i]
+			if (p50 == "" && s >= a) p50 = b[i]
+			if (p99 == "" && s >= z) p99 = b[i]
+		}
+		# In the overflow: known only to be at least the histogram cap.
+		if (p50 == "") p50 = cap; if (p99 == "") p99 = cap
+		print p50, p99, m, n, o
+	}' "$1"
+}
+# field NAME FILE: NAME's integer value in the one line of FILE.
+field() { sed -nE "s/.*[ ,]$1=([0-9]+)i.*/\\1/p" "$2"; }
+signed() { if [ "$1" -ge 0 ]; then echo "+$1"; else echo "$1"; fi; }
+
+bench() {	# bench N: N jobs at 1 s
+	local n=$1 d="$T/s$1" pid cyc c0 c1 w0 w1 now rss runs due cpu per dur
+	local qp50 qp99 qmax mp50 mp99 mmax mn mo d99 dmax v waited skipped
+	local ap50 ap99 amax note
+	mkdir -p "$d"
+	{
+		echo 'agent: { id = "bench"; };'
+		echo "daemon: { self_interval = $secs; max_children = ${BENCH_MAX_CHILDREN:-200}; realtime = ${BENCH_REALTIME:-true}; };"
+		echo 'defaults: { interval = 1; timeout = 0.9; splay = 1; };'
+		echo "sinks = ( { type = \"file\"; path = \"$d/out.lp\"; } );"
+		echo 'jobs = ('
+		awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
+			printf "{ name = \"j%d\"; collector = \"testcoll\"; targets = [ \"t\" ]; }%s\n",
+			    i, i < n ? "," : "" }'
+		echo ');'
+	} >"$d/bench.conf"
+	# As the systemd unit runs it: SCHED_FIFO 1, Nice=-5, under its system
+	# call filter (the spawner stays SCHED_FIFO, runs step down to nice 0).
+	${BENCH_WRAP:-chrt -f 1 nice -n -5 $BUILD/tools/unit_filter} "$QOSD" \
+		--plugin-dir "$BUILD/tests/plugins" --config "$d/bench.conf" 2>"$d/log" &
+	pid=$!
+	track_pid "$pid"
+	sleep "$settle"
+	kill -0 "$pid" 2>/dev/null || fail "qosd ($n jobs) died: $(tail -5 "$d/log")"
+	# The window: the next self interval that starts at least 1 s from now.
+	now=$(date +%s%N)
+	w0=$(( (now / 1000000000 / secs + 1) * secs ))
+	[ $((w0 * 1000000000 - now)) -ge 1000000000 ] || w0=$((w0 + secs))
+	w1=$((w0 + secs))
+	sleep "$(awk -v a="$now" -v b="$w0" 'BEGIN { printf "%.3f", b - a / 1e9 }')"
+	c0=$(cpu_s "$pid")
+	# The peer: the machine's own timer wake-up latency in the same window,
+	# at the daemon's priority.
+	cyclictest -m -p 1 -i 1000 -t 1 -q -D "$secs" -h "$hist_us" \
+		--histfile="$d/cyc.hist" >"$d/cyc.out" 2>&1 &
 	cyc=$!
 	track_pid "$cyc"
-fi
-sleep "$secs"
-[ -n "$cyc" ] && wait "$cyc"
-c1=$(cpu_s "$pid"); t1=$(date +%s.%N)
-n1=$(grep -c '^qosd_job,' "$out")
-rss=$(rss_kb "$pid")
-kill -TERM "$pid"; wait "$pid"
-# Self-metric points within the window (skip the first, the start-up).
-read -r p99 pmax <<<"$(grep '^qosd,' "$out" | tail -n +3 | sed -E 's/.*lag_p99_us=([0-9]+)i.*lag_max_us=([0-9]+)i.*/\1 \2/' |
-	awk '{ if ($1 > p) p = $1; if ($2 > m) m = $2 } END { print p + 0, m + 0 }')"
-runs=$((n1 - n0))
-cpu=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.1f", 100 * (b - a) / (t1 - t0) }')
-per=$(awk -v a="$c0" -v b="$c1" -v n="$runs" 'BEGIN { printf "%.1f", 1e6 * (b - a) / n }')
-dur=$(grep '^qosd_job,' "$out" | tail -n "$runs" | sed -E 's/.*duration_ms=([0-9.e+-]+).*/\1/' | awk '{ s += $1 } END { printf "%.2f", s / NR }')
-row "sched: 1000 jobs @1s, lag p99 (us)" "$p99" "-" "-" "<= 1000" "$(verdict_le "$p99" 1000)"
-cmax=$(sed -n 's/.*Max: *\([0-9]*\).*/\1/p' "$T/cyc" 2>/dev/null)
-row "sched: 1000 jobs @1s, lag max vs cyclictest (us)" "$pmax" "${cmax:--}" "$(ratio "$pmax" "${cmax:-0}")" "<= 5000" "$(verdict_le "$pmax" 5000)"
-# Due in the measured window (it runs a little past $secs: cyclictest's
-# start and exit), 1000 jobs at 1 s.
-due=$(awk -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.0f", 1000 * (t1 - t0) }')
-row "sched: runs completed vs due in the window" "$runs" "$due" "$(ratio "$runs" "$due")" "-" "-"
-row "sched: parent CPU (%)" "$cpu" "-" "-" "-" "-"
-row "sched: parent CPU per run (us)" "$per" "-" "-" "-" "-"
-row "sched: fork-to-reap per run (ms)" "$dur" "-" "-" "-" "-"
-row "sched: parent RSS with 1000 jobs (kB)" "$rss" "-" "-" "-" "-"
+	wait "$cyc" || fail "cyclictest: $(tail -5 "$d/cyc.out")"
+	c1=$(cpu_s "$pid")
+	rss=$(rss_kb "$pid")
+	# The qosd points that open and close the window (stamped a moment
+	# after its ends).
+	closing() {
+		awk -v a="$1" '/^qosd,/ && $NF >= (a - 0.5) * 1e9 && $NF < (a + 5) * 1e9' "$d/out.lp" |
+			head -1 >"$d/$2"
+		[ -s "$d/$2" ]
+	}
+	closing "$w0" open || fail "$n jobs: no qosd point at the window's start"
+	wait_for 10 closing "$w1" close ||
+		fail "$n jobs: no qosd point at the window's end: $(tail -3 "$d/log")"
+	kill -TERM "$pid"; wait "$pid"
+	qp50=$(field lag_p50_us "$d/close") qp99=$(field lag_p99_us "$d/close")
+	qmax=$(field lag_max_us "$d/close")
+	waited=$(( $(field runs_waited "$d/close") - $(field runs_waited "$d/open") ))
+	skipped=$(( $(field runs_skipped "$d/close") - $(field runs_skipped "$d/open") ))
+	read -r mp50 mp99 mmax mn mo <<<"$(hist_pct "$d/cyc.hist")"
+	[ "$mn" -gt 0 ] || fail "cyclictest gave no histogram: $(head -5 "$d/cyc.out")"
+	# Every run that ended in the window (its point is stamped then),
+	# waits for a free slot included.
+	awk -v t0="$w0" -v t1="$w1" -v lag="$d/lag" -v dur="$d/dur" '
+	/^qosd_job,/ && $NF >= t0 * 1e9 && $NF < t1 * 1e9 && !/ result="skipped"/ {
+		if (match($0, /lag_us=[0-9]+i/)) print substr($0, RSTART + 7, RLENGTH - 8) >lag
+		if (match($0, /duration_ms=[0-9.e+-]+/)) print substr($0, RSTART + 12, RLENGTH - 12) >dur
+	}' "$d/out.lp"
+	[ -s "$d/lag" ] || fail "$n jobs: no run in the window: $(tail -5 "$d/log")"
+	sort -n -o "$d/lag" "$d/lag"
+	read -r ap50 ap99 amax <<<"$(pct "$d/lag")"
+	runs=$(wc -l <"$d/lag")
+	# No lag in the closing point: every run in the window waited for a
+	# slot (qosd saturated).  Then the lag of every run stands in, and the
+	# verdicts say so.
+	note=
+	if [ -z "$qp99" ]; then
+		qp50=$ap50 qp99=$ap99 qmax=$amax note=", every run waited for a slot"
+	fi
+	echo "$n jobs: qosd p50 $qp50 p99 $qp99 max $qmax us ($((runs - waited)) runs$note);" \
+		"every run, waits included: p50 $ap50 p99 $ap99 max $amax us ($runs runs," \
+		"$waited waited, $skipped skipped); cyclictest p50 $mp50 p99 $mp99 max $mmax us" \
+		"($mn wake-ups, $mo over $hist_us us)" >&2
+	due=$((n * secs))
+	cpu=$(awk -v a="$c0" -v b="$c1" -v s="$secs" 'BEGIN { printf "%.1f", 100 * (b - a) / s }')
+	per=$(awk -v a="$c0" -v b="$c1" -v n="$runs" 'BEGIN { printf "%.1f", 1e6 * (b - a) / n }')
+	dur=$(awk '{ s += $1 } END { printf "%.2f", s / NR }' "$d/dur")
+	d99=$((qp99 - mp99)) dmax=$((qmax - mmax))
+	row "sched: $n jobs @1s, lag p50 (us) vs machine (cyclictest)" "$qp50" "$mp50" "$(ratio "$qp50" "$mp50")" - "($(signed $((qp50 - mp50))))"
+	v=$(verdict_le "$d99" 200)
+	row "sched: $n jobs @1s, lag p99 (us) vs machine (cyclictest)" "$qp99" "$mp99" "$(ratio "$qp99" "$mp99")" "+<=200" "$v ($(signed "$d99")$note)"
+	v=$(verdict_le "$dmax" 1000)
+	row "sched: $n jobs @1s, lag max (us) vs machine (cyclictest)" "$qmax" "$mmax" "$(ratio "$qmax" "$mmax")" "+<=1000" "$v ($(signed "$dmax")$note)"
+	row "sched: $n jobs @1s, runs that waited for a slot | skipped" "$waited" "$skipped" - - -
+	row "sched: $n jobs @1s, lag p99 | max of every run, waits incl. (us)" "$ap99" "$amax" - - -
+	row "sched: $n jobs @1s, runs ended vs due in the window" "$runs" "$due" "$(ratio "$runs" "$due")" - -
+	row "sched: $n jobs @1s, parent CPU (%)" "$cpu" - - - -
+	row "sched: $n jobs @1s, parent CPU per run (us)" "$per" - - - -
+	row "sched: $n jobs @1s, fork-to-reap per run (ms)" "$dur" - - - -
+	row "sched: $n jobs @1s, parent RSS (kB)" "$rss" - - - -
+}
+
+for n in $sizes; do bench "$n"; done

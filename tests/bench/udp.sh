@@ -22,6 +22,7 @@
 # Each figure is the least of its runs (the least disturbed: other work on
 # this VM stalls runs now and then); every run is printed to the log.
 . "$(dirname "$0")/lib.sh"
+needs ss iproute2
 runs=${RUNS:-5} count=${COUNT:-100}
 REFL="$BUILD/qosd-reflector" CPUTIME="$BUILD/tools/cputime"
 pin0=() pin1=()

@@ -40,14 +40,16 @@ check_ping() {
 	local p avg loss sent
 	p=$(jq -c '.points[] | select(.measurement == "ping" and .tags.target == "198.18.0.2")' <<<"$BODY")
 	[ -n "$p" ] || fail "$1: no ping point: $BODY"
-	avg=$(jq -r .fields.rtt_avg_ms <<<"$p") loss=$(jq -r .fields.loss_pct <<<"$p")
+	# The median, not the mean: the responder is a userspace process on
+	# a shared machine, and one late echo moves the mean by milliseconds.
+	avg=$(jq -r .fields.rtt_p50_ms <<<"$p") loss=$(jq -r .fields.loss_pct <<<"$p")
 	sent=$(jq -r .fields.sent <<<"$p")
 	[ "$(jq -r .fields.result <<<"$p")" = ok ] || fail "$1: $p"
 	[ "$sent" = "$2" ] && [ "$loss" = 0 ] || fail "$1: sent $sent loss $loss: $p"
 	awk -v a="$avg" -v l="${link:-0}" 'BEGIN { exit !(a >= 18 + l && a <= 22 + l) }' ||
-		fail "$1: rtt_avg_ms $avg, the responder adds 20 over the link's ${link:-0}"
+		fail "$1: rtt_p50_ms $avg, the responder adds 20 over the link's ${link:-0}: $p"
 	[ "$(jq -r .tags.request <<<"$p")" = "$3" ] || fail "$1: request tag: $p"
-	echo "$1: rtt_avg_ms=$avg sent=$sent loss_pct=$loss"
+	echo "$1: rtt_p50_ms=$avg sent=$sent loss_pct=$loss"
 }
 
 call POST /v1/jobs/gw/run '{"id":"gw-now"}'

@@ -27,19 +27,21 @@ field() { sed -nE "s/.*[ ,]$1=([-0-9.e+]+)i?([ ,].*|$)/\1/p" <<<"$2"; }
 # sfield KEY LINE: a string field.
 sfield() { sed -nE "s/.*[ ,]$1=\"([^\"]*)\".*/\1/p" <<<"$2"; }
 
-# check_truth NAME LINE LINK_MS: +20 +- 2 ms over the link, 20 +- 8 % loss,
-# jitter above 0.
+# check_truth NAME LINE LINK_MS: a median RTT of +20 +- 2 ms over the link,
+# 20 +- 8 % loss, jitter above 0.  The median, not the mean: the responder
+# is a userspace process, and on a loaded machine a few late answers moved
+# the mean of 100 to 29 ms while the median stayed at 20.
 check_truth() {
 	local avg loss jit
-	avg=$(field rtt_avg_ms "$2") loss=$(field loss_pct "$2")
+	avg=$(field rtt_p50_ms "$2") loss=$(field loss_pct "$2")
 	jit=$(field jitter_ms "$2")
 	[ -n "$avg" ] && [ -n "$loss" ] && [ -n "$jit" ] || fail "$1: $2"
 	awk -v a="$avg" -v l="$3" 'BEGIN { exit !(a >= 18 + l && a <= 22 + l) }' ||
-		fail "$1: rtt_avg_ms $avg, expected 20 +- 2 over the link's $3"
+		fail "$1: rtt_p50_ms $avg, expected 20 +- 2 over the link's $3: $2"
 	awk -v x="$loss" 'BEGIN { exit !(x >= 12 && x <= 28) }' ||
 		fail "$1: loss_pct $loss, expected 20 +- 8"
 	awk -v x="$jit" 'BEGIN { exit !(x > 0) }' || fail "$1: jitter_ms $jit"
-	echo "$1: rtt_avg_ms=$avg loss_pct=$loss jitter_ms=$jit"
+	echo "$1: rtt_p50_ms=$avg loss_pct=$loss jitter_ms=$jit"
 }
 
 # warm_links: resolve the neighbours of the veth pair (ARP, IPv6 neighbour

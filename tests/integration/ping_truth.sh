@@ -54,7 +54,7 @@ for v in p4 p6 dead dns echo; do
 done
 echo "link rtt ${link:-?} ms; responder: $(tr '\n' ' ' <"$T/summary")"
 
-# Each answering target: rtt_avg within 20 +- 2 ms plus the link, loss
+# Each answering target: rtt_p50 within 20 +- 2 ms plus the link, loss
 # within 20 +- 8 %, jitter > 0, and the loss exactly what the responder
 # dropped (sent and received agree with its counts).
 check_truth p4 "$p4" "${link:-0}"

@@ -94,19 +94,25 @@ run_exists() { descendants "$QPID" | while read -r p; do [ "$(cat /proc/$p/comm 
 
 # scan WHEN: every process of the tree, each secret where it belongs.
 scan() {
-	local when=$1 p r out bad= seen found
-	wait_for 10 run_exists || fail "$when: no run of the sleeper to scan"
-	: >"$T/scan-$when"
-	# Runs first: they come and go.
-	for p in $(descendants "$QPID"); do
-		r=$(role "$p") || continue
-		echo "$r $p"
-	done >"$T/procs-$when.all"
-	{ grep '^run ' "$T/procs-$when.all"; grep -v '^run ' "$T/procs-$when.all"; } >"$T/procs-$when"
-	while read -r r p; do
-		out=$("$SCAN" "$p" "$PW" "$TOK" 2>/dev/null) || continue
-		echo "$r $out" >>"$T/scan-$when"
-	done <"$T/procs-$when"
+	local when=$1 p r out bad= seen found try
+	# A run comes and goes: on a loaded machine the walk of the tree can
+	# outlast the one it saw; the whole scan is made again (3 times at most).
+	for try in 1 2 3; do
+		wait_for 10 run_exists || fail "$when: no run of the sleeper to scan"
+		: >"$T/scan-$when"
+		# Runs first: they come and go.
+		for p in $(descendants "$QPID"); do
+			r=$(role "$p") || continue
+			echo "$r $p"
+		done >"$T/procs-$when.all"
+		{ grep '^run ' "$T/procs-$when.all"; grep -v '^run ' "$T/procs-$when.all"; } >"$T/procs-$when"
+		while read -r r p; do
+			out=$("$SCAN" "$p" "$PW" "$TOK" 2>/dev/null) || continue
+			echo "$r $out" >>"$T/scan-$when"
+		done <"$T/procs-$when"
+		grep -q '^run ' "$T/scan-$when" && break
+		echo "    $when: no run scanned (try $try): again"
+	done
 	cat "$T/scan-$when" | sed "s/^/    $when: /"
 	for r in daemon spawner writer shipper run; do
 		grep -q "^$r " "$T/scan-$when" || bad="$bad no $r scanned;"

@@ -70,5 +70,5 @@ CONF
 	NGINX_PID=$!
 	track_pid "$NGINX_PID"
 	wait_for 10 curl -sf -o /dev/null "http://127.0.0.1:$NGX_PORT/small" ||
-		fail "nginx did not start: $(tail -5 "$d/error.log" "$d/stderr")"
+		fail "nginx did not start: $(tail -n 5 "$d/error.log" "$d/stderr" 2>&1)"
 }

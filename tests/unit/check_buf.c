@@ -15,6 +15,7 @@
 START_TEST(test_buf_append_beyond_cap_fails_and_keeps_contents)
 {
 	struct buf	b;
+	int		i;
 
 	buf_init(&b, 8);
 	ck_assert_int_eq(buf_adds(&b, "12345"), 0);
@@ -25,6 +26,21 @@ START_TEST(test_buf_append_beyond_cap_fails_and_keeps_contents)
 	ck_assert_int_eq(buf_adds(&b, "678"), 0);
 	ck_assert_str_eq(buf_str(&b), "12345678");
 	ck_assert_int_eq(buf_addc(&b, 'x'), -1);
+	buf_cleanup(&b);
+
+	/* A byte at a time, up to the cap, with storage to spare or not. */
+	buf_init(&b, 100);
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(buf_addc(&b, (char)('a' + i % 26)), 0);
+	errno = 0;
+	ck_assert_int_eq(buf_addc(&b, 'x'), -1);
+	ck_assert_int_eq(errno, E2BIG);
+	ck_assert_uint_eq(b.len, 100);
+	ck_assert_int_eq(b.data[99], 'a' + 99 % 26);
+	ck_assert_int_eq(b.data[100], '\0');
+	buf_truncate(&b, 10);
+	ck_assert_int_eq(buf_addc(&b, 'y'), 0);
+	ck_assert_str_eq(buf_str(&b), "abcdefghijy");
 	buf_cleanup(&b);
 }
 END_TEST

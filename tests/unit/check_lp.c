@@ -467,6 +467,52 @@ END_TEST
  * key or value it refuses is refused by lp_point_tag() and lp_parse()
  * with the same reason, and one it takes goes through both.
  */
+/* Each rule's reason, and when a name breaks several, the first rule's. */
+START_TEST(test_lp_check_name_gives_the_first_broken_rule)
+{
+	static const struct {
+		enum lp_name	 kind;
+		const char	*s;
+		const char	*why;		/* NULL: valid */
+	} c[] = {
+		{ LP_MEASUREMENT, "m", NULL },
+		{ LP_MEASUREMENT, "a=b\\x", NULL },
+		{ LP_FIELD_KEY, "timex", NULL },
+		{ LP_TAG_VALUE, "time", NULL },
+		{ LP_TAG_VALUE, "a\\,b", NULL },
+		{ LP_TAG_VALUE, "0123456789abcdef\xc3\xa9", NULL },
+		{ LP_MEASUREMENT, "", "empty measurement" },
+		{ LP_MEASUREMENT, "#\xff\n\\", "measurement contains a newline" },
+		{ LP_FIELD_KEY, "0123456789abcdef\xff\\", "field key is not "
+		  "valid UTF-8" },
+		{ LP_TAG_KEY, "\xc3", "tag key is not valid UTF-8" },
+		{ LP_MEASUREMENT, "#a\\ b\\", "measurement ends in a backslash" },
+		{ LP_MEASUREMENT, "#a\\ b", "measurement has a backslash before" },
+		{ LP_FIELD_KEY, "a\\\"", "field key has a backslash before" },
+		{ LP_TAG_KEY, "a\\ b", NULL },
+		{ LP_MEASUREMENT, "#\tm", "measurement starts with '#'" },
+		{ LP_MEASUREMENT, "\tm", "measurement starts with a tab" },
+		{ LP_FIELD_KEY, "time", "field key 'time' is not allowed" },
+		{ LP_TAG_KEY, "time", "tag key 'time' is not allowed" },
+	};
+	char	 err[ERRLEN];
+	size_t	 i;
+	int	 rc;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		err[0] = '\0';
+		rc = lp_check_name(c[i].kind, c[i].s, err, ERRLEN);
+		if (c[i].why == NULL) {
+			ck_assert_msg(rc == 0, "case %zu: %s", i, err);
+			continue;
+		}
+		ck_assert_msg(rc == -1, "case %zu accepted", i);
+		ck_assert_msg(strstr(err, c[i].why) == err,
+		    "case %zu: '%s', want '%s'", i, err, c[i].why);
+	}
+}
+END_TEST
+
 START_TEST(test_lp_check_name_is_the_builders_rule)
 {
 	static const struct {
@@ -626,6 +672,16 @@ rnd(void)
 	return rng * 2685821657736338717ULL;
 }
 
+static double
+p10_of(uint64_t k)
+{
+	double	p = 1;
+
+	while (k-- > 0)
+		p *= 10;
+	return p;
+}
+
 static const char *const pieces[] = {
 	" ", ",", "=", "\"", "\\", "\\", "a", "b", "Z", "0", "9", "-", ".",
 	"#", "\t", "'", "\x01", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
@@ -675,6 +731,182 @@ rnd_double(void)
 	memcpy(&d, &u, sizeof(d));
 	return d;
 }
+
+/* The encoder's text for a float before its fast case: %g, fewest digits. */
+static void
+slow_float(char *s, size_t len, double v)
+{
+	int	prec;
+
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(s, len, "%.*g", prec, v);
+		if (memcmp(&(double){ strtod(s, NULL) }, &v, sizeof(v)) == 0)
+			return;
+	}
+	snprintf(s, len, "%.17g", v);
+}
+
+/*
+ * The short decimals written in integer arithmetic (what the collectors
+ * send: rounded to 4 places) come out as %g wrote them, digit for digit,
+ * and so do the values around that fast case's bounds.
+ */
+START_TEST(test_lp_writes_short_floats_as_g_did)
+{
+	static const double edge[] = { 1e-4, 0.99999e-4, 1.00001e-4,
+	    999999999999999.0, 1e15, 1e15 - 0.125, 99999999999999.9,
+	    0.30000000000000004, 0.1 + 0.2, 123456.789012, 0.00010000000000001,
+	    4.4044, 92.9491, 0.037, 1, 10, 0.5, 2.5e-4, 9007199254740993.0, 0.0,
+	    -0.0 };
+	struct lp_point	 p;
+	struct buf	 b;
+	char		 err[ERRLEN], got[64], want[64];
+	uint64_t	 u;
+	double		 v;
+	int		 i, n = 0;
+
+	rng = 0x9e3779b97f4a7c15ULL;
+	lp_point_init(&p);
+	buf_init(&b, 1024);
+	for (i = 0; i < 200000; i++) {
+		if (i < (int)(sizeof(edge) / sizeof(edge[0])))
+			v = edge[i];
+		else switch (i % 5) {
+		case 0:		/* what latstats_round() gives */
+			v = round((double)(rnd() % 100000000) / 1000.0 *
+			    1e4) / 1e4;
+			break;
+		case 1:
+			v = (double)(int64_t)(rnd() % 2000000000000000ULL) /
+			    p10_of(rnd() % 12);
+			break;
+		case 2:
+			v = (double)(rnd() % 1000000) / 1e4 * (rnd() % 2 ?
+			    1 : -1);
+			break;
+		case 3:
+			v = rnd_double();
+			break;
+		default:
+			u = rnd();
+			memcpy(&v, &u, sizeof(v));
+			break;
+		}
+		if (!isfinite(v))
+			continue;
+		lp_point_reset(&p);
+		lp_point_set_measurement(&p, "m", err, ERRLEN);
+		ck_assert_int_eq(lp_point_field_float(&p, "x", v, err,
+		    ERRLEN), 0);
+		buf_reset(&b);
+		ck_assert_int_eq(lp_encode(&p, &b, err, ERRLEN), 0);
+		snprintf(got, sizeof(got), "%.*s", (int)(b.len - 5),
+		    b.data + 4);
+		slow_float(want, sizeof(want), v);
+		ck_assert_msg(strcmp(got, want) == 0, "%a: \"%s\", want \"%s\"",
+		    v, got, want);
+		n++;
+	}
+	ck_assert_int_gt(n, 150000);
+	buf_cleanup(&b);
+	lp_point_cleanup(&p);
+}
+END_TEST
+
+/*
+ * A float read from a line is the double strtod() makes of its text, bit
+ * for bit: short decimals (read without strtod()), long ones, exponents,
+ * leading and trailing zeros, signs.
+ */
+START_TEST(test_lp_reads_floats_as_strtod_does)
+{
+	static const char *const edge[] = { "0", "-0", "0.0", "-0.0", ".5",
+	    "5.", "0.0001", "1.50", "92.9491", "4.4044", "0.037",
+	    "999999999999999", "9999999999999999", "0.1234567890123456",
+	    "123456789012345.6", "1e5", "-1.5E-3", "0000000000000000000012.5",
+	    "0.0000000000000000000001", "0.00000000000000000000001",
+	    "9007199254740993", "1.7976931348623157e308" };
+	struct lp_point		 p;
+	const struct lp_field	*f;
+	char			 err[ERRLEN], num[64], line[96];
+	double			 want;
+	size_t			 len, k;
+	int			 i;
+
+	rng = 4242;
+	lp_point_init(&p);
+	for (i = 0; i < 100000; i++) {
+		if (i < (int)(sizeof(edge) / sizeof(edge[0])))
+			snprintf(num, sizeof(num), "%s", edge[i]);
+		else {
+			len = 0;
+			if (rnd() % 2)
+				num[len++] = '-';
+			for (k = rnd() % 4; k > 0; k--)
+				num[len++] = '0';
+			for (k = rnd() % 19 + 1; k > 0; k--) {
+				if (rnd() % 8 == 0 && memchr(num, '.', len) ==
+				    NULL)
+					num[len++] = '.';
+				num[len++] = (char)('0' + rnd() % 10);
+			}
+			num[len] = '\0';
+		}
+		snprintf(line, sizeof(line), "m x=%s", num);
+		lp_point_reset(&p);
+		ck_assert_msg(lp_parse(line, strlen(line), &p, err, ERRLEN) ==
+		    0, "%s: %s", line, err);
+		ck_assert_ptr_nonnull(f = lp_point_get_field(&p, "x"));
+		ck_assert_int_eq(f->type, LP_FLOAT);
+		want = strtod(num, NULL);
+		ck_assert_msg(memcmp(&f->v.f, &want, sizeof(want)) == 0,
+		    "%s: %a, strtod %a", num, f->v.f, want);
+	}
+	lp_point_cleanup(&p);
+}
+END_TEST
+
+/* Integers, and the timestamp, in decimal as printf wrote them. */
+START_TEST(test_lp_writes_integers_as_printf_did)
+{
+	static const int64_t edge[] = { 0, 1, -1, 9, 10, -10, INT64_MAX,
+	    INT64_MIN, INT64_MIN + 1, 1796149123416234329LL };
+	struct lp_point	 p;
+	struct buf	 b;
+	char		 err[ERRLEN], want[128];
+	int64_t		 v;
+	int		 i;
+
+	rng = 12345;
+	lp_point_init(&p);
+	buf_init(&b, 1024);
+	for (i = 0; i < 100000; i++) {
+		v = i < (int)(sizeof(edge) / sizeof(edge[0])) ? edge[i] :
+		    (int64_t)(rnd() >> (rnd() % 64));
+		if (i % 2 && v != INT64_MIN)
+			v = -v;
+		lp_point_reset(&p);
+		lp_point_set_measurement(&p, "m", err, ERRLEN);
+		ck_assert_int_eq(lp_point_field_int(&p, "i", v, err,
+		    ERRLEN), 0);
+		ck_assert_int_eq(lp_point_field_uint(&p, "u", (uint64_t)v,
+		    err, ERRLEN), 0);
+		if (v >= LP_TIME_MIN && v <= LP_TIME_MAX)
+			lp_point_set_time(&p, v);
+		buf_reset(&b);
+		ck_assert_int_eq(lp_encode(&p, &b, err, ERRLEN), 0);
+		if (v >= LP_TIME_MIN && v <= LP_TIME_MAX)
+			snprintf(want, sizeof(want), "m i=%" PRId64 "i,u=%"
+			    PRIu64 "u %" PRId64 "\n", v, (uint64_t)v, v);
+		else
+			snprintf(want, sizeof(want), "m i=%" PRId64 "i,u=%"
+			    PRIu64 "u\n", v, (uint64_t)v);
+		ck_assert_str_eq(buf_str(&b), want);
+	}
+	buf_cleanup(&b);
+	lp_point_cleanup(&p);
+}
+END_TEST
 
 /*
  * Whether the builders must refuse s as a measurement or key; strict for
@@ -816,9 +1048,16 @@ lp_suite(void)
 	tcase_add_test(tc, test_lp_writes_floats_with_fewest_exact_digits);
 	tcase_add_test(tc, test_lp_refuses_what_influxdb_would_mangle);
 	tcase_add_test(tc, test_lp_check_name_is_the_builders_rule);
+	tcase_add_test(tc, test_lp_check_name_gives_the_first_broken_rule);
 	tcase_add_test(tc, test_lp_refuses_nan_inf_and_bad_time);
 	tcase_add_test(tc, test_lp_keeps_tags_sorted_and_unique);
 	tcase_add_test(tc, test_lp_handles_lines_up_to_the_maximum);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("numbers");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_lp_writes_short_floats_as_g_did);
+	tcase_add_test(tc, test_lp_writes_integers_as_printf_did);
+	tcase_add_test(tc, test_lp_reads_floats_as_strtod_does);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("roundtrip");
 	tcase_set_timeout(tc, 60);

@@ -3,11 +3,14 @@
  * against loopback (needs CAP_NET_RAW or unprivileged ICMP; without
  * either the run must fail with result=error for every target).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 
+#include "qosd/clock.h"
 #include "tests/unit/collector_util.h"
 #include "tests/unit/suites.h"
 
@@ -111,6 +114,97 @@ START_TEST(test_ping_loopback_run_emits_a_point_per_target)
 }
 END_TEST
 
+#define MANY	2000
+
+/* The i-th of MANY loopback addresses: octets of one, two and three digits. */
+static void
+many_addr(char *s, size_t len, int i)
+{
+	snprintf(s, len, "127.%d.%d.%d", i % 7 * 41, i / 250 * 13,
+	    i % 250 + 1);
+}
+
+/*
+ * Many targets in one run: each target's point carries its own address
+ * (the text is ours, not inet_ntop()'s) and the reply that answers it,
+ * matched by the index in the payload, among replies that come in bursts.
+ */
+START_TEST(test_ping_many_targets_each_answered_by_its_own_reply)
+{
+	const struct qosd_collector	*p = cu_plugin("ping");
+	struct qosd_out			*out;
+	config_t			 cfg;
+	char				 err[512], a[32], want[128], tmpl[] =
+					    "/tmp/qosd-check-ping.XXXXXX";
+	char				*text, *buf, *e;
+	const char			*l;
+	void				*st = NULL;
+	size_t				 len = 0, cap = MANY * 40 + 256;
+	ssize_t				 n;
+	int				 i, fd, rc, lines = 0, o[3];
+	static unsigned char		 seen[MANY];
+
+	ck_assert_ptr_nonnull(text = malloc(cap));
+	len = (size_t)snprintf(text, cap, "job = { count = 1; "
+	    "ping_timeout = 5; targets = [ ");
+	for (i = 0; i < MANY; i++) {
+		many_addr(a, sizeof(a), i);
+		len += (size_t)snprintf(text + len, cap - len, "%s\"%s\"",
+		    i ? ", " : "", a);
+	}
+	snprintf(text + len, cap - len, " ]; };");
+	config_init(&cfg);
+	ck_assert_msg(config_read_string(&cfg, text) == CONFIG_TRUE, "%s",
+	    config_error_text(&cfg));
+	ck_assert_msg(p->configure(config_lookup(&cfg, "job"), &st, err,
+	    sizeof(err)) == 0, "%s", err);
+	config_destroy(&cfg);
+	free(text);
+
+	/* A file, not a pipe: nobody reads while the run writes. */
+	ck_assert_int_ne(fd = mkstemp(tmpl), -1);
+	unlink(tmpl);
+	ck_assert_ptr_nonnull(out = point_out_new(fd, "t",
+	    qosd_mono_us() + 20000000));
+	rc = p->run(st, out);
+	point_out_free(out);
+	cap = (size_t)MANY * 512;
+	ck_assert_ptr_nonnull(buf = malloc(cap));
+	len = 0;
+	while (len < cap - 1 && (n = pread(fd, buf + len, cap - 1 - len,
+	    (off_t)len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(fd);
+	if (rc == -1) {
+		/* No ICMP socket here: every target says so. */
+		ck_assert_ptr_nonnull(strstr(buf, "result=\"error\""));
+		goto done;
+	}
+	/* Each line: one target, by its own address, answered once. */
+	for (l = buf; (e = strchr(l, '\n')) != NULL; l = e + 1) {
+		*e = '\0';
+		ck_assert_int_eq(sscanf(l, "ping,address=127.%d.%d.%d,", &o[0],
+		    &o[1], &o[2]), 3);
+		i = o[1] / 13 * 250 + o[2] - 1;
+		ck_assert_msg(i >= 0 && i < MANY, "%s", l);
+		many_addr(a, sizeof(a), i);
+		snprintf(want, sizeof(want), "ping,address=%s,target=%s "
+		    "sent=1i,received=1i,loss_pct=0,", a, a);
+		ck_assert_msg(strncmp(l, want, strlen(want)) == 0,
+		    "\"%s\" is not \"%s...\"", l, want);
+		ck_assert_ptr_nonnull(strstr(l, "result=\"ok\""));
+		ck_assert_int_eq(seen[i]++, 0);
+		lines++;
+	}
+	ck_assert_int_eq(lines, MANY);
+done:
+	free(buf);
+	p->release(st);
+	plugin_unload_all();
+}
+END_TEST
+
 static Suite *
 ping_suite(void)
 {
@@ -123,6 +217,8 @@ ping_suite(void)
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(run, 30);
 	tcase_add_test(run, test_ping_loopback_run_emits_a_point_per_target);
+	tcase_add_test(run,
+	    test_ping_many_targets_each_answered_by_its_own_reply);
 	suite_add_tcase(s, run);
 	return s;
 }

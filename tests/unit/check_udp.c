@@ -476,7 +476,7 @@ START_TEST(test_udp_echo_on_loopback)
 	const char			*l, *s;
 	void				*st;
 	char				 err[512], set[256], *out;
-	int				 port, rc, n = 0;
+	int				 port, rc, n = 0, missing = 0;
 	pid_t				 pid;
 
 	pid = echo_server(&port);
@@ -503,7 +503,17 @@ START_TEST(test_udp_echo_on_loopback)
 		char	line[1024];
 
 		snprintf(line, sizeof(line), "%.*s", (int)strcspn(s, "\n"), s);
-		ck_assert_ptr_nonnull(fv(line, "rtt_kernel_ms"));
+		/*
+		 * The kernel may give the very first probe of a socket no
+		 * timestamps (seen on a loaded machine: no stack_tx_ms nor
+		 * stack_rx_ms either); any other probe must have them.
+		 */
+		if (fv(line, "rtt_kernel_ms") == NULL &&
+		    strstr(line, " seq=0i,") != NULL && missing++ < 2) {
+			n++;
+			continue;
+		}
+		ck_assert_msg(fv(line, "rtt_kernel_ms") != NULL, "%s", line);
 		ck_assert_msg(atof(fv(line, "rtt_kernel_ms")) <=
 		    atof(fv(line, "rtt_app_ms")), "%s", line);
 		n++;
