@@ -155,6 +155,39 @@ install-control: all
 	install -m 644 docs/api.md docs/prometheus.md $(DESTDIR)$(DOCDIR)/
 # --- end control
 
+# --- mqtt (issue 18): the mqtt sink.  sinks/mqtt*.c run in the daemon
+# (settings, the spool through a writer, the topic template's check);
+# sinks/mqttship/ is the process that publishes the spool, its code
+# mqttship.so: only it links libmosquitto, loaded in that process only
+# (forked by sinks/shipctl.c as the influxdb shipper is).
+BUILD_PKGS += libmosquitto-dev
+TEST_PKGS += mosquitto mosquitto-clients
+CPPFLAGS_ALL += -DMQTTSHIP_SO='"$(LIBDIR)/qosd/mqttship.so"' \
+	$(call pc,--cflags,libmosquitto)
+MQTTSHIP_SRCS := $(sort $(wildcard sinks/mqttship/*.c)) sinks/spool.c \
+	sinks/mqtt_topic.c
+MQTTSHIP_OBJS := $(MQTTSHIP_SRCS:%.c=$(BUILD)/%.o)
+MQTTSHIP_LIBS := $(call pc,--libs,libmosquitto) -lm
+all: $(BUILD)/sinks/mqttship.so
+$(BUILD)/sinks/mqttship/%.o: CFLAGS_ALL += -fvisibility=hidden
+$(BUILD)/sinks/mqttship.so: EXPORT := { global: qosd_mqttship_main; local: *; };
+$(BUILD)/sinks/mqttship.so: $(MQTTSHIP_OBJS) $(LIB_A) \
+		$(BUILD)/sinks/mqttship.ver
+	$(CC) -shared $(LDFLAGS_ALL) \
+		-Wl,--version-script=$(BUILD)/sinks/mqttship.ver -o $@ \
+		$(filter %.o,$^) $(LIB_A) $(MQTTSHIP_LIBS)
+# The suite of the topic template and the JSON payload links the payload
+# module (no libmosquitto in it).
+EXTRA_mqtt := $(BUILD)/sinks/mqttship/payload.o
+$(BUILD)/tests/check_mqtt: $(EXTRA_mqtt)
+.PHONY: install-mqtt
+install: install-mqtt
+install-mqtt: all
+	install -d $(DESTDIR)$(LIBDIR)/qosd $(DESTDIR)$(DOCDIR)
+	install -m 644 $(BUILD)/sinks/mqttship.so $(DESTDIR)$(LIBDIR)/qosd/
+	install -m 644 docs/mqtt.md $(DESTDIR)$(DOCDIR)/
+# --- end mqtt
+
 # --- nats (issue 18): the bus process (bus/, bus.so, libnats: loaded
 # only in it, never in the daemon) and qosctl --nats.  bus/ may include
 # qosd/, lib/ and bus/; scheduler/ may include bus/bus.h, the channel's

@@ -38,10 +38,16 @@ static const struct msg_type to_daemon[] = {
 	    sizeof(struct ship_figs) + SHIP_ERROR_MAX, 0 },
 };
 
+const struct shipctl_kind shipctl_influx = {
+	"qosd-shipper", "QOSD_SHIPPER", "sinks/shipper.so", SHIPPER_SO,
+	"qosd_shipper_main"
+};
+
 struct shipctl {
+	const struct shipctl_kind *k;
 	char			*name;		/* the sink's */
 	char			*spooldir;
-	const struct shipper_conf *c;
+	const void		*c;
 	int			 lockfd;	/* the spool's, kept */
 	sd_event		*ev;
 	struct super		*sv;
@@ -52,14 +58,14 @@ struct shipctl {
 };
 
 const char *
-shipper_so_path(void)
+shipctl_so_path(const struct shipctl_kind *k)
 {
 	static char	 path[PATH_MAX];
 	char		 exe[PATH_MAX], *slash;
 	const char	*env;
 	ssize_t		 n;
 
-	if ((env = getenv("QOSD_SHIPPER")) != NULL && *env != '\0')
+	if ((env = getenv(k->env)) != NULL && *env != '\0')
 		return env;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
@@ -67,12 +73,12 @@ shipper_so_path(void)
 		if ((slash = strrchr(exe, '/')) != NULL) {
 			*slash = '\0';
 			if ((size_t)snprintf(path, sizeof(path),
-			    "%s/sinks/shipper.so", exe) < sizeof(path) &&
+			    "%s/%s", exe, k->built) < sizeof(path) &&
 			    access(path, R_OK) == 0)
 				return path;
 		}
 	}
-	return SHIPPER_SO;
+	return k->installed;
 }
 
 struct ship_args {
@@ -86,19 +92,20 @@ static int
 shipper_proc(void *arg)
 {
 	struct ship_args	*a = arg;
-	void			(*main_fn)(const struct shipper_conf *,
-				    const char *, const char *, int, int);
+	const struct shipctl_kind *k = a->s->k;
+	void			(*main_fn)(const void *, const char *,
+				    const char *, int, int);
 	void			*h;
 
-	if ((h = dlopen(shipper_so_path(), RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		log_err("sink %s: cannot load the shipper: %s", a->s->name,
+	if ((h = dlopen(shipctl_so_path(k), RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		log_err("sink %s: cannot load %s: %s", a->s->name, k->title,
 		    dlerror());
 		return 127;
 	}
-	*(void **)&main_fn = dlsym(h, "qosd_shipper_main");
+	*(void **)&main_fn = dlsym(h, k->entry);
 	if (main_fn == NULL) {
-		log_err("sink %s: %s has no qosd_shipper_main", a->s->name,
-		    shipper_so_path());
+		log_err("sink %s: %s has no %s", a->s->name,
+		    shipctl_so_path(k), k->entry);
 		return 127;
 	}
 	main_fn(a->s->c, a->s->name, a->s->spooldir, a->sock, a->verbose);
@@ -165,7 +172,7 @@ static pid_t
 start(void *arg)
 {
 	/* It keeps the credentials: it reads its secret there. */
-	struct proc_profile	 prof = { "qosd-shipper", SIGTERM,
+	struct proc_profile	 prof = { NULL, SIGTERM,
 				    PROC_F_NULL_STDOUT | PROC_F_CREDENTIALS,
 				    (1UL << SIGPIPE) |
 				    (1UL << SIGHUP) | (1UL << SIGINT),
@@ -179,6 +186,7 @@ start(void *arg)
 		log_warning("sink %s: the shipper's socketpair: %m", s->name);
 		return -1;
 	}
+	prof.name = s->k->title;
 	prof.fds[0] = a.sock = sv[1];
 	prof.fds[1] = s->lockfd;
 	pid = proc_start(&prof, shipper_proc, &a);
@@ -206,6 +214,14 @@ struct shipctl *
 shipctl_start(sd_event *ev, const char *name, const struct shipper_conf *c,
     const char *spooldir, int lockfd)
 {
+	return shipctl_start_kind(&shipctl_influx, ev, name, c, spooldir,
+	    lockfd);
+}
+
+struct shipctl *
+shipctl_start_kind(const struct shipctl_kind *k, sd_event *ev,
+    const char *name, const void *c, const char *spooldir, int lockfd)
+{
 	struct shipctl	*s;
 	char		 what[256];
 
@@ -213,11 +229,13 @@ shipctl_start(sd_event *ev, const char *name, const struct shipper_conf *c,
 	    (s->name = strdup(name)) == NULL ||
 	    (s->spooldir = strdup(spooldir)) == NULL)
 		fatal("sink %s: %m", name);
+	s->k = k;
 	s->c = c;
 	s->lockfd = lockfd;
 	s->ev = sd_event_ref(ev);
 	msgchan_init(&s->ch, -1, to_daemon, 1, OUT_MAX);
-	snprintf(what, sizeof(what), "sink %s: the shipper", name);
+	snprintf(what, sizeof(what), "sink %s: %s", name,
+	    k == &shipctl_influx ? "the shipper" : k->title);
 	s->sv = super_new(ev, what, &ship_super, s, RESTART_MIN, RESTART_MAX);
 	super_start(s->sv);
 	return s;

@@ -7,6 +7,11 @@
  * The shipper's code, with libcurl and zlib, is a shared object of its
  * own (shipper.so) that only the forked process loads: the daemon, which
  * schedules and forks runs, never maps those libraries.
+ *
+ * Another sink that ships its spool from a process of its own (mqtt:
+ * mqttship.so, libmosquitto) is another struct shipctl_kind: its code,
+ * its name in ps, its settings; the channel (SHIP_STOP, SHIP_FIGS of
+ * sinks/shipper/shipper.h), the supervision and the stop are the same.
  */
 #ifndef SINKS_SHIPCTL_H
 #define SINKS_SHIPCTL_H
@@ -33,6 +38,22 @@ struct shipctl_figs {
 };
 
 /*
+ * A kind of shipping process: the shared object only it loads and the
+ * entry point there, called in the forked process as
+ * entry(conf, name, spooldir, sock, verbose) and never returning.
+ */
+struct shipctl_kind {
+	const char	*title;		/* in ps: "qosd-shipper" */
+	const char	*env;		/* names its .so's path if set */
+	const char	*built;		/* beside the binary */
+	const char	*installed;	/* the installed path */
+	const char	*entry;		/* "qosd_shipper_main" */
+};
+
+/* The influxdb sink's shipper (shipper.so). */
+extern const struct shipctl_kind shipctl_influx;
+
+/*
  * Start the shipper of sink name for the spool in spooldir, on ev, and
  * keep it running.  c is borrowed for the shipctl's life; lockfd, the
  * spool's lock (spoollock.h), is kept open by every shipper.  A start
@@ -41,6 +62,13 @@ struct shipctl_figs {
 struct shipctl	*shipctl_start(sd_event *ev, const char *name,
 		    const struct shipper_conf *c, const char *spooldir,
 		    int lockfd);
+/*
+ * The same for a process of kind k (borrowed, static), conf its settings
+ * (borrowed for the shipctl's life) as its entry point takes them.
+ */
+struct shipctl	*shipctl_start_kind(const struct shipctl_kind *k,
+		    sd_event *ev, const char *name, const void *conf,
+		    const char *spooldir, int lockfd);
 /* The figures as last reported. */
 void		 shipctl_figs(const struct shipctl *, struct shipctl_figs *);
 /*
@@ -53,7 +81,10 @@ void		 shipctl_figs(const struct shipctl *, struct shipctl_figs *);
  * NULL is fine.
  */
 void		 shipctl_stop(struct shipctl *, int drain);
-/* The shipper.so to load: beside the binary in a build tree, or installed. */
-const char	*shipper_so_path(void);
+/*
+ * The shared object of kind k to load: $ENV if set, else beside the binary
+ * in a build tree, else installed.  Valid until the next call.
+ */
+const char	*shipctl_so_path(const struct shipctl_kind *k);
 
 #endif /* SINKS_SHIPCTL_H */

@@ -6,12 +6,14 @@
 
 #include "sinks/file.h"
 #include "sinks/influxdb.h"
+#include "sinks/mqtt.h"
 #include "sinks/prometheus.h"
 #include "sinks/sink.h"
 
 static const struct sink_type *const types[] = {
 	&sink_file_type,
 	&sink_influxdb_type,
+	&sink_mqtt_type,
 	&sink_prometheus_type,
 };
 
@@ -29,5 +31,5 @@ sink_type_find(const char *name)
 const char *
 sink_type_names(void)
 {
-	return "file, influxdb, prometheus";
+	return "file, influxdb, mqtt, prometheus";
 }

@@ -528,9 +528,10 @@ read_secret(struct shipper_conf *mine, const struct shipper_conf *c,
 }
 
 void
-qosd_shipper_main(const struct shipper_conf *c, const char *name,
+qosd_shipper_main(const void *conf, const char *name,
     const char *spooldir, int sock, int verbose)
 {
+	const struct shipper_conf *c = conf;
 	struct shipper		sh;
 	struct shipper_conf	mine;
 

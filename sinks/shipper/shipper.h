@@ -94,12 +94,13 @@ struct ship_figs {
 
 /*
  * The shipper process's main loop, the one symbol shipper.so exports,
- * called in the forked process (sinks/shipctl.c): c is its settings,
+ * called in the forked process (sinks/shipctl.c): conf is its settings
+ * (a struct shipper_conf),
  * name the sink's, spooldir its spool, sock its end of the channel.
  * shipper.so has its own copy of lib/ (log.c among it): verbose is the
  * daemon's log_getverbose().  Never returns.
  */
-void	qosd_shipper_main(const struct shipper_conf *c, const char *name,
+void	qosd_shipper_main(const void *conf, const char *name,
 	    const char *spooldir, int sock, int verbose)
 	    __attribute__((noreturn, visibility("default")));
 

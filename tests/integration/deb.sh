@@ -18,6 +18,7 @@ fi
 dpkg-deb -c "$deb" | awk '{ print $6 }' >"$T/files"
 for f in ./usr/sbin/qosd ./usr/bin/qosctl ./usr/lib/qosd/collectors/exec.so ./usr/lib/qosd/shipper.so \
     ./usr/lib/qosd/bus.so ./usr/share/doc/qosd/nats.md \
+    ./usr/lib/qosd/mqttship.so ./usr/share/doc/qosd/mqtt.md \
     ./usr/lib/qosd/collectors/ping.so ./usr/lib/qosd/collectors/http.so ./etc/qosd/qosd.conf \
     ./lib/systemd/system/qosd.service ./usr/lib/sysusers.d/qosd.conf \
     ./usr/share/man/man8/qosd.8.gz ./usr/share/man/man5/qosd.conf.5.gz \
@@ -38,8 +39,8 @@ dpkg-deb -x "$deb" "$r"
 # Built for PREFIX=/usr, whatever the tree's last build was: the paths
 # compiled in are the package's (a /usr/local build's objects must not
 # be reused).
-paths=$(grep -a -o '/usr[a-z/]*/qosd/[a-z/]*\(collectors\|shipper.so\|bus.so\)' "$r/usr/sbin/qosd" | sort -u | tr '\n' ' ')
-[ "$paths" = "/usr/lib/qosd/bus.so /usr/lib/qosd/collectors /usr/lib/qosd/shipper.so " ] ||
+paths=$(grep -a -o '/usr[a-z/]*/qosd/[a-z/]*\(collectors\|shipper.so\|bus.so\|mqttship.so\)' "$r/usr/sbin/qosd" | sort -u | tr '\n' ' ')
+[ "$paths" = "/usr/lib/qosd/bus.so /usr/lib/qosd/collectors /usr/lib/qosd/mqttship.so /usr/lib/qosd/shipper.so " ] ||
 	fail "paths compiled into the packaged qosd: $paths"
 ! grep -q -a /usr/local "$r/usr/sbin/qosd" || fail "the packaged qosd names /usr/local"
 [ "$(stat -c %a "$r/etc/qosd")" = 750 ] || fail "/etc/qosd is $(stat -c %a "$r/etc/qosd"), the unit says 0750"

@@ -10,6 +10,7 @@ make -s -C "$TOP" install BUILD="$BUILD" DESTDIR="$T/stage" PREFIX=/usr >/dev/nu
 	fail "make install DESTDIR failed"
 for f in usr/sbin/qosd usr/bin/qosctl usr/lib/qosd/collectors/exec.so usr/lib/qosd/shipper.so \
     usr/lib/qosd/bus.so usr/share/doc/qosd/nats.md \
+    usr/lib/qosd/mqttship.so usr/share/doc/qosd/mqtt.md \
     etc/qosd/qosd.conf usr/share/man/man8/qosctl.8 usr/share/doc/qosd/api.md \
     usr/share/man/man5/qosd.conf.5 usr/share/man/man8/qosd.8 \
     usr/share/doc/qosd/metrics.md usr/share/doc/qosd/influxdb.md \

@@ -59,13 +59,15 @@ plant include/sched.h '/* shadows <sched.h> */' \
 
 # Exports.
 command -v nm >/dev/null || skip "nm missing (apt-get install binutils)"
-for so in "$BUILD"/collectors/*.so "$BUILD"/sinks/shipper.so; do
+for so in "$BUILD"/collectors/*.so "$BUILD"/sinks/shipper.so \
+    "$BUILD"/sinks/mqttship.so; do
 	syms=$(nm -D --defined-only "$so" | awk '{ print $3 }' | tr '\n' ' ')
 	want=qosd_collector
 	[ "$(basename "$so")" = shipper.so ] && want=qosd_shipper_main
+	[ "$(basename "$so")" = mqttship.so ] && want=qosd_mqttship_main
 	[ "$syms" = "$want " ] || fail "$(basename "$so") exports: $syms"
 done
-ok "every plugin exports qosd_collector only, shipper.so qosd_shipper_main only"
+ok "every plugin exports qosd_collector only, shipper.so qosd_shipper_main only, mqttship.so qosd_mqttship_main only"
 "$TOP/tests/tools/exports" "$TOP"/include/qosd/*.h |
 	sed -n 's/^\t\([a-z_0-9]*\);$/\1/p' | sort >"$T/want"
 nm -D --defined-only "$QOSD" | awk '$2 == "T" { print $3 }' | sort >"$T/have"
