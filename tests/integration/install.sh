@@ -53,7 +53,7 @@ ok "qosd, qosd-reflector: PIE, full RELRO, stack protector, FORTIFY"
 # by the processes that use them.  (jansson it links since the control
 # API, issue 17, answers JSON in the daemon's loop; libmicrohttpd it loads
 # at the API's first connection, lib/httpd.c, so it does not link it.)
-if readelf -d "$bin" | grep -E 'NEEDED.*(libcurl|libiperf|libz\.|libmicrohttpd|libgnutls|libnats)'; then
+if readelf -d "$bin" | grep -E 'NEEDED.*(libcurl|libiperf|libz\.|libmicrohttpd|libgnutls|libnats|libmosquitto)'; then
 	fail "the daemon links a library only runs, shippers, the bus or the API's first request need"
 fi
-ok "daemon links $(readelf -d "$bin" | grep -c NEEDED) libraries, none of curl, iperf, zlib, microhttpd, gnutls, nats"
+ok "daemon links $(readelf -d "$bin" | grep -c NEEDED) libraries, none of curl, iperf, zlib, microhttpd, gnutls, nats, mosquitto"
