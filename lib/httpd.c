@@ -298,6 +298,10 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	req_free(r);
 }
 
+/* libmicrohttpd's format: checked by the compiler as printf's. */
+static void	on_mhd_log(void *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
+
 static void
 on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
