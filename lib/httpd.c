@@ -30,7 +30,13 @@
 #include "lib/httpd.h"
 #include "lib/log.h"
 
-#define STREAM_BLOCK	(64 * 1024)
+#define STREAM_BLOCK	(16 * 1024)	/* a scrape's ~230 series */
+/*
+ * The server's sources come after every other pending source of the loop
+ * (sd-event dispatches the lowest number first): a job's timer, a run's
+ * pipe or the spawner's answer never wait behind a request.
+ */
+#define HTTPD_PRIORITY	(SD_EVENT_PRIORITY_NORMAL + 10)
 /*
  * What one pass of the loop gives streamed replies: past it, a stream's
  * connection waits (suspended) for the next pass, so that many long
@@ -410,7 +416,9 @@ mhd_start(struct httpd *h, char *err, size_t errlen)
 	}
 	if (sd_event_add_io(h->ev, &h->io, info->epoll_fd, EPOLLIN, on_io,
 	    h) < 0 || sd_event_add_time(h->ev, &h->timer, CLOCK_MONOTONIC, 0,
-	    1000, on_timer, h) < 0)
+	    1000, on_timer, h) < 0 ||
+	    sd_event_source_set_priority(h->io, HTTPD_PRIORITY) < 0 ||
+	    sd_event_source_set_priority(h->timer, HTTPD_PRIORITY) < 0)
 		fatal("%s: cannot watch the server", h->name);
 	sd_event_source_set_enabled(h->timer, SD_EVENT_OFF);
 	return 0;
@@ -460,7 +468,8 @@ httpd_new(sd_event *ev, int fd, const struct httpd_opts *o, httpd_handler hd,
 		free(h);
 		return NULL;
 	}
-	if (sd_event_add_io(ev, &h->listen, fd, EPOLLIN, on_listen, h) < 0)
+	if (sd_event_add_io(ev, &h->listen, fd, EPOLLIN, on_listen, h) < 0 ||
+	    sd_event_source_set_priority(h->listen, HTTPD_PRIORITY) < 0)
 		fatal("%s: cannot watch the socket", h->name);
 	return h;
 }
