@@ -126,6 +126,14 @@ enum lp_name {
 int	lp_check_name(enum lp_name, const char *s, char *err, size_t errlen);
 
 /*
+ * Append finite v as the shortest decimal that reads back the same (what
+ * lp_encode() writes for a float field, without its suffix): short
+ * decimals in integer arithmetic, the rest through %.15g to %.17g.  0, or
+ * -1 when b is full.
+ */
+int	lp_put_float(struct buf *b, double v);
+
+/*
  * For the encoder and the parser (lp_enc.c, lp_parse.c): the rest of the
  * rules, and builders that take what the parser has already allocated.
  */

@@ -72,7 +72,7 @@ put_digits(struct buf *b, uint64_t u, int neg, int k)
 }
 
 /*
- * The fast case of put_float(), for a short decimal (the collectors round
+ * The fast case of lp_put_float(), for a short decimal (the collectors round
  * to 4 places), in integer arithmetic: 1 when v is not one.  A decimal
  * m / 10^k of at most 15 digits whose correctly rounded quotient is v is
  * what strtod() reads back as v, and what %.15g prints for v: v is within
@@ -101,8 +101,8 @@ put_short_float(struct buf *b, double v)
 	return 1;
 }
 
-static int
-put_float(struct buf *b, double v)
+int
+lp_put_float(struct buf *b, double v)
 {
 	char	 s[40];
 	int	 prec, r;
@@ -138,7 +138,7 @@ put_field(struct buf *b, const struct lp_field *f)
 		return -1;
 	switch (f->type) {
 	case LP_FLOAT:
-		return put_float(b, f->v.f);
+		return lp_put_float(b, f->v.f);
 	case LP_INT:
 		return put_int(b, f->v.i, 'i');
 	case LP_UINT:
