@@ -330,6 +330,11 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(CORE_OBJS) $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) -pie $(LDFLAGS_ALL) -o $@ $< $(CORE_OBJS) $(LIB_A) $(CHECK_LIBS)
 
+# The bench's floor for a process per run: nothing linked but libc.
+$(BUILD)/tools/forkcost: $(BUILD)/tests/tools/forkcost.o
+	@mkdir -p $(@D)
+	$(CC) -pie $(LDFLAGS_ALL) -o $@ $<
+
 # --- STAMP (issue 16): proto/ wire formats, qosd-reflector -------------
 # proto/ holds wire formats a collector and its far end share (STAMP);
 # libproto.a is position independent and hidden, for a plugin to link as

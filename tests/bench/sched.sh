@@ -22,6 +22,13 @@
 # counts them, and one gives the lag of every run (qosd_job.lag_us, waits
 # included).  Then runs started against those due, skipped runs, the
 # parent's CPU, its CPU per run, fork-to-reap per run, and its RSS.
+# And what a run costs the machine: the CPU time of every process (from
+# /proc/stat, the window's, cyclictest's own small share included) over
+# the runs that ended in it, beside the machine's floor for a process per
+# run: tests/tools/forkcost, a process that maps only libc forking
+# children that exit at once (the least of three times 2,000).  The
+# floor times the runs due a second, over the CPUs, is the share of the
+# machine no process-per-run scheduler can go below.
 . "$(dirname "$0")/lib.sh"
 needs cyclictest rt-tests
 needs chrt util-linux
@@ -59,6 +66,16 @@ hist_pct() {
 		print p50, p99, m, n, o
 	}' "$1"
 }
+# busy: the jiffies all CPUs spent on anything but idle and iowait.
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+# The floor: the least of three.
+floor=$(for i in 1 2 3; do "$BUILD/tools/forkcost" 2000; done |
+	sed -n 's/^cpu_us_per_process=\([0-9.]*\) .*/\1/p' | sort -n | head -1)
+[ -n "$floor" ] || fail "forkcost gave no figure"
+ncpu=$(nproc)
+row "sched: the machine's floor, fork+exit+wait of a bare process, CPU (us)" "$floor" - - - -
+row "sched: the machine's ceiling, bare processes a second on $ncpu CPUs" "$(awk -v f="$floor" -v n="$ncpu" 'BEGIN { printf "%.0f", n * 1e6 / f }')" - - - -
+
 # field NAME FILE: NAME's integer value in the one line of FILE.
 field() { sed -nE "s/.*[ ,]$1=([0-9]+)i.*/\\1/p" "$2"; }
 signed() { if [ "$1" -ge 0 ]; then echo "+$1"; else echo "$1"; fi; }
@@ -66,7 +83,7 @@ signed() { if [ "$1" -ge 0 ]; then echo "+$1"; else echo "$1"; fi; }
 bench() {	# bench N: N jobs at 1 s
 	local n=$1 d="$T/s$1" pid cyc c0 c1 w0 w1 now rss runs due cpu per dur
 	local qp50 qp99 qmax mp50 mp99 mmax mn mo d99 dmax v waited skipped
-	local ap50 ap99 amax note
+	local ap50 ap99 amax note b0 b1 mach
 	mkdir -p "$d"
 	{
 		echo 'agent: { id = "bench"; };'
@@ -93,7 +110,7 @@ bench() {	# bench N: N jobs at 1 s
 	[ $((w0 * 1000000000 - now)) -ge 1000000000 ] || w0=$((w0 + secs))
 	w1=$((w0 + secs))
 	sleep "$(awk -v a="$now" -v b="$w0" 'BEGIN { printf "%.3f", b - a / 1e9 }')"
-	c0=$(cpu_s "$pid")
+	c0=$(cpu_s "$pid") b0=$(busy)
 	# The peer: the machine's own timer wake-up latency in the same window,
 	# at the daemon's priority.
 	cyclictest -m -p 1 -i 1000 -t 1 -q -D "$secs" -h "$hist_us" \
@@ -101,7 +118,7 @@ bench() {	# bench N: N jobs at 1 s
 	cyc=$!
 	track_pid "$cyc"
 	wait "$cyc" || fail "cyclictest: $(tail -5 "$d/cyc.out")"
-	c1=$(cpu_s "$pid")
+	c1=$(cpu_s "$pid") b1=$(busy)
 	rss=$(rss_kb "$pid")
 	# The qosd points that open and close the window (stamped a moment
 	# after its ends).
@@ -146,6 +163,7 @@ bench() {	# bench N: N jobs at 1 s
 	cpu=$(awk -v a="$c0" -v b="$c1" -v s="$secs" 'BEGIN { printf "%.1f", 100 * (b - a) / s }')
 	per=$(awk -v a="$c0" -v b="$c1" -v n="$runs" 'BEGIN { printf "%.1f", 1e6 * (b - a) / n }')
 	dur=$(awk '{ s += $1 } END { printf "%.2f", s / NR }' "$d/dur")
+	mach=$(awk -v a="$b0" -v b="$b1" -v hz="$(getconf CLK_TCK)" -v n="$runs" 'BEGIN { printf "%.0f", 1e6 * (b - a) / hz / n }')
 	d99=$((qp99 - mp99)) dmax=$((qmax - mmax))
 	row "sched: $n jobs @1s, lag p50 (us) vs machine (cyclictest)" "$qp50" "$mp50" "$(ratio "$qp50" "$mp50")" - "($(signed $((qp50 - mp50))))"
 	v=$(verdict_le "$d99" 200)
@@ -159,6 +177,8 @@ bench() {	# bench N: N jobs at 1 s
 	row "sched: $n jobs @1s, parent CPU per run (us)" "$per" - - - -
 	row "sched: $n jobs @1s, fork-to-reap per run (ms)" "$dur" - - - -
 	row "sched: $n jobs @1s, parent RSS (kB)" "$rss" - - - -
+	row "sched: $n jobs @1s, machine CPU per run, every process (us) vs the floor" "$mach" "$floor" "$(ratio "$mach" "$floor")" - -
+	row "sched: $n jobs @1s, the floor's share of the machine at $n runs/s (%)" "$(awk -v f="$floor" -v n="$n" -v c="$ncpu" 'BEGIN { printf "%.0f", 100 * f * n / (c * 1e6) }')" - - - -
 }
 
 for n in $sizes; do bench "$n"; done
