@@ -100,3 +100,8 @@ echo "bare loop: with $(tr '\n' ' ' <"$T/k1"); without $(tr '\n' ' ' <"$T/k0")"
 k1=$(least k1) k0=$(least k0)
 row "kernel: CPU per datagram, bare loop, TX timestamp read back (us) (vs none)" \
 	"$k1" "$k0" "$(ratio "$k1" "$k0")" "-" "-"
+# The least ratio the row above could read: qosd without timestamps plus
+# only what the kernel itself adds per datagram (the bare loop's
+# difference), over qosd without timestamps.
+row "udp: the least ratio the kernel allows: (application + kernel's extra) / application" \
+	"$(awk -v a="$a" -v x="$k1" -v y="$k0" 'BEGIN { printf "%.3f", (a + x - y) / a }')" - - - -
