@@ -16,6 +16,7 @@
 #include "qosd/cfg.h"
 #include "sinks/influxdb_conf.h"
 #include "sinks/shipper/shipper.h"
+#include "sinks/spoolsink.h"
 
 const char *const influx_conf_settings[] = {
 	"url", "api", "database", "retention_policy", "username", "password",
@@ -382,8 +383,6 @@ influx_conf_configure(const config_setting_t *s, void **state, char *err,
     size_t errlen)
 {
 	struct influx_conf	*ic;
-	const config_setting_t	*d;
-	const char		*sd = STATEDIR;
 	long long		 api = 1;
 
 	if ((ic = calloc(1, sizeof(*ic))) == NULL)
@@ -404,10 +403,7 @@ influx_conf_configure(const config_setting_t *s, void **state, char *err,
 	    conf_numbers(s, ic, err, errlen) == -1)
 		goto bad;
 	/* The spool goes under the daemon's state_dir by default. */
-	if ((d = config_lookup(s->config, "daemon.state_dir")) != NULL &&
-	    config_setting_type(d) == CONFIG_TYPE_STRING)
-		sd = config_setting_get_string(d);
-	ic->state_dir = xstrdup_or_null(sd);
+	ic->state_dir = spoolsink_state_dir(s);
 	*state = ic;
 	return 0;
 bad:
@@ -418,16 +414,7 @@ bad:
 char *
 influx_conf_spool_dir(const struct influx_conf *ic, const char *name)
 {
-	char	*p;
-	size_t	 n;
-
-	if (ic->spool_dir != NULL)
-		return xstrdup_or_null(ic->spool_dir);
-	n = strlen(ic->state_dir) + strlen(name) + 16;
-	if ((p = malloc(n)) == NULL)
-		fatal("influxdb: %m");
-	snprintf(p, n, "%s/spool/%s", ic->state_dir, name);
-	return p;
+	return spoolsink_dir(ic->spool_dir, ic->state_dir, name);
 }
 
 int

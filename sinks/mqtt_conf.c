@@ -18,6 +18,7 @@
 #include "sinks/mqtt_conf.h"
 #include "sinks/mqtt_topic.h"
 #include "sinks/mqttship/mqttship.h"
+#include "sinks/spoolsink.h"
 
 #define CLIENT_ID_MAX	64		/* bytes of a client id we make */
 
@@ -354,7 +355,7 @@ mqtt_conf_configure(const config_setting_t *s, void **state, char *err,
 {
 	struct mqtt_conf	*mq;
 	const config_setting_t	*d;
-	const char		*sd = STATEDIR, *agent = NULL;
+	const char		*agent = NULL;
 	char			 host[HOST_NAME_MAX + 1];
 
 	if ((mq = calloc(1, sizeof(*mq))) == NULL)
@@ -368,10 +369,7 @@ mqtt_conf_configure(const config_setting_t *s, void **state, char *err,
 	    conf_numbers(s, mq, err, errlen) == -1)
 		goto bad;
 	/* The spool goes under the daemon's state_dir by default. */
-	if ((d = config_lookup(s->config, "daemon.state_dir")) != NULL &&
-	    config_setting_type(d) == CONFIG_TYPE_STRING)
-		sd = config_setting_get_string(d);
-	mq->state_dir = xstrdup_or_null(sd);
+	mq->state_dir = spoolsink_state_dir(s);
 	/* {agent}: the agent id as the daemon reads it (config.c). */
 	if ((d = config_lookup(s->config, "agent.id")) != NULL &&
 	    config_setting_type(d) == CONFIG_TYPE_STRING)
@@ -393,16 +391,7 @@ bad:
 char *
 mqtt_conf_spool_dir(const struct mqtt_conf *mq, const char *name)
 {
-	char	*p;
-	size_t	 n;
-
-	if (mq->spool_dir != NULL)
-		return xstrdup_or_null(mq->spool_dir);
-	n = strlen(mq->state_dir) + strlen(name) + 16;
-	if ((p = malloc(n)) == NULL)
-		fatal("mqtt: %m");
-	snprintf(p, n, "%s/spool/%s", mq->state_dir, name);
-	return p;
+	return spoolsink_dir(mq->spool_dir, mq->state_dir, name);
 }
 
 int

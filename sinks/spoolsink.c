@@ -9,6 +9,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "lib/io.h"
 #include "lib/log.h"
 #include "lib/lp.h"
 #include "sinks/shipctl.h"
@@ -34,6 +35,37 @@ struct spoolsink {
 	struct shipctl	*ship;
 	uint64_t	 spooled;	/* lines, since start */
 };
+
+char *
+spoolsink_state_dir(const config_setting_t *s)
+{
+	const config_setting_t	*d;
+	const char		*sd = STATEDIR;
+	char			*p;
+
+	if ((d = config_lookup(s->config, "daemon.state_dir")) != NULL &&
+	    config_setting_type(d) == CONFIG_TYPE_STRING)
+		sd = config_setting_get_string(d);
+	if ((p = strdup(sd)) == NULL)
+		fatal("spool: %m");
+	return p;
+}
+
+char *
+spoolsink_dir(const char *spool_dir, const char *state_dir, const char *name)
+{
+	char	*spool, *p;
+
+	if (spool_dir != NULL) {
+		if ((p = strdup(spool_dir)) == NULL)
+			fatal("spool: %m");
+		return p;
+	}
+	spool = io_path_join(state_dir, "spool");
+	p = io_path_join(spool, name);
+	free(spool);
+	return p;
+}
 
 static void
 seal(struct spoolsink *f)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libconfig.h>
 #include <systemd/sd-event.h>
 
 struct lp_point;
@@ -35,6 +36,15 @@ struct spoolsink_params {
 	const void	*ship_conf;	/* its settings, borrowed for the sink's
 					   life */
 };
+
+/*
+ * The daemon's state_dir as a sink's settings s see it (daemon.state_dir
+ * of their configuration, else STATEDIR), a copy; and the spool of the
+ * sink called name: spool_dir when set, else STATE_DIR/spool/NAME, a copy.
+ */
+char		*spoolsink_state_dir(const config_setting_t *s);
+char		*spoolsink_dir(const char *spool_dir, const char *state_dir,
+		    const char *name);
 
 /*
  * Lock and open the spool, start its writer and its shipping process on
