@@ -35,37 +35,7 @@ needs chrt util-linux
 secs=${BENCH_SECONDS:-60}
 settle=${BENCH_SETTLE:-12}
 sizes=${BENCH_SCHED_JOBS:-1000 5000}
-hist_us=100000		# cyclictest's histogram: 1 us buckets up to 100 ms
 
-# pct FILE: "p50 p99 max" of the sorted integers in FILE (nearest rank).
-pct() {
-	awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "- - -"; exit }
-		a = int(NR * 0.50); if (a < NR * 0.50) a++
-		b = int(NR * 0.99); if (b < NR * 0.99) b++
-		print v[a], v[b], v[NR]
-	}' "$1"
-}
-# hist_pct FILE: "p50 p99 max total overflows" from cyclictest's histogram.
-hist_pct() {
-	awk -v cap="$hist_us" '
-	/^# Total:/ { n = $3 + 0 }
-	/^# Max Latencies:/ { m = $4 + 0 }
-	/^# Histogram Overflows:/ { o = $4 + 0 }
-	/^[0-9]+ [0-9]+$/ { nk++; b[nk] = $1 + 0; c[nk] = $2 + 0 }
-	END {
-		if (n == 0) { print "- - - 0 0"; exit }
-		a = n * 0.50; z = n * 0.99; s = 0; p50 = p99 = ""
-		for (i = 1; i <= nk; i++) {
-			s += c[i]
-			if (p50 == "" && s >= a) p50 = b[i]
-			if (p99 == "" && s >= z) p99 = b[i]
-		}
-		# In the overflow: known only to be at least the histogram cap.
-		if (p50 == "") p50 = cap; if (p99 == "") p99 = cap
-		print p50, p99, m, n, o
-	}' "$1"
-}
 # busy: the jiffies all CPUs spent on anything but idle and iowait.
 busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 # The floor: the least of three.
@@ -78,10 +48,9 @@ row "sched: the machine's ceiling, bare processes a second on $ncpu CPUs" "$(awk
 
 # field NAME FILE: NAME's integer value in the one line of FILE.
 field() { sed -nE "s/.*[ ,]$1=([0-9]+)i.*/\\1/p" "$2"; }
-signed() { if [ "$1" -ge 0 ]; then echo "+$1"; else echo "$1"; fi; }
 
 bench() {	# bench N: N jobs at 1 s
-	local n=$1 d="$T/s$1" pid cyc c0 c1 w0 w1 now rss runs due cpu per dur
+	local n=$1 d="$T/s$1" pid c0 c1 w0 w1 now rss runs due cpu per dur
 	local qp50 qp99 qmax mp50 mp99 mmax mn mo d99 dmax v waited skipped
 	local ap50 ap99 amax note b0 b1 mach
 	mkdir -p "$d"
@@ -113,11 +82,8 @@ bench() {	# bench N: N jobs at 1 s
 	c0=$(cpu_s "$pid") b0=$(busy)
 	# The peer: the machine's own timer wake-up latency in the same window,
 	# at the daemon's priority.
-	cyclictest -m -p 1 -i 1000 -t 1 -q -D "$secs" -h "$hist_us" \
-		--histfile="$d/cyc.hist" >"$d/cyc.out" 2>&1 &
-	cyc=$!
-	track_pid "$cyc"
-	wait "$cyc" || fail "cyclictest: $(tail -5 "$d/cyc.out")"
+	machine_start "$secs" "$d/cyc"
+	wait "$CYC" || fail "cyclictest: $(tail -5 "$d/cyc.out")"
 	c1=$(cpu_s "$pid") b1=$(busy)
 	rss=$(rss_kb "$pid")
 	# The qosd points that open and close the window (stamped a moment
