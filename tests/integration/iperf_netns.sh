@@ -166,3 +166,35 @@ grep -q 'timed out' "$T/stall.err" && fail "stall run was killed by the daemon: 
 left=$($A ss -tnpH "dst $SRV" | grep -c qosd || true)
 [ "$left" -eq 0 ] || fail "processes left: $($A ss -tnp "dst $SRV")"
 ok "stalled server: result=timeout before the job's timeout, nothing left"
+
+# 6. A server that listens again only a while after a test (iperf3 -s
+# closes its listening socket between tests; here 0.7 s, a one-off server
+# started again by a bounded loop): direction = "both" still measures the
+# download, because a server that just answered gets up to 2 s.  A port
+# where nothing listens stays "refused" at once, both ways.
+GAP=5202 NONE=5203
+$B bash -c "for i in 1 2 3 4; do timeout 30 iperf3 -s -1 -p $GAP >/dev/null 2>&1; sleep 0.7; done" &
+GPID=$!
+track_pid "$GPID"
+wait_for 10 $A bash -c "exec 3<>/dev/tcp/$SRV/$GAP" 2>/dev/null ||
+	fail "the one-off iperf3 -s did not start"
+sleep 1.5	# the probe above was its one test; it listens again
+cat >"$T/gap.conf" <<CONF
+agent: { id = "it"; };
+sinks = ( { type = "file"; path = "-"; } );
+jobs = (
+  { name = "gap"; collector = "iperf"; server = "$SRV"; port = $GAP;
+    direction = "both"; duration = 1; interval = 60; timeout = 30; },
+  { name = "none"; collector = "iperf"; server = "$SRV"; port = $NONE;
+    direction = "both"; duration = 1; interval = 60; timeout = 30; }
+);
+CONF
+once gap "$T/gap.conf"
+for d in upload download; do
+	[ "$(grep "job=gap" "$T/gap.lp" | field /dev/stdin $d result)" = ok ] ||
+		fail "gap $d: $(cat "$T/gap.lp" "$T/gap.err")"
+	[ "$(grep "job=none" "$T/gap.lp" | field /dev/stdin $d result)" = refused ] ||
+		fail "none $d: $(cat "$T/gap.lp")"
+done
+ok "a server listening again 0.7 s after the upload: the download measured; nothing listening: refused both ways"
+kill "$GPID" 2>/dev/null; wait "$GPID" 2>/dev/null || true
