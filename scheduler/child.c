@@ -43,6 +43,7 @@ struct child {
 	sd_event_source	*timer;
 	struct buf	 in;
 	int		 skipping;	/* inside an over-long line */
+	int		 began;		/* its "#begin" line was read */
 	int		 exited;
 	int		 wstatus;
 	int		 timed_out;
@@ -172,6 +173,30 @@ child_maybe_finish(struct child *c)
 	child_free(c);
 }
 
+/*
+ * The run's first "#begin US" line: when it began.  Never a point ('#'
+ * starts no line of line protocol), so nothing else is taken.
+ */
+static int
+child_begin(struct child *c, const char *p, size_t len)
+{
+	char		 num[24], *end;
+	unsigned long long v;
+
+	if (len <= 7 || len - 7 >= sizeof(num) || memcmp(p, "#begin ", 7) != 0)
+		return 0;
+	memcpy(num, p + 7, len - 7);
+	num[len - 7] = '\0';
+	errno = 0;
+	v = strtoull(num, &end, 10);
+	if (errno != 0 || *end != '\0' || end == num)
+		return 0;
+	c->began = 1;
+	if (c->cb.began != NULL)
+		c->cb.began(c->arg, (uint64_t)v);
+	return 1;
+}
+
 static void
 child_lines(struct child *c)
 {
@@ -181,7 +206,9 @@ child_lines(struct child *c)
 	while (left > 0 && (nl = memchr(p, '\n', left)) != NULL) {
 		size_t	len = (size_t)(nl - p);
 
-		if (c->skipping)
+		if (!c->began && p[0] == '#' && child_begin(c, p, len)) {
+			/* When it began: not a point. */
+		} else if (c->skipping)
 			c->skipping = 0;
 		else if (len > LP_MAX_LINE)
 			c->cb.line(c->arg, p, LP_MAX_LINE, 1);
@@ -437,11 +464,13 @@ child_start(sd_event *ev, const struct child_spec *spec,
 {
 	struct child	*c;
 	int		 fds[2] = { -1, -1 }, efds[2] = { -1, -1 };
-	uint64_t	 start = clock_mono_us();
+	uint64_t	 start = clock_mono_us(), due = 0;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    asprintf(&c->job, "%s[%s]", spec->collector, spec->job) == -1)
 		fatal("child_start: %m");
+	if (spec->due_us > start)
+		start = due = spec->due_us;
 	c->id = next_id++;
 	c->fd = -1;
 	c->efd = -1;
@@ -458,8 +487,8 @@ child_start(sd_event *ev, const struct child_spec *spec,
 	if ((spec->probe_text != NULL ? spawnctl_probe(c->id, start +
 	    spec->timeout_us, spec->timeout_us, spec->collector, spec->job,
 	    spec->probe_text, spec->probe_len, fds[1], efds[1], &c->sp) :
-	    spawnctl_request(c->id, start + spec->timeout_us, spec->job_index,
-	    spec->job, fds[1], efds[1], &c->sp)) == -1)
+	    spawnctl_request(c->id, due, start + spec->timeout_us,
+	    spec->job_index, spec->job, fds[1], efds[1], &c->sp)) == -1)
 		goto fail;
 	close(fds[1]);
 	close(efds[1]);

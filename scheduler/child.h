@@ -42,7 +42,7 @@ enum child_status {
 struct child_result {
 	enum child_status status;
 	int		 code;		/* exit status or signal number */
-	uint64_t	 duration_us;	/* fork to reap */
+	uint64_t	 duration_us;	/* due (or fork, if later) to reap */
 	uint64_t	 maxrss_bytes;	/* the child's peak RSS */
 	uint64_t	 bytes;		/* output read */
 	unsigned long	 lines;		/* complete lines handed over */
@@ -50,6 +50,11 @@ struct child_result {
 
 struct child_spec {
 	unsigned int	 job_index;	/* in the current spawner's table */
+	/*
+	 * CLOCK_MONOTONIC: the run's process is forked now and waits for
+	 * due_us to begin; its timeout counts from then.  0 or past: now.
+	 */
+	uint64_t	 due_us;
 	const char	*collector;	/* its name, for logs */
 	const char	*job;		/* for logs */
 	uint64_t	 timeout_us;
@@ -66,6 +71,13 @@ struct child_spec {
 struct child_cb {
 	/* The run's process exists, forked at start_us (CLOCK_MONOTONIC). */
 	void	(*started)(void *arg, uint64_t start_us);
+	/*
+	 * It began at begin_us (CLOCK_MONOTONIC, its own clock read once it
+	 * woke for its due time): the "#begin US" line a run writes with its
+	 * first points (the first such line; it is no point, not handed to
+	 * line).  A run that wrote nothing never says.
+	 */
+	void	(*began)(void *arg, uint64_t begin_us);
 	/* A complete line of output (no '\n'), or one too long (toolong). */
 	void	(*line)(void *arg, const char *line, size_t len, int toolong);
 	/* The run is over; the struct child is freed after this returns. */

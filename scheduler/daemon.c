@@ -270,6 +270,7 @@ start(struct daemon *d, struct cfg *cfg)
 	}
 	d->jobs = jobs_new(&runs_jobs_ops, d, cfg->agent_id,
 	    cfg->max_children, d->opts->once);
+	jobs_set_lead(d->jobs, RUN_LEAD_US);
 	for (i = 0; i < cfg->njobs; i++)
 		if (!d->opts->once || d->opts->only_job == NULL ||
 		    strcmp(d->opts->only_job, cfg->jobs[i].name) == 0)

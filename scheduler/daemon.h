@@ -131,7 +131,20 @@ uint64_t self_rss_bytes(void);
 void	self_metrics(struct daemon *);
 /* (Re)arm the self-metrics timer for the configured interval. */
 void	self_arm(struct daemon *);
-/* The qosd_job point of one run (or skip); request: its id, or NULL. */
+/*
+ * The qosd_job point of one run (or skip); request: its id, or NULL;
+ * lag_us SELF_LAG_NONE: not known (the run never said when it began).
+ */
+#define SELF_LAG_NONE	UINT64_MAX
+/*
+ * A run is asked for RUN_LEAD_US before its due time: the spawner forks
+ * it then, and it waits for due itself (jobs_set_lead(), run.h).
+ * Neither the daemon's wake-up nor a fork queued behind others delays a
+ * run, nor a stall of the machine shorter than the lead: the runs due in
+ * it are all forked and waiting.  It costs a slot of max_children held
+ * that much longer (1,000 runs a second: about 50 more).
+ */
+#define RUN_LEAD_US	50000
 struct child_result;
 void	self_job(struct daemon *, const char *job, const char *collector,
 	    const char *result, uint64_t lag_us, unsigned long points,

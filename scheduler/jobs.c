@@ -17,6 +17,7 @@ struct jobs {
 	char			*agent;
 	unsigned int		 max_children;
 	int			 once;
+	uint64_t		 lead_us;	/* jobs_set_lead() */
 	struct job		*jobs;
 	struct job		*pending_head, *pending_tail;
 	size_t			 running;
@@ -54,11 +55,16 @@ jobs_first_deadline(const char *agent, const char *job, uint64_t interval_us,
 	return now_m + (t - now_r);
 }
 
+/* The timer fires lead_us before the deadline (never at 0: disarmed). */
 static void
 arm(struct job *j, uint64_t deadline)
 {
+	uint64_t	lead = j->t->lead_us;
+
 	j->deadline = deadline;
-	j->t->ops->arm(j->t->arg, j, deadline);
+	j->recheck = 0;
+	j->t->ops->arm(j->t->arg, j, deadline > lead + 1 ? deadline - lead :
+	    1);
 }
 
 static void
@@ -125,7 +131,10 @@ can_start(const struct jobs *t, const struct job *j)
 static void
 start(struct jobs *t, struct job *j, uint64_t due, int waited)
 {
-	if (clock_mono_us() - due < j->conf->interval_us)
+	uint64_t	now = clock_mono_us();
+
+	/* On time (or ahead of it: the run waits for due). */
+	if (now < due || now - due < j->conf->interval_us)
 		complain_ok(&j->skips);
 	j->running = 1;
 	free(j->group);
@@ -184,7 +193,8 @@ pending_drain(struct jobs *t)
 			break;
 		if (can_start(t, j)) {
 			pending_remove(t, j);
-			start(t, j, j->due, 1);
+			/* A slot that came before the deadline: no wait. */
+			start(t, j, j->due, clock_mono_us() >= j->due);
 		}
 	}
 }
@@ -221,6 +231,16 @@ jobs_fire(struct jobs *t, struct job *j)
 	uint64_t	 when = j->deadline, now = clock_mono_us();
 	uint64_t	 next = when + j->conf->interval_us;
 
+	/*
+	 * Ahead of the deadline, the previous run still going (or waiting):
+	 * it may yet end in time, so the deadline itself decides.
+	 */
+	if (!t->once && now < when && !j->recheck && (j->running ||
+	    j->pending)) {
+		j->recheck = 1;
+		t->ops->arm(t->arg, j, when);
+		return;
+	}
 	if (t->once) {
 		/* Due once: the timer stays off. */
 		due(t, j, when);
@@ -362,6 +382,12 @@ jobs_new(const struct jobs_ops *ops, void *arg, const char *agent,
 	t->max_children = max_children;
 	t->once = once;
 	return t;
+}
+
+void
+jobs_set_lead(struct jobs *t, uint64_t lead_us)
+{
+	t->lead_us = t->once ? 0 : lead_us;
 }
 
 void

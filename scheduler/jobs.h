@@ -43,6 +43,7 @@ struct job {
 	uint64_t	 deadline;	/* next, CLOCK_MONOTONIC us */
 	uint64_t	 due;		/* deadline of the pending run */
 	int		 pending;	/* waiting for a slot or its group */
+	int		 recheck;	/* timer at the deadline itself */
 	char		*group;		/* of the running run, or NULL */
 	int		 running;
 	void		*run;		/* the caller's, while running */
@@ -93,6 +94,17 @@ enum jobs_req {
  */
 struct jobs	*jobs_new(const struct jobs_ops *ops, void *arg,
 		    const char *agent, unsigned int max_children, int once);
+/*
+ * Arm every timer lead_us ahead of its deadline (0, the default: at it;
+ * --once: always 0): ops->start() then comes that much early, with due
+ * the deadline itself, so that the run's process is forked and waits
+ * for due (scheduler/spawner/run.h).  A job whose previous run still
+ * goes (or waits) at that time is decided at the deadline itself:
+ * skipped if it still goes then, started if it ended meanwhile.  A run
+ * that waited for a slot or its group only past its deadline counts as
+ * waited.  Set it before jobs_add().
+ */
+void		 jobs_set_lead(struct jobs *, uint64_t lead_us);
 /* Free the table and its jobs (ops->gone for each).  NULL is fine. */
 void		 jobs_free(struct jobs *);
 /* Add a job of c (borrowed until a reload replaces it) and arm it. */

@@ -43,7 +43,7 @@ struct run {
 	struct cfg_tag	*tags;		/* job, then the job's own */
 	size_t		 ntags;
 	uint64_t	 due;		/* the deadline it ran for */
-	uint64_t	 lag_us;	/* fork time - due */
+	uint64_t	 lag_us;	/* began - due, or SELF_LAG_NONE */
 	int		 waited;	/* for its group or a free slot */
 	unsigned long	 points;
 	unsigned long	 rejected;
@@ -91,6 +91,7 @@ run_new(struct daemon *d, struct job *j)
 		fatal("run_new: %m");
 	r->d = d;
 	r->job = j;
+	r->lag_us = SELF_LAG_NONE;
 	r->rejects = &j->rejects;
 	r->fails = &j->fails;
 	run_tag(r, "job", c->name);
@@ -178,24 +179,35 @@ run_line(void *arg, const char *line, size_t len, int toolong)
 		daemon_hold(d);
 }
 
-/* The lag counts until the run's process exists. */
 static void
 run_started(void *arg, uint64_t start_us)
 {
 	struct run	*r = arg;
 
-	r->lag_us = start_us > r->due ? start_us - r->due : 0;
+	(void)start_us;
+	if (r->waited)
+		r->d->n.waited++;
+	if (r->res != NULL)
+		ctlres_running(r->res);
+}
+
+/*
+ * The lag: from the due time to when the run's process, forked ahead
+ * and waiting for it, woke and began (child.h).
+ */
+static void
+run_began(void *arg, uint64_t begin_us)
+{
+	struct run	*r = arg;
+
+	r->lag_us = begin_us > r->due ? begin_us - r->due : 0;
 	/*
 	 * The scheduler's precision; a wait for a group is counted apart,
 	 * and runs asked by id are not scheduled.
 	 */
-	if (r->waited)
-		r->d->n.waited++;
-	else if (r->res == NULL)
+	if (!r->waited && r->res == NULL)
 		lagstats_add(&r->d->lag, r->lag_us);
-	if (r->res != NULL)
-		ctlres_running(r->res);
-	log_debug("%s[%s]: started, lag %llu us", r->collector, r->name,
+	log_debug("%s[%s]: began, lag %llu us", r->collector, r->name,
 	    (unsigned long long)r->lag_us);
 }
 
@@ -350,8 +362,8 @@ run_refused(void *arg, const char *err)
 	run_free(r);
 }
 
-static const struct child_cb	 run_cb = { run_started, run_line, run_done,
-				    run_refused };
+static const struct child_cb	 run_cb = { run_started, run_began, run_line,
+				    run_done, run_refused };
 
 static int
 runs_start(void *arg, struct job *j, uint64_t due, int waited)
@@ -360,15 +372,22 @@ runs_start(void *arg, struct job *j, uint64_t due, int waited)
 	struct child_spec		 spec;
 	struct run			*r;
 
+	uint64_t			 now = clock_mono_us();
+
 	r = run_new(d, j);
 	r->due = due;
 	r->waited = waited;
 	/* A run asked by id (jobs_request()) is ours from now on. */
 	r->res = j->request;
 	j->request = NULL;
-	log_debug("%s[%s]: asked, lag %llu us", r->collector, j->name,
-	    (unsigned long long)(clock_mono_us() - due));
+	if (now < due)
+		log_debug("%s[%s]: asked, due in %llu us", r->collector,
+		    j->name, (unsigned long long)(due - now));
+	else
+		log_debug("%s[%s]: asked, %llu us after its due time",
+		    r->collector, j->name, (unsigned long long)(now - due));
 	memset(&spec, 0, sizeof(spec));
+	spec.due_us = due;
 	spec.job_index = (unsigned int)(j->conf - d->cfg->jobs);
 	spec.collector = j->conf->collector;
 	spec.job = j->name;

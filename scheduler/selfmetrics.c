@@ -54,8 +54,9 @@ self_job(struct daemon *d, const char *job, const char *collector,
 		lp_point_tag(p, "request", request, 1, err, sizeof(err));
 	lp_point_field_str(p, "result", result, err, sizeof(err));
 	if (cr != NULL) {
-		lp_point_field_int(p, "lag_us", (int64_t)lag_us, err,
-		    sizeof(err));
+		if (lag_us != SELF_LAG_NONE)
+			lp_point_field_int(p, "lag_us", (int64_t)lag_us, err,
+			    sizeof(err));
 		lp_point_field_int(p, "points", (int64_t)points, err,
 		    sizeof(err));
 		lp_point_field_int(p, "rejected", (int64_t)rejected, err,

@@ -295,8 +295,9 @@ send_request(struct spawner *sp, uint16_t type, const void *p, size_t len,
 }
 
 int
-spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
-    const char *name, int wfd, int efd, struct spawner **spp)
+spawnctl_request(uint64_t id, uint64_t due_us, uint64_t deadline_us,
+    unsigned int job, const char *name, int wfd, int efd,
+    struct spawner **spp)
 {
 	struct spawner		*sp;
 	struct spawn_run	 rq;
@@ -305,6 +306,7 @@ spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
 		return -1;
 	memset(&rq, 0, sizeof(rq));
 	rq.id = id;
+	rq.due_us = due_us;
 	rq.deadline_us = deadline_us;
 	rq.gen = sp->gen;
 	rq.job = job;

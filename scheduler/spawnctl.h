@@ -58,12 +58,15 @@ void	spawnctl_stop(uint64_t timeout_us);
 void	spawnctl_on_lost(void (*cb)(void *), void *arg);
 /*
  * Ask the current spawner for a run of job (an index in its table) named
- * name, to stop at deadline_us, writing its points to wfd and its stderr
- * to efd (both borrowed).  0 with *spp the spawner asked, or -1 after
- * logging why (none, or it is not keeping up: the run is not started).
+ * name, to begin at due_us (its process, forked at once, waits for it;
+ * 0: at once) and stop at deadline_us, writing its points to wfd and its
+ * stderr to efd (both borrowed).  0 with *spp the spawner asked, or -1
+ * after logging why (none, or it is not keeping up: the run is not
+ * started).
  */
-int	spawnctl_request(uint64_t id, uint64_t deadline_us, unsigned int job,
-	    const char *name, int wfd, int efd, struct spawner **spp);
+int	spawnctl_request(uint64_t id, uint64_t due_us, uint64_t deadline_us,
+	    unsigned int job, const char *name, int wfd, int efd,
+	    struct spawner **spp);
 /*
  * Ask the current spawner for an ad-hoc probe of collector with
  * settings (libconfig text, len bytes, probecfg.h), that the daemon

@@ -63,6 +63,20 @@ point_out_new(int fd, const char *job, uint64_t deadline_us)
 	return o;
 }
 
+void
+point_out_begin(struct qosd_out *o, uint64_t begin_us)
+{
+	char	line[48];
+	int	n;
+
+	n = snprintf(line, sizeof(line), "#begin %llu\n",
+	    (unsigned long long)begin_us);
+	if (o->batch.len == 0)
+		o->batch_since = clock_mono_us();
+	if (buf_add(&o->batch, line, (size_t)n) == -1)
+		fatal("%s: batch: %m", o->who);
+}
+
 unsigned long
 point_out_count(const struct qosd_out *o)
 {

@@ -15,6 +15,11 @@ struct qosd_out;
  */
 struct qosd_out *point_out_new(int fd, const char *job, uint64_t deadline_us);
 /*
+ * The run began at begin_us (CLOCK_MONOTONIC): "#begin US\n" first in
+ * the batch, written with the first points (child.h).
+ */
+void	point_out_begin(struct qosd_out *, uint64_t begin_us);
+/*
  * Name the collector: the output's own log lines then read
  * "collector[job]: ..." (until then, "job: ...").
  */

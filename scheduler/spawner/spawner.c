@@ -96,12 +96,13 @@ remember(struct spawner *sp, pid_t pid, uint64_t id)
 /* Fork run id of plugin with state, named name, to stop at deadline. */
 static void
 fork_one(struct spawner *sp, const struct qosd_collector *plugin,
-    void *state, const char *name, uint64_t id, uint64_t deadline_us, int fd,
-    int efd)
+    void *state, const char *name, uint64_t id, uint64_t due_us,
+    uint64_t deadline_us, int fd, int efd)
 {
+	/* The run leaves this priority once due (run_main()). */
 	struct proc_profile	 prof = { "qosd-run", SIGKILL, PROC_F_PGRP |
-				    PROC_F_NULL_STDOUT, 0, { -1, -1, -1, -1,
-				    -1, -1, -1, -1 } };
+				    PROC_F_NULL_STDOUT | PROC_F_KEEP_SCHED, 0,
+				    { -1, -1, -1, -1, -1, -1, -1, -1 } };
 	struct run_args		 ra;
 	struct spawn_started	 st;
 	struct spawn_failed	 f;
@@ -109,6 +110,7 @@ fork_one(struct spawner *sp, const struct qosd_collector *plugin,
 	ra.plugin = plugin;
 	ra.state = state;
 	ra.job = name;
+	ra.due_us = due_us;
 	ra.deadline_us = deadline_us;
 	ra.fd = fd;
 	ra.efd = efd;
@@ -151,8 +153,8 @@ fork_run(struct spawner *sp, const struct spawn_run *rq, int fd, int efd)
 	j = &sp->a->jobs[rq->job];
 	memcpy(name, rq->name, sizeof(name));
 	name[sizeof(name) - 1] = '\0';
-	fork_one(sp, j->plugin, j->state, name, rq->id, rq->deadline_us, fd,
-	    efd);
+	fork_one(sp, j->plugin, j->state, name, rq->id, rq->due_us,
+	    rq->deadline_us, fd, efd);
 }
 
 /*
@@ -185,7 +187,8 @@ fork_probe(struct spawner *sp, const struct msg *m, int fd, int efd)
 		send_msg(sp, SPAWN_REFUSED, &rf, sizeof(rf));
 		return;
 	}
-	fork_one(sp, plugin, state, pr.name, pr.id, pr.deadline_us, fd, efd);
+	fork_one(sp, plugin, state, pr.name, pr.id, 0, pr.deadline_us, fd,
+	    efd);
 	/* The run has its copy. */
 	if (plugin->release != NULL)
 		plugin->release(state);

@@ -9,6 +9,8 @@
  * asks, naming the job by its index in the table the spawner was forked
  * with, and passes the write end of the run's pipe; the spawner forks the
  * run (scheduler/spawner/run.h) and reports its start and its exit.
+ * A run is asked for ahead of its due time (jobs_set_lead()): its process
+ * is forked at once and waits for due itself.
  *
  *   daemon -> spawner	SPAWN_RUN	struct spawn_run, with two pipes:
  *					the run's points and its stderr
@@ -53,6 +55,7 @@ enum spawn_msg_type {
 
 struct spawn_run {
 	uint64_t	 id;
+	uint64_t	 due_us;	/* CLOCK_MONOTONIC: it begins then */
 	uint64_t	 deadline_us;	/* CLOCK_MONOTONIC */
 	uint32_t	 gen;		/* the table the index refers to */
 	uint32_t	 job;		/* index in that table */

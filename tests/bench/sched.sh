@@ -9,8 +9,8 @@
 # (SCHED_FIFO 1, a 1 ms timer), keeping a histogram of every wake-up.
 # - qosd's lag: the qosd point that closes the window: lag_p50_us,
 #   lag_p99_us, lag_max_us over every run started in it that did not wait
-#   for a free slot (the timer's wake-up and the loop's own work; exact
-#   below 1024 us, within 1.6 % above);
+#   for a free slot (from its due time to when its process, forked 50 ms
+#   ahead, woke; exact below 1024 us, within 1.6 % above);
 # - the machine's: p50 and p99 from cyclictest's histogram (1 us buckets)
 #   and its max, over the same window.  A VM's stalls and the other work on
 #   a shared machine show in both; what qosd adds is the difference.

@@ -30,6 +30,7 @@ struct outcome {
 	unsigned long		 lines, toolong;
 	size_t			 count_at_done;
 	uint64_t		 start_us;
+	uint64_t		 begin_us;
 	char			 first[256];
 };
 
@@ -192,6 +193,14 @@ on_started(void *arg, uint64_t start_us)
 }
 
 static void
+on_began(void *arg, uint64_t begin_us)
+{
+	struct outcome	*o = arg;
+
+	o->begin_us = begin_us;
+}
+
+static void
 on_done(void *arg, const struct child_result *r)
 {
 	struct outcome	*o = arg;
@@ -226,13 +235,13 @@ teardown(void)
 	ev = sd_event_unref(ev);
 }
 
-/* Run coll with run() and limits until done; returns the outcome. */
+/* Run coll, due at due_us (0: now), with limits until done. */
 static struct outcome
-run_one(const struct qosd_collector *coll, uint64_t timeout_us,
-    uint64_t max_output)
+run_due(const struct qosd_collector *coll, uint64_t due_us,
+    uint64_t timeout_us, uint64_t max_output)
 {
-	static const struct child_cb	cb = { on_started, on_line, on_done,
-	    NULL };
+	static const struct child_cb	cb = { .started = on_started,
+	    .began = on_began, .line = on_line, .done = on_done };
 	struct child_spec		spec;
 	struct outcome			o;
 	size_t				i;
@@ -243,6 +252,7 @@ run_one(const struct qosd_collector *coll, uint64_t timeout_us,
 		;
 	ck_assert_uint_lt(i, NTABLE);
 	spec.job_index = (unsigned int)i;
+	spec.due_us = due_us;
 	spec.collector = "test";
 	spec.job = "t";
 	spec.timeout_us = timeout_us;
@@ -255,6 +265,13 @@ run_one(const struct qosd_collector *coll, uint64_t timeout_us,
 	return o;
 }
 
+static struct outcome
+run_one(const struct qosd_collector *coll, uint64_t timeout_us,
+    uint64_t max_output)
+{
+	return run_due(coll, 0, timeout_us, max_output);
+}
+
 START_TEST(test_child_delivers_each_point_as_a_line)
 {
 	struct outcome	o;
@@ -264,10 +281,39 @@ START_TEST(test_child_delivers_each_point_as_a_line)
 	ck_assert_uint_eq(o.lines, 5);
 	/* done() sees the run's slot already free. */
 	ck_assert_uint_eq(o.count_at_done, 0);
-	/* The spawner said when it forked the run. */
+	/* The spawner said when it forked the run, the run when it began. */
 	ck_assert_uint_gt(o.start_us, 0);
+	ck_assert_uint_ge(o.begin_us, o.start_us);
 	ck_assert_msg(strncmp(o.first, "t i=0i ", 7) == 0, "first: %s",
 	    o.first);
+}
+END_TEST
+
+/*
+ * Asked ahead of its due time, the run's process is forked at once and
+ * begins at due: its "#begin" line says when, and is no point.
+ */
+START_TEST(test_child_asked_ahead_begins_at_its_due_time)
+{
+	struct timespec	ts;
+	struct outcome	o;
+	uint64_t	due;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	due = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000 +
+	    400000;
+	o = run_due(&c_points, due, 5000000, 1 << 20);
+	ck_assert_int_eq(o.res.status, CHILD_OK);
+	ck_assert_uint_gt(o.start_us, 0);
+	ck_assert_msg(o.start_us < due, "forked at %llu, due %llu",
+	    (unsigned long long)o.start_us, (unsigned long long)due);
+	ck_assert_msg(o.begin_us >= due, "began at %llu, due %llu",
+	    (unsigned long long)o.begin_us, (unsigned long long)due);
+	ck_assert_uint_eq(o.lines, 5);
+	ck_assert_msg(strncmp(o.first, "t i=0i ", 7) == 0, "first: %s",
+	    o.first);
+	/* Its duration counts from due, not from the fork. */
+	ck_assert_uint_lt(o.res.duration_us, 400000);
 }
 END_TEST
 
@@ -388,6 +434,7 @@ child_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_child_delivers_each_point_as_a_line);
+	tcase_add_test(tc, test_child_asked_ahead_begins_at_its_due_time);
 	tcase_add_test(tc, test_child_reports_failure_exit_status);
 	tcase_add_test(tc, test_child_crash_is_recorded_with_its_signal);
 	tcase_add_test(tc, test_child_sleeping_past_timeout_is_terminated);

@@ -39,6 +39,7 @@ static struct {
 	size_t		 skips;
 	int		 fail_start;	/* ops.start() fails */
 	size_t		 gone;
+	uint64_t	 armed;		/* the last time a timer was set to */
 	void		*dropped;	/* the last request dropped */
 	const char	*dropped_why;
 } seen;
@@ -73,6 +74,7 @@ op_arm(void *arg, struct job *j, uint64_t deadline)
 {
 	(void)arg;
 	j->timer = deadline != 0 ? (void *)j : NULL;
+	seen.armed = deadline;
 }
 
 static void
@@ -581,6 +583,123 @@ START_TEST(test_sched_waiting_request_is_dropped_at_stop_and_reload)
 }
 END_TEST
 
+#define LEAD	50000ULL
+
+/* Its timer fires the lead ahead; the run is for the deadline itself. */
+START_TEST(test_sched_lead_asks_for_the_run_ahead_of_its_deadline)
+{
+	struct cfg_job	 c = mkjob("gw", 10, 0, NULL);
+	struct jobs	*t = jobs_new(&ops, NULL, "a", 64, 0);
+	struct job	*j;
+	uint64_t	 first;
+
+	jobs_set_lead(t, LEAD);
+	j = jobs_add(t, &c);
+	first = j->deadline;
+	ck_assert_uint_eq(seen.armed, first - LEAD);
+	fakeclock_set_mono(seen.armed);
+	jobs_fire(t, j);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	ck_assert_uint_eq(seen.starts[0].due, first);
+	ck_assert_int_eq(seen.starts[0].waited, 0);
+	ck_assert_uint_eq(j->deadline, first + 10 * S);
+	ck_assert_uint_eq(seen.armed, first + 10 * S - LEAD);
+	jobs_done(t, j);
+	ck_assert_uint_eq(jobs_skipped(t), 0);
+	jobs_free(t);
+}
+END_TEST
+
+/*
+ * The previous run still going at the lead: the deadline itself decides,
+ * as without a lead: started if it ended meanwhile, else skipped.
+ */
+START_TEST(test_sched_lead_leaves_an_overrun_to_the_deadline)
+{
+	struct cfg_job	 c = mkjob("slow", 10, 0, NULL);
+	struct jobs	*t = jobs_new(&ops, NULL, "a", 64, 0);
+	struct job	*j;
+	uint64_t	 d;
+
+	jobs_set_lead(t, LEAD);
+	j = jobs_add(t, &c);
+	fakeclock_set_mono(seen.armed);
+	jobs_fire(t, j);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	/* Still going LEAD before the next deadline: nothing yet. */
+	d = j->deadline;
+	fakeclock_set_mono(seen.armed);
+	jobs_fire(t, j);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	ck_assert_uint_eq(seen.skips, 0);
+	ck_assert_uint_eq(seen.armed, d);
+	/* It ends 20 ms later: the deadline starts the next run. */
+	fakeclock_advance(20000);
+	jobs_done(t, j);
+	fakeclock_set_mono(d);
+	jobs_fire(t, j);
+	ck_assert_uint_eq(seen.nstarts, 2);
+	ck_assert_uint_eq(seen.starts[1].due, d);
+	ck_assert_uint_eq(seen.skips, 0);
+	ck_assert_uint_eq(seen.armed, d + 10 * S - LEAD);
+	/* Again, but still going at the deadline itself: skipped. */
+	d = j->deadline;
+	fakeclock_set_mono(seen.armed);
+	jobs_fire(t, j);
+	ck_assert_uint_eq(seen.armed, d);
+	fakeclock_set_mono(d);
+	jobs_fire(t, j);
+	ck_assert_uint_eq(seen.nstarts, 2);
+	ck_assert_uint_eq(seen.skips, 1);
+	ck_assert_uint_eq(jobs_skipped(t), 1);
+	ck_assert_uint_eq(j->deadline, d + 10 * S);
+	ck_assert_uint_eq(seen.armed, d + 10 * S - LEAD);
+	jobs_free(t);
+}
+END_TEST
+
+/* A slot freed before the deadline: the run waited, but is not late. */
+START_TEST(test_sched_lead_slot_freed_before_the_deadline_is_no_wait)
+{
+	struct cfg_job	 c[2] = { mkjob("a", 10, 0, NULL),
+	    mkjob("b", 10, 0, NULL) };
+	struct jobs	*t = jobs_new(&ops, NULL, "a", 1, 0);
+	struct job	*a, *b;
+
+	jobs_set_lead(t, LEAD);
+	a = jobs_add(t, &c[0]);
+	b = jobs_add(t, &c[1]);
+	ck_assert_uint_eq(a->deadline, b->deadline);
+	fakeclock_set_mono(a->deadline - LEAD);
+	jobs_fire(t, a);
+	jobs_fire(t, b);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	ck_assert_int_eq(b->pending, 1);
+	fakeclock_advance(LEAD / 2);
+	jobs_done(t, a);
+	ck_assert_uint_eq(seen.nstarts, 2);
+	ck_assert_str_eq(seen.starts[1].job, "b");
+	ck_assert_int_eq(seen.starts[1].waited, 0);
+	ck_assert_uint_eq(seen.starts[1].due, b->deadline - 10 * S);
+	jobs_free(t);
+}
+END_TEST
+
+/* --once: no lead, every job at once. */
+START_TEST(test_sched_lead_is_none_with_once)
+{
+	struct cfg_job	 c = mkjob("gw", 10, 0, NULL);
+	struct jobs	*t = jobs_new(&ops, NULL, "a", 64, 1);
+	struct job	*j;
+
+	jobs_set_lead(t, LEAD);
+	j = jobs_add(t, &c);
+	ck_assert_uint_eq(seen.armed, MONO0);
+	ck_assert_uint_eq(j->deadline, MONO0);
+	jobs_free(t);
+}
+END_TEST
+
 static Suite *
 sched_suite(void)
 {
@@ -610,6 +729,12 @@ sched_suite(void)
 	    test_sched_deadline_during_a_requested_run_is_skipped);
 	tcase_add_test(tc,
 	    test_sched_waiting_request_is_dropped_at_stop_and_reload);
+	tcase_add_test(tc,
+	    test_sched_lead_asks_for_the_run_ahead_of_its_deadline);
+	tcase_add_test(tc, test_sched_lead_leaves_an_overrun_to_the_deadline);
+	tcase_add_test(tc,
+	    test_sched_lead_slot_freed_before_the_deadline_is_no_wait);
+	tcase_add_test(tc, test_sched_lead_is_none_with_once);
 	suite_add_tcase(s, tc);
 	return s;
 }
