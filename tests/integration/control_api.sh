@@ -38,7 +38,8 @@ jobs = (
     count = 7; },
   { name = "slow"; collector = "testcoll"; interval = 86400; splay = 0; mode = "sleep";
     sleep = 1.5; exclusive = "g"; },
-  { name = "other"; collector = "testcoll"; interval = 86400; splay = 0; exclusive = "g"; }
+  { name = "other"; collector = "testcoll"; interval = 86400; splay = 0; exclusive = "g"; },
+  { name = "crash"; collector = "testcoll"; interval = 86400; splay = 0; mode = "crash"; }
 );
 CONF
 NOTIFY_SOCKET="$T/notify" "$BUILD/tools/notify_listen" "$T/notify" 120 >"$T/notes" 2>&1 &
@@ -76,11 +77,11 @@ ok "socket $SOCK 0660, group $GROUP"
 # Status and jobs.
 call GET /v1/status
 [ "$CODE" = 200 ] || fail "status: $CODE $BODY"
-[ "$(jqb .agent)" = ctl ] && [ "$(jqb .jobs)" = 3 ] && [ "$(jqb .pid)" = "$qpid" ] ||
+[ "$(jqb .agent)" = ctl ] && [ "$(jqb .jobs)" = 4 ] && [ "$(jqb .pid)" = "$qpid" ] ||
 	fail "status: $BODY"
 [ "$(jqb '.sinks[0].name')" = file ] && [ "$(jqb '.probes')" = true ] || fail "status sinks: $BODY"
 call GET /v1/jobs
-[ "$(jqb '.jobs | map(.name) | join(",")')" = "a,slow,other" ] || fail "jobs: $BODY"
+[ "$(jqb '.jobs | map(.name) | join(",")')" = "a,slow,other,crash" ] || fail "jobs: $BODY"
 [ "$(jqb '.jobs[1].exclusive')" = g ] && [ "$(jqb '.jobs[0].interval_s')" = 86400 ] ||
 	fail "jobs settings: $BODY"
 [ "$(jqb '.jobs[0].settings | "\(.targets | join(",")) \(.count)"')" = "x1,x2 7" ] &&
@@ -88,7 +89,7 @@ call GET /v1/jobs
 	fail "the collector's settings, the inherited timeout: $BODY"
 call GET /v1/jobs/nosuch
 [ "$CODE" = 404 ] || fail "unknown job: $CODE"
-ok "status and jobs: agent, pid, 3 jobs in order, settings"
+ok "status and jobs: agent, pid, 4 jobs in order, settings"
 
 # Run now, with an id of ours: its points by id.
 call POST /v1/jobs/a/run '{"id":"run-1"}'
@@ -107,6 +108,16 @@ call GET /v1/jobs/a
 [ "$(jqb .last.result)" = ok ] && [ "$(jqb .last.points)" = 2 ] && [ "$(jqb .counters.runs)" -ge 1 ] ||
 	fail "job a after its run: $BODY"
 ok "run now: 202 with our id, 2 points by id tagged request=run-1, in the sink too; job shows its last run"
+
+# A run says when it began (lag_us) with its first points; one that died
+# before any has no lag_us (not a lag of 0).
+grep -q '^qosd_job,.*request=run-1.* .*lag_us=[0-9]*i' "$T/out.lp" || fail "run-1 has no lag_us"
+call POST /v1/jobs/crash/run '{"id":"crash-1"}'
+[ "$CODE" = 202 ] || fail "run crash: $CODE $BODY"
+wait_for 10 grep -q '^qosd_job,.*job=crash.*result="crashed"' "$T/out.lp" || fail "no crashed run of job crash"
+line=$(grep -m1 '^qosd_job,.*job=crash' "$T/out.lp")
+case "$line" in *lag_us=*) fail "a run that died before its first points has a lag: $line" ;; esac
+ok "lag_us: with a run's first points; none for a run that died before any"
 
 # The exclusive group: other waits while slow runs.
 call POST /v1/jobs/slow/run
@@ -201,7 +212,7 @@ ok "qosctl: status, jobs, run --wait 0, probe --wait 0, crashed run 1, refused 6
 
 # Reload: its outcome, synchronously.
 "$QOSCTL" -s "$SOCK" reload >"$T/r" || fail "qosctl reload: $? $(cat "$T/r")"
-grep -q '^reloaded: 3 jobs' "$T/r" || fail "reload: $(cat "$T/r")"
+grep -q '^reloaded: 4 jobs' "$T/r" || fail "reload: $(cat "$T/r")"
 cp "$T/q.conf" "$T/good.conf"
 echo 'jobs = 5;' >>"$T/q.conf"
 "$QOSCTL" -s "$SOCK" reload 2>"$T/r"; rc=$?
@@ -231,8 +242,8 @@ else
 fi
 
 # sd_notify: READY, then a STATUS= summary.
-wait_for 15 grep -q 'STATUS=3 jobs, runs ok [0-9]*, failed [0-9]*, skipped [0-9]*; sinks ok' "$T/notes" ||
+wait_for 15 grep -q 'STATUS=4 jobs, runs ok [0-9]*, failed [0-9]*, skipped [0-9]*; sinks ok' "$T/notes" ||
 	fail "no STATUS= summary: $(grep STATUS "$T/notes" | tail -2)"
-ok "sd_notify: $(grep -o 'STATUS=3 jobs[^\\]*' "$T/notes" | tail -1)"
+ok "sd_notify: $(grep -o 'STATUS=4 jobs[^\\]*' "$T/notes" | tail -1)"
 kill -TERM "$qpid"
 wait "$qpid" || fail "qosd exit status $?"

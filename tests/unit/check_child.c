@@ -332,6 +332,8 @@ START_TEST(test_child_crash_is_recorded_with_its_signal)
 
 	ck_assert_int_eq(o.res.status, CHILD_CRASHED);
 	ck_assert_int_eq(o.res.code, SIGSEGV);
+	/* Dead before its first points: it never said when it began. */
+	ck_assert_uint_eq(o.begin_us, 0);
 }
 END_TEST
 
