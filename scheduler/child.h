@@ -42,7 +42,7 @@ enum child_status {
 struct child_result {
 	enum child_status status;
 	int		 code;		/* exit status or signal number */
-	uint64_t	 duration_us;	/* due (or fork, if later) to reap */
+	uint64_t	 duration_us;	/* due (or asked, if later) to reap */
 	uint64_t	 maxrss_bytes;	/* the child's peak RSS */
 	uint64_t	 bytes;		/* output read */
 	unsigned long	 lines;		/* complete lines handed over */

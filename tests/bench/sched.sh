@@ -21,7 +21,7 @@
 # SCHED_FIFO does not feel) are left out of those percentiles; a row
 # counts them, and one gives the lag of every run (qosd_job.lag_us, waits
 # included).  Then runs started against those due, skipped runs, the
-# parent's CPU, its CPU per run, fork-to-reap per run, and its RSS.
+# parent's CPU, its CPU per run, due-to-reap per run, and its RSS.
 # And what a run costs the machine: the CPU time of every process (from
 # /proc/stat, the window's, cyclictest's own small share included) over
 # the runs that ended in it, beside the machine's floor for a process per
@@ -141,7 +141,7 @@ bench() {	# bench N: N jobs at 1 s
 	row "sched: $n jobs @1s, runs ended vs due in the window" "$runs" "$due" "$(ratio "$runs" "$due")" - -
 	row "sched: $n jobs @1s, parent CPU (%)" "$cpu" - - - -
 	row "sched: $n jobs @1s, parent CPU per run (us)" "$per" - - - -
-	row "sched: $n jobs @1s, fork-to-reap per run (ms)" "$dur" - - - -
+	row "sched: $n jobs @1s, due-to-reap per run (ms)" "$dur" - - - -
 	row "sched: $n jobs @1s, parent RSS (kB)" "$rss" - - - -
 	row "sched: $n jobs @1s, machine CPU per run, every process (us) vs the floor" "$mach" "$floor" "$(ratio "$mach" "$floor")" - -
 	row "sched: $n jobs @1s, the floor's share of the machine at $n runs/s (%)" "$(awk -v f="$floor" -v n="$n" -v c="$ncpu" 'BEGIN { printf "%.0f", 100 * f * n / (c * 1e6) }')" - - - -
