@@ -217,9 +217,13 @@ cat >"$D/gen.sh" <<'GEN'
 #!/bin/sh
 [ -e "$1" ] && exit 0
 n=$(cat "$2" 2>/dev/null || echo 0)
-# The count first: a run killed at its 0.1 s timeout (a loaded machine)
-# leaves a gap, never the same lines printed again by the next run.
-echo "$((n + 3))" >"$2"
+# The count first, and whole (written aside, then renamed): a run killed
+# at its 0.1 s timeout leaves a gap, never the same lines printed again
+# by the next run.  (A run killed between the truncation and the write of
+# "echo >FILE" left the file empty and the count began again at 1: the
+# write waited over 0.1 s for the disk while the sinks' spool synced.)
+echo "$((n + 3))" >"$2.new"
+mv -f "$2.new" "$2"
 for i in 1 2 3; do n=$((n + 1)); echo "work seq=${n}i 1600000000$(printf '%09d' $n)"; done
 GEN
 chmod +x "$D/gen.sh"
