@@ -193,21 +193,18 @@ control_run(struct control *c, const char *name, const char *given,
 	}
 	if ((code = take_id(c, given, id, out)) != 0)
 		return code;
-	if (j->running || j->pending) {
-		*out = ctl_error("job \"%s\" is %s already: ask again when it "
-		    "is done", name, j->running ? "running" : "waiting to run");
-		return CTL_CONFLICT;
-	}
 	x = ctlres_add(c->ring, id, 0, name, j->conf->collector);
 	switch (jobs_request(c->d->jobs, j, x)) {
 	case JOBS_REQ_STARTED:
+	case JOBS_REQ_JOINED:
 		break;
 	case JOBS_REQ_WAITING:
 		x->state = CTLRES_WAITING;
 		break;
 	case JOBS_REQ_BUSY:
 		ctlres_remove(x);
-		*out = ctl_error("job \"%s\" is busy", name);
+		*out = ctl_error("job \"%s\" is %s already: ask again when it "
+		    "is done", name, j->running ? "running" : "asked to run");
 		return CTL_CONFLICT;
 	case JOBS_REQ_FAILED:
 		*out = json_pack("{s:s, s:s, s:s}", "id", id, "state",

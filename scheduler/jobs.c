@@ -167,8 +167,17 @@ jobs_request(struct jobs *t, struct job *j, void *request)
 {
 	uint64_t	now = clock_mono_us();
 
-	if (j->conf == NULL || j->running || j->pending)
+	if (j->conf == NULL || j->request != NULL)
 		return JOBS_REQ_BUSY;
+	/* A scheduled run waiting for its turn: the request's run. */
+	if (j->pending) {
+		j->request = request;
+		return JOBS_REQ_WAITING;
+	}
+	/* One forked ahead and not begun, likewise. */
+	if (j->running)
+		return t->ops->join != NULL && t->ops->join(t->arg, j,
+		    request) == 0 ? JOBS_REQ_JOINED : JOBS_REQ_BUSY;
 	j->request = request;
 	if (!can_start(t, j)) {
 		pending_add(t, j, now);

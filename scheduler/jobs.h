@@ -22,8 +22,10 @@
  *   and splay did not change.
  * - A run asked outside the schedule (jobs_request(), the control API's
  *   "run now") obeys the same cap and group: it starts at once or waits
- *   its turn with the scheduled ones; a job already running or waiting
- *   is not asked twice.
+ *   its turn with the scheduled ones.  A job whose scheduled run waits
+ *   (for its turn, or forked ahead for its deadline) has that run taken
+ *   for the request; a job whose run has begun, or that was asked
+ *   already, is not asked twice.
  */
 #ifndef SCHEDULER_JOBS_H
 #define SCHEDULER_JOBS_H
@@ -78,13 +80,20 @@ struct jobs_ops {
 	 */
 	void	(*dropped)(void *arg, struct job *j, void *request,
 		    const char *why);
+	/*
+	 * Optional: j's run (started, not done) takes request if it has
+	 * not begun yet (forked ahead, waiting for its deadline): 0, or
+	 * -1 when it has begun or was asked for already.
+	 */
+	int	(*join)(void *arg, struct job *j, void *request);
 };
 
 /* What jobs_request() did. */
 enum jobs_req {
 	JOBS_REQ_STARTED,	/* ops->start() took the request */
 	JOBS_REQ_WAITING,	/* it waits for a slot or its group */
-	JOBS_REQ_BUSY,		/* j runs or waits already: nothing done */
+	JOBS_REQ_JOINED,	/* ops->join(): the run about to begin took it */
+	JOBS_REQ_BUSY,		/* j's run has begun, or j was asked already */
 	JOBS_REQ_FAILED		/* ops->start() failed: not taken */
 };
 
@@ -115,7 +124,10 @@ void		 jobs_fire(struct jobs *, struct job *j);
  * Run j now, outside its schedule, for request (the caller's, kept in
  * j->request until ops->start() takes it: it sets j->request to NULL):
  * see enum jobs_req.  The schedule goes on: a deadline that falls while
- * this run goes is skipped, as after any run that overran.
+ * this run goes is skipped, as after any run that overran.  A scheduled
+ * run of j that waits for its turn, or that ops->join() says has not
+ * begun (forked ahead: it begins within the lead), is the request's
+ * run: no second run of j at the same time.
  */
 enum jobs_req	 jobs_request(struct jobs *, struct job *j, void *request);
 /* j's run is over: start what waited for its slot or group. */

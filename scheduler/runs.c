@@ -45,6 +45,8 @@ struct run {
 	uint64_t	 due;		/* the deadline it ran for */
 	uint64_t	 lag_us;	/* began - due, or SELF_LAG_NONE */
 	int		 waited;	/* for its group or a free slot */
+	int		 started;	/* the spawner forked it */
+	int		 joined;	/* scheduled, then asked by id */
 	unsigned long	 points;
 	unsigned long	 rejected;
 	int		 complain;	/* report this run's rejects */
@@ -185,6 +187,7 @@ run_started(void *arg, uint64_t start_us)
 	struct run	*r = arg;
 
 	(void)start_us;
+	r->started = 1;
 	if (r->waited)
 		r->d->n.waited++;
 	if (r->res != NULL)
@@ -203,9 +206,10 @@ run_began(void *arg, uint64_t begin_us)
 	r->lag_us = begin_us > r->due ? begin_us - r->due : 0;
 	/*
 	 * The scheduler's precision; a wait for a group is counted apart,
-	 * and runs asked by id are not scheduled.
+	 * and runs asked by id are not scheduled (but the scheduled runs a
+	 * request joined are).
 	 */
-	if (!r->waited && r->res == NULL)
+	if (!r->waited && (r->res == NULL || r->joined))
 		lagstats_add(&r->d->lag, r->lag_us);
 	log_debug("%s[%s]: began, lag %llu us", r->collector, r->name,
 	    (unsigned long long)r->lag_us);
@@ -476,6 +480,32 @@ runs_dropped(void *arg, struct job *j, void *request, const char *why)
 	ctlres_failed(request, why);
 }
 
+/*
+ * A run asked by id while the job's scheduled run, forked ahead, waits
+ * for its deadline: that run is the request's.  It has printed nothing
+ * yet (its first line says when it began), so every point it prints
+ * carries the request's tag and goes into the result.
+ */
+static int
+runs_join(void *arg, struct job *j, void *request)
+{
+	struct run	*r = j->run;
+
+	(void)arg;
+	if (r == NULL || r->res != NULL || r->lag_us != SELF_LAG_NONE ||
+	    r->points > 0 || r->rejected > 0 || clock_mono_us() >= r->due)
+		return -1;
+	r->res = request;
+	r->joined = 1;
+	log_debug("%s[%s]: asked by id %s: the run due in %llu us is its "
+	    "run", r->collector, r->name, ctlres_id(request),
+	    (unsigned long long)(r->due - clock_mono_us()));
+	if (r->started)
+		ctlres_running(request);
+	return 0;
+}
+
 const struct jobs_ops runs_jobs_ops = {
-	runs_start, runs_skipped, runs_arm, runs_gone, runs_dropped
+	runs_start, runs_skipped, runs_arm, runs_gone, runs_dropped,
+	runs_join
 };

@@ -132,9 +132,9 @@ Q --json result probe-1 | jq -e '.state == "done"' >/dev/null || fail "probe's r
 agent n1
 wait_for 20 listed "n1:alive n2:alive n3:dead" || fail "n1 not back: $(alive_list)"
 Q --json result "$rid" | jq -e '.state == "done"' >/dev/null || fail "run's result gone after the restart"
-# A job whose run is under way (its process is forked 50 ms before it
-# is due) answers 409: ask again, as qosctl's message says; any other
-# error fails at once.
+# A job whose run has begun answers 409: ask again, as qosctl's message
+# says; any other error fails at once.  (A run forked ahead that has not
+# begun takes the request: control_join.)
 run_a() {
 	rid2=$(Q run n1 a 2>"$T/run.err") && return 0
 	grep -q '(409)' "$T/run.err" && return 1

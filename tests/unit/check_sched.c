@@ -42,6 +42,8 @@ static struct {
 	uint64_t	 armed;		/* the last time a timer was set to */
 	void		*dropped;	/* the last request dropped */
 	const char	*dropped_why;
+	int		 join_ret;	/* what ops.join() answers */
+	void		*joined;	/* the last request it was asked */
 } seen;
 
 static int
@@ -94,8 +96,19 @@ op_dropped(void *arg, struct job *j, void *request, const char *why)
 	seen.dropped_why = why;
 }
 
+static int
+op_join(void *arg, struct job *j, void *request)
+{
+	(void)arg;
+	ck_assert_int_eq(j->running, 1);
+	seen.joined = request;
+	return seen.join_ret;
+}
+
 static const struct jobs_ops ops = { op_start, op_skipped, op_arm,
-	op_gone, op_dropped };
+	op_gone, op_dropped, NULL };
+static const struct jobs_ops ops_join = { op_start, op_skipped, op_arm,
+	op_gone, op_dropped, op_join };
 
 static struct cfg_job
 mkjob(const char *name, double interval_s, double splay_s, const char *group)
@@ -524,6 +537,68 @@ START_TEST(test_sched_request_on_a_running_job_is_busy)
 }
 END_TEST
 
+/* A scheduled run waiting for its group is the request's run. */
+START_TEST(test_sched_request_joins_a_waiting_scheduled_run)
+{
+	struct cfg_job	 c[2] = { mkjob("up", 60, 0, "bw"),
+			    mkjob("down", 60, 0, "bw") };
+	struct jobs	*t = jobs_new(&ops, NULL, "a", 64, 0);
+	struct job	*up = jobs_add(t, &c[0]), *down = jobs_add(t, &c[1]);
+	uint64_t	 due;
+
+	fire_at(t, up);
+	fire_at(t, down);
+	due = down->due;
+	ck_assert_int_eq(jobs_waiting(t), 1);
+	fakeclock_advance(S);
+	ck_assert_int_eq(jobs_request(t, down, &rq1), JOBS_REQ_WAITING);
+	ck_assert_ptr_eq(down->request, &rq1);
+	/* Asked for already: a second request is busy. */
+	ck_assert_int_eq(jobs_request(t, down, &rq2), JOBS_REQ_BUSY);
+	ck_assert_ptr_eq(down->request, &rq1);
+	jobs_done(t, up);
+	/* One run: the scheduled one, for its deadline, with the request. */
+	ck_assert_uint_eq(seen.nstarts, 2);
+	ck_assert_str_eq(seen.starts[1].job, "down");
+	ck_assert_uint_eq(seen.starts[1].due, due);
+	ck_assert_ptr_eq(seen.starts[1].request, &rq1);
+	ck_assert_int_eq(seen.starts[1].waited, 1);
+	jobs_done(t, down);
+	jobs_free(t);
+}
+END_TEST
+
+/* A run forked ahead takes the request if ops->join() says it may. */
+START_TEST(test_sched_request_joins_a_run_forked_ahead)
+{
+	struct cfg_job	 c = mkjob("gw", 10, 0, NULL);
+	struct jobs	*t = jobs_new(&ops_join, NULL, "a", 64, 0);
+	struct job	*j;
+
+	jobs_set_lead(t, 50000);
+	j = jobs_add(t, &c);
+	fakeclock_set_mono(j->deadline - 50000);
+	jobs_fire(t, j);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	fakeclock_advance(10000);
+	seen.join_ret = 0;
+	ck_assert_int_eq(jobs_request(t, j, &rq1), JOBS_REQ_JOINED);
+	ck_assert_ptr_eq(seen.joined, &rq1);
+	/* No second run, nothing kept for one. */
+	ck_assert_uint_eq(seen.nstarts, 1);
+	ck_assert_ptr_null(j->request);
+	ck_assert_uint_eq(jobs_running(t), 1);
+	/* A run that has begun (or was joined) says no: busy. */
+	seen.join_ret = -1;
+	ck_assert_int_eq(jobs_request(t, j, &rq2), JOBS_REQ_BUSY);
+	ck_assert_ptr_eq(seen.joined, &rq2);
+	ck_assert_ptr_null(j->request);
+	ck_assert_uint_eq(seen.nstarts, 1);
+	jobs_done(t, j);
+	jobs_free(t);
+}
+END_TEST
+
 START_TEST(test_sched_deadline_during_a_requested_run_is_skipped)
 {
 	struct cfg_job	 c = mkjob("gw", 10, 0, NULL);
@@ -725,6 +800,8 @@ sched_suite(void)
 	tcase_add_test(tc, test_sched_request_waits_for_its_group);
 	tcase_add_test(tc, test_sched_request_obeys_the_cap);
 	tcase_add_test(tc, test_sched_request_on_a_running_job_is_busy);
+	tcase_add_test(tc, test_sched_request_joins_a_waiting_scheduled_run);
+	tcase_add_test(tc, test_sched_request_joins_a_run_forked_ahead);
 	tcase_add_test(tc,
 	    test_sched_deadline_during_a_requested_run_is_skipped);
 	tcase_add_test(tc,
