@@ -80,17 +80,20 @@ enable_timestamps(int fd)
 }
 
 /*
- * The destination address of every datagram (IPV6_PKTINFO also names the
- * IPv4 ones of a dual-stack socket, IPv4-mapped), and for STAMP its TTL
- * or hop limit: each one a control message fewer is measurably cheaper.
+ * On a wildcard socket, the destination address of every datagram
+ * (IPV6_PKTINFO also names the IPv4 ones of a dual-stack socket,
+ * IPv4-mapped), for the answer to leave from it; a socket bound to one
+ * address (--listen) answers from that one without it, and sends its
+ * answers without a control message.  For STAMP, its TTL or hop limit.
+ * Each control message fewer, received and sent, is cheaper.
  */
 static int
-enable_rxinfo(int fd, int family, int stamp)
+enable_rxinfo(int fd, int family, int wildcard, int stamp)
 {
-	if (family == AF_INET &&
+	if (wildcard && family == AF_INET &&
 	    set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) == -1)
 		return -1;
-	if (family == AF_INET6 &&
+	if (wildcard && family == AF_INET6 &&
 	    set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1) == -1)
 		return -1;
 	if (!stamp)
@@ -148,7 +151,7 @@ udp_open(const char *addr, uint16_t port, int stamp, enum udp_tsmode *tsmode)
 	}
 	if ((family == AF_INET6 && addr == NULL &&
 	    set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0) == -1) ||
-	    enable_rxinfo(fd, family, stamp) == -1) {
+	    enable_rxinfo(fd, family, addr == NULL, stamp) == -1) {
 		log_err("udp %s port %u: setsockopt: %m", what, port);
 		close(fd);
 		return -1;
