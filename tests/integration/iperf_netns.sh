@@ -2,7 +2,7 @@
 # The iperf collector against a real iperf3 server: `iperf3 -s` in one
 # network namespace, qosd in another, a veth pair between them limited to
 # 100 Mbit/s by tbf in each direction.  TCP upload and download read about
-# 100 Mbit/s (iperf3's own client is measured beside it, as ground truth);
+# 100 Mbit/s (iperf3's own client is measured after a try that misses);
 # UDP at 50 Mbit/s loses under 1 % and has a jitter; two iperf jobs due at
 # once run one after the other (their default exclusive group); a busy
 # server gives result=busy, a stopped one result=timeout, both before the
@@ -74,22 +74,26 @@ field() {
 # within V LO HI: LO <= V <= HI (floats).
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v != "" && v >= lo && v <= hi) }'; }
 
-# 1. TCP, both directions, beside iperf3's own client.  This machine is
-# shared: when another load keeps the link from its rate, iperf3's own
-# client reads low too; up to five tries, each side by side, 2 s apart.
+# 1. TCP, both directions.  This machine is shared: when another load
+# keeps the link from its rate, iperf3's own client reads low too (76-91
+# Mbit/s in one make check, qosd 75-91); a try that misses runs iperf3's
+# client right after it, for the log to tell the machine's shortfall
+# from qosd's; up to five tries, 2 s apart.
 cli() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"])' "$1"; }
 tcp_try() {	# 0 when both directions are within 10 % of the rate
-	local d v c good=0
+	local d v good=0
 	once tcp
-	$A iperf3 -c "$SRV" -p "$PORT" -t 5 -J >"$T/cli-up.json" || fail "iperf3 -c"
-	$A iperf3 -c "$SRV" -p "$PORT" -t 5 -R -J >"$T/cli-down.json" || fail "iperf3 -c -R"
 	for d in upload download; do
 		[ "$(field "$T/tcp.lp" $d result)" = ok ] || fail "tcp $d: $(cat "$T/tcp.lp" "$T/tcp.err")"
 		v=$(field "$T/tcp.lp" $d received_bps)
-		c=$(cli "$T/cli-$([ $d = upload ] && echo up || echo down).json")
-		echo "try $1: tcp $d: qosd received_bps $v, iperf3 -c $c (tbf 100 Mbit/s)"
+		echo "try $1: tcp $d: qosd received_bps $v (tbf 100 Mbit/s)"
 		within "$v" $((RATE * 9 / 10)) $((RATE * 11 / 10)) || good=1
 	done
+	if [ "$good" = 1 ]; then
+		$A iperf3 -c "$SRV" -p "$PORT" -t 5 -J >"$T/cli-up.json" || fail "iperf3 -c"
+		$A iperf3 -c "$SRV" -p "$PORT" -t 5 -R -J >"$T/cli-down.json" || fail "iperf3 -c -R"
+		echo "try $1: iperf3 -c right after: upload $(cli "$T/cli-up.json"), download $(cli "$T/cli-down.json")"
+	fi
 	return $good
 }
 try=1
