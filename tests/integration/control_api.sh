@@ -50,17 +50,6 @@ qpid=$!
 track_pid "$qpid"
 wait_for 10 test -S "$SOCK" || fail "no control socket: $(cat "$T/log")"
 api() { curl -s --unix-socket "$SOCK" -w '\n%{http_code}' "$@" "${URL:-http://qosd}"; }
-# call METHOD PATH [BODY]: sets BODY and CODE.
-call() {
-	local out
-	if [ -n "${3:-}" ]; then
-		out=$(curl -s --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' -d "$3" "http://qosd$2")
-	else
-		out=$(curl -s --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' "http://qosd$2")
-	fi
-	BODY=$(sed '$d' <<<"$out") CODE=$(tail -n1 <<<"$out")
-}
-jqb() { jq -r "$1" <<<"$BODY"; }
 
 # libmicrohttpd (and GnuTLS behind it) is loaded at the first connection
 # only: an agent whose API nobody asks never maps it.

@@ -24,13 +24,6 @@ CONF
 "$QOSD" -v --plugin-dir "$BUILD/tests/plugins" --config "$T/q.conf" 2>"$T/log" &
 track_pid $!
 wait_for 10 test -S "$SOCK" || fail "no control socket: $(cat "$T/log")"
-# call METHOD PATH [BODY]: sets BODY and CODE.
-call() {
-	local out
-	out=$(curl -s --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' ${3:+-d "$3"} "http://qosd$2")
-	BODY=$(sed '$d' <<<"$out") CODE=$(tail -n1 <<<"$out")
-}
-jqb() { jq -r "$1" <<<"$BODY"; }
 # frac: milliseconds past the current whole second.
 frac() { echo $(( $(date +%N | sed 's/^0*//; s/^$/0/') / 1000000 )); }
 

@@ -29,12 +29,6 @@ ip netns exec "$NSA" "$QOSD" --config "$T/q.conf" 2>"$T/log" &
 qpid=$!
 track_pid "$qpid"
 wait_for 10 test -S "$SOCK" || fail "no control socket: $(cat "$T/log")"
-call() {
-	local out
-	out=$(curl -s --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' ${3:+-d "$3"} "http://qosd$2")
-	BODY=$(sed '$d' <<<"$out") CODE=$(tail -n1 <<<"$out")
-}
-jqb() { jq -r "$1" <<<"$BODY"; }
 # check_ping NAME SENT: the result's ping point against the responder.
 check_ping() {
 	local p avg loss sent

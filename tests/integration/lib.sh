@@ -52,6 +52,15 @@ free_port_udp() {
 	return 1
 }
 
+# call METHOD PATH [BODY]: a request to the control API on $SOCK; sets
+# BODY and CODE.  jqb FILTER: jq -r FILTER of BODY.
+call() {
+	local out
+	out=$(curl -s --unix-socket "$SOCK" -X "$1" -w '\n%{http_code}' ${3:+-d "$3"} "http://qosd$2")
+	BODY=$(sed '$d' <<<"$out") CODE=$(tail -n1 <<<"$out")
+}
+jqb() { jq -r "$1" <<<"$BODY"; }
+
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
 wait_for() {
 	local n=$(( $1 * 10 )); shift
