@@ -482,9 +482,9 @@ runs_dropped(void *arg, struct job *j, void *request, const char *why)
 
 /*
  * A run asked by id while the job's scheduled run, forked ahead, waits
- * for its deadline: that run is the request's.  It has printed nothing
- * yet (its first line says when it began), so every point it prints
- * carries the request's tag and goes into the result.
+ * for its deadline: that run is the request's.  Before its due time it
+ * sleeps (scheduler/spawner/run.c) and has printed nothing, so every
+ * point it prints carries the request's tag and goes into the result.
  */
 static int
 runs_join(void *arg, struct job *j, void *request)
@@ -492,8 +492,7 @@ runs_join(void *arg, struct job *j, void *request)
 	struct run	*r = j->run;
 
 	(void)arg;
-	if (r == NULL || r->res != NULL || r->lag_us != SELF_LAG_NONE ||
-	    r->points > 0 || r->rejected > 0 || clock_mono_us() >= r->due)
+	if (r == NULL || r->res != NULL || clock_mono_us() >= r->due)
 		return -1;
 	r->res = request;
 	r->joined = 1;
