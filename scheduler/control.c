@@ -193,6 +193,12 @@ control_run(struct control *c, const char *name, const char *given,
 	}
 	if ((code = take_id(c, given, id, out)) != 0)
 		return code;
+	/* Refused before a result is kept (keeping one may expire another). */
+	if (j->request != NULL || (j->running && !runs_joinable(j))) {
+		*out = ctl_error("job \"%s\" is %s already: ask again when it "
+		    "is done", name, j->running ? "running" : "asked to run");
+		return CTL_CONFLICT;
+	}
 	x = ctlres_add(c->ring, id, 0, name, j->conf->collector);
 	switch (jobs_request(c->d->jobs, j, x)) {
 	case JOBS_REQ_STARTED:
@@ -203,8 +209,7 @@ control_run(struct control *c, const char *name, const char *given,
 		break;
 	case JOBS_REQ_BUSY:
 		ctlres_remove(x);
-		*out = ctl_error("job \"%s\" is %s already: ask again when it "
-		    "is done", name, j->running ? "running" : "asked to run");
+		*out = ctl_error("job \"%s\" is busy", name);
 		return CTL_CONFLICT;
 	case JOBS_REQ_FAILED:
 		*out = json_pack("{s:s, s:s, s:s}", "id", id, "state",

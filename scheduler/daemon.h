@@ -178,6 +178,11 @@ struct ctl_result;
  */
 int	runs_probe(struct daemon *, const char *collector, const char *text,
 	    size_t len, uint64_t timeout_us, struct ctl_result *res);
+/*
+ * Whether j's run, started and not done, would take a request by id now
+ * (forked ahead, before its due time, no request yet: runs_join()).
+ */
+int	runs_joinable(const struct job *j);
 
 /*
  * statelock.c: one qosd per state directory.  When a sink of cfg keeps

@@ -486,13 +486,22 @@ runs_dropped(void *arg, struct job *j, void *request, const char *why)
  * sleeps (scheduler/spawner/run.c) and has printed nothing, so every
  * point it prints carries the request's tag and goes into the result.
  */
+int
+runs_joinable(const struct job *j)
+{
+	const struct run	*r = j->run;
+
+	return j->running && r != NULL && r->res == NULL &&
+	    clock_mono_us() < r->due;
+}
+
 static int
 runs_join(void *arg, struct job *j, void *request)
 {
 	struct run	*r = j->run;
 
 	(void)arg;
-	if (r == NULL || r->res != NULL || clock_mono_us() >= r->due)
+	if (!runs_joinable(j))
 		return -1;
 	r->res = request;
 	r->joined = 1;

@@ -5,7 +5,8 @@
 # run); its points carry request=ID and are the scheduled run's, made
 # 0.3 s after the deadline (a whole second: interval 1 s, splay 0; the
 # run sleeps 0.3 s, then prints), not 0.3 s after it was asked.  A
-# second request for the same run is a 409.  The request is
+# second request for the same run is a 409, and keeps no result: with
+# results_max = 2, the run before (done) is still there after it.  The request is
 # sent at 0.955-0.975 s past a whole second; one that comes late (a busy
 # machine) finds the run begun: a 409, and the next second is tried, up
 # to 15.
@@ -17,7 +18,7 @@ cat >"$T/q.conf" <<CONF
 agent: { id = "join"; };
 daemon: { realtime = false; self_interval = 0; };
 sinks = ( { type = "file"; path = "$T/out.lp"; } );
-control = { socket = "$SOCK"; max_per_minute = 1000; };
+control = { socket = "$SOCK"; max_per_minute = 1000; results_max = 2; };
 jobs = ( { name = "tick"; collector = "testcoll"; interval = 1; splay = 0;
   timeout = 0.8; count = 1; mode = "sleep"; sleep = 0.3; } );
 CONF
@@ -27,7 +28,7 @@ wait_for 10 test -S "$SOCK" || fail "no control socket: $(cat "$T/log")"
 # frac: milliseconds past the current whole second.
 frac() { echo $(( $(date +%N | sed 's/^0*//; s/^$/0/') / 1000000 )); }
 
-joined=0 late=0
+joined=0 late=0 prev=
 for n in $(seq 15); do
 	# Into the lead: 955-975 ms past a second (a run is due at each).
 	for _ in $(seq 2000); do
@@ -43,6 +44,10 @@ for n in $(seq 15); do
 	esac
 	call POST /v1/jobs/tick/run "{\"id\":\"k-$n\"}"
 	[ "$CODE" = 409 ] || fail "k-$n, asked for a run j-$n took: $CODE $BODY"
+	if [ -n "$prev" ]; then
+		call GET "/v1/results/$prev"
+		[ "$CODE" = 200 ] || fail "$prev gone after the refused k-$n: $CODE $BODY"
+	fi
 	wait_for 5 eval 'call GET /v1/results/j-'"$n"'; [ "$(jqb .state)" = done ]' ||
 		fail "j-$n not done: $BODY"
 	[ "$(jqb '[.points[] | select(.tags.request == "j-'"$n"'" and .tags.job == "tick")] | length')" = 1 ] ||
@@ -55,7 +60,7 @@ for n in $(seq 15); do
 	ms=$(( (ts % 1000000000) / 1000000 ))
 	[ "$ms" -ge 300 ] && [ "$ms" -lt 350 ] ||
 		fail "j-$n printed $ms ms past a second, not 0.3 s after its deadline: $ts"
-	joined=$((joined + 1))
+	joined=$((joined + 1)) prev=j-$n
 	[ "$joined" -ge 3 ] && break
 	sleep 0.2
 done
