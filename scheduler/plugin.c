@@ -192,15 +192,25 @@ plugin_get(const char *name, char *err, size_t errlen)
 }
 
 void
-plugin_unload_all(void)
+plugin_unload_except(const char *keep)
 {
-	struct plugin	*p, *next;
+	struct plugin	*p, *next, **pp = &plugins;
 
 	for (p = plugins; p != NULL; p = next) {
 		next = p->next;
+		if (keep != NULL && strcmp(p->name, keep) == 0) {
+			pp = &p->next;
+			continue;
+		}
+		*pp = next;
 		dlclose(p->handle);
 		free(p->name);
 		free(p);
 	}
-	plugins = NULL;
+}
+
+void
+plugin_unload_all(void)
+{
+	plugin_unload_except(NULL);
 }

@@ -26,5 +26,10 @@ const struct qosd_collector *plugin_get(const char *name, char *err,
 	    size_t errlen);
 /* dlclose() everything; for tests and exit. */
 void	plugin_unload_all(void);
+/*
+ * dlclose() every plugin but the one called keep (NULL: every one), whose
+ * collectors' objects must be released first.
+ */
+void	plugin_unload_except(const char *keep);
 
 #endif /* SCHEDULER_PLUGIN_H */

@@ -1,6 +1,6 @@
 /*
  * reload.c: loading a configuration into the running daemon: the
- * spawner forked for it, the daemon's priority, the sinks, the job
+ * spawners forked for it, the daemon's priority, the sinks, the job
  * table.  A configuration that fails at any step keeps the one running.
  */
 #include <sys/resource.h>
@@ -16,6 +16,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/prio.h"
+#include "qosd/collector.h"
 #include "scheduler/child.h"
 #include "scheduler/config.h"
 #include "scheduler/control.h"
@@ -26,22 +27,59 @@
 #include "scheduler/spawnctl.h"
 #include "scheduler/spawner/spawner.h"
 
+/* Add a group for collector p to groups (n of them) unless there is one. */
+static void
+add_group(struct spawnctl_group *groups, size_t *n,
+    const struct qosd_collector *p)
+{
+	size_t	i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp(groups[i].collector, p->name) == 0)
+			return;
+	groups[*n].collector = p->name;
+	groups[*n].net_raw = (p->flags & QOSD_COLLECTOR_NET_RAW) != 0;
+	(*n)++;
+}
+
+/*
+ * A spawner per collector: each job's, and each one ad-hoc probes may use
+ * (loaded by the configuration's checks).  With none of either, one
+ * spawner that serves nothing, so that one always stands.
+ */
 int
 daemon_spawner(struct daemon *d, struct cfg *cfg)
 {
+	const struct cfg_control *cc = &cfg->control;
+	const struct qosd_collector *p;
+	struct spawnctl_group	*groups;
 	struct spawn_job	*jobs;
-	size_t			 i;
+	size_t			 i, n = 0;
+	char			 err[256];
 	int			 r;
 
 	if ((jobs = calloc(cfg->njobs ? cfg->njobs : 1,
-	    sizeof(*jobs))) == NULL)
+	    sizeof(*jobs))) == NULL ||
+	    (groups = calloc(cfg->njobs + cc->ncollectors + 1,
+	    sizeof(*groups))) == NULL)
 		fatal("spawner: %m");
 	for (i = 0; i < cfg->njobs; i++) {
 		jobs[i].plugin = cfg->jobs[i].plugin;
 		jobs[i].state = cfg->jobs[i].state;
+		add_group(groups, &n, jobs[i].plugin);
 	}
-	/* The spawner, a fork, keeps its copy of the table. */
-	r = spawnctl_start(d->ev, jobs, cfg->njobs, &child_spawn_cb);
+	for (i = 0; cc->allow_probes && i < cc->ncollectors; i++)
+		if ((p = plugin_get(cc->collectors[i], err,
+		    sizeof(err))) != NULL)
+			add_group(groups, &n, p);
+	if (n == 0) {
+		groups[0].collector = "";
+		n = 1;
+	}
+	/* The spawners, forks, keep their copies of the table. */
+	r = spawnctl_start(d->ev, jobs, cfg->njobs, groups, n,
+	    &child_spawn_cb);
+	free(groups);
 	free(jobs);
 	return r;
 }

@@ -21,6 +21,7 @@
 #include "lib/msg.h"
 #include "lib/proc.h"
 #include "lib/super.h"
+#include "qosd/collector.h"
 #include "scheduler/spawnctl.h"
 #include "scheduler/spawner/spawner.h"
 
@@ -35,14 +36,43 @@ struct spawner {
 	const struct spawnctl_cb *cb;
 	size_t			 runs;		/* asked, not yet exited */
 	int			 retiring;
+	char			 collector[SPAWN_COLLECTOR_MAX]; /* "": all */
 	struct spawner		*next;
 };
 
-static struct spawner	*spawners;	/* the first is the current one */
+/* The spawners forked for one configuration, and each job's. */
+struct spawnset {
+	uint32_t		 gen;		/* 0: none */
+	struct spawner		**byjob;
+	size_t			 njobs;
+};
+
+static struct spawner	*spawners;	/* every one, the newest first */
+static struct spawnset	 cur;		/* the configuration in force */
+static struct spawnset	 prev;		/* until commit or abandon */
 static uint32_t		 next_gen = 1;
 static void		(*lost_cb)(void *);
 static void		*lost_arg;
 static struct complain	 none;		/* runs asked with no spawner */
+
+static void
+forget_in(struct spawnset *set, const struct spawner *sp)
+{
+	size_t	i;
+
+	if (set->gen != sp->gen)
+		return;
+	for (i = 0; i < set->njobs; i++)
+		if (set->byjob[i] == sp)
+			set->byjob[i] = NULL;
+}
+
+static void
+spawnset_free(struct spawnset *set)
+{
+	free(set->byjob);
+	memset(set, 0, sizeof(*set));
+}
 
 static void
 spawner_free(struct spawner *sp)
@@ -54,6 +84,8 @@ spawner_free(struct spawner *sp)
 			*pp = sp->next;
 			break;
 		}
+	forget_in(&cur, sp);
+	forget_in(&prev, sp);
 	sp->io = sd_event_source_disable_unref(sp->io);
 	msgchan_cleanup(&sp->ch);
 	free(sp);
@@ -74,10 +106,11 @@ spawner_reaped(void *arg, int wstatus)
 static void
 spawner_lost(struct spawner *sp)
 {
-	int	current = sp == spawners && !sp->retiring;
+	int	current = sp->gen == cur.gen && !sp->retiring;
 
-	log_err("spawner %ld is gone: its %zu runs count as killed",
-	    (long)sp->pid, sp->runs);
+	log_err("spawner %ld (%s) is gone: its %zu runs count as killed",
+	    (long)sp->pid, sp->collector[0] ? sp->collector : "every "
+	    "collector", sp->runs);
 	sp->retiring = 1;
 	if (current && lost_cb != NULL)
 		lost_cb(lost_arg);
@@ -147,33 +180,41 @@ on_io(sd_event_source *s, int fd, uint32_t revents, void *arg)
 	return 0;
 }
 
-int
-spawnctl_start(sd_event *ev, const struct spawn_job *jobs, size_t njobs,
+/* Fork a spawner of generation gen for collector (NULL: every one). */
+static struct spawner *
+fork_spawner(sd_event *ev, uint32_t gen, const struct spawn_job *jobs,
+    size_t njobs, const struct spawnctl_group *g,
     const struct spawnctl_cb *cb)
 {
 	struct proc_profile	 prof = { "qosd-spawner", SIGKILL,
-				    PROC_F_KEEP_SCHED | PROC_F_NET_RAW |
-				    PROC_F_NULL_STDOUT | PROC_F_HIDE_CREDS,
+				    PROC_F_KEEP_SCHED | PROC_F_NULL_STDOUT |
+				    PROC_F_HIDE_CREDS,
 				    (1UL << SIGTERM) |
 				    (1UL << SIGHUP) | (1UL << SIGINT) |
 				    (1UL << SIGPIPE), { -1, -1, -1, -1, -1,
 				    -1, -1, -1 } };
 	struct spawner_args	 a;
-	struct spawner		*sp, *old;
+	struct spawner		*sp;
 	int			 sv[2];
 
+	if (g->net_raw)
+		prof.flags |= PROC_F_NET_RAW;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
 		log_err("spawner: socketpair: %m");
-		return -1;
+		return NULL;
 	}
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		fatal("spawner: %m");
-	sp->gen = next_gen++;
+	sp->gen = gen;
 	sp->cb = cb;
+	if (g->collector != NULL)
+		snprintf(sp->collector, sizeof(sp->collector), "%s",
+		    g->collector);
 	a.sock = sv[1];
-	a.gen = sp->gen;
+	a.gen = gen;
 	a.jobs = jobs;
 	a.njobs = njobs;
+	a.collector = g->collector;
 	prof.fds[0] = sv[1];
 	fflush(NULL);
 	sp->pid = proc_start(&prof, spawner_main, &a);
@@ -182,7 +223,7 @@ spawnctl_start(sd_event *ev, const struct spawn_job *jobs, size_t njobs,
 		log_err("spawner: fork: %m");
 		close(sv[0]);
 		free(sp);
-		return -1;
+		return NULL;
 	}
 	msgchan_init(&sp->ch, sv[0], spawn_to_daemon, spawn_to_daemon_n,
 	    REQ_QUEUE);
@@ -191,39 +232,98 @@ spawnctl_start(sd_event *ev, const struct spawn_job *jobs, size_t njobs,
 	    sd_event_add_io(ev, &sp->io, sp->ch.sock, EPOLLIN, on_io,
 	    sp) < 0)
 		fatal("spawner: cannot watch it");
-	for (old = spawners; old != NULL; old = old->next)
-		old->retiring = 1;
 	sp->next = spawners;
 	spawners = sp;
+	return sp;
+}
+
+int
+spawnctl_start(sd_event *ev, const struct spawn_job *jobs, size_t njobs,
+    const struct spawnctl_group *groups, size_t ngroups,
+    const struct spawnctl_cb *cb)
+{
+	static const struct spawnctl_group all = { NULL, 1 };
+	struct spawnset	 ns;
+	struct spawner	*sp, *next;
+	size_t		 g, i;
+
+	if (ngroups == 0) {
+		groups = &all;
+		ngroups = 1;
+	}
+	ns.gen = next_gen++;
+	ns.njobs = njobs;
+	if ((ns.byjob = calloc(njobs ? njobs : 1, sizeof(*ns.byjob))) ==
+	    NULL)
+		fatal("spawner: %m");
+	for (g = 0; g < ngroups; g++)
+		if (fork_spawner(ev, ns.gen, jobs, njobs, &groups[g],
+		    cb) == NULL) {
+			/* None of this generation: end of file ends them. */
+			for (sp = spawners; sp != NULL; sp = next) {
+				next = sp->next;
+				if (sp->gen == ns.gen)
+					spawner_free(sp);
+			}
+			free(ns.byjob);
+			return -1;
+		}
+	for (i = 0; i < njobs; i++)
+		for (sp = spawners; sp != NULL && sp->gen == ns.gen;
+		    sp = sp->next)
+			if (sp->collector[0] == '\0' ||
+			    strcmp(sp->collector, jobs[i].plugin->name) == 0) {
+				ns.byjob[i] = sp;
+				break;
+			}
+	for (sp = spawners; sp != NULL; sp = sp->next)
+		if (sp->gen != ns.gen)
+			sp->retiring = 1;
+	spawnset_free(&prev);
+	prev = cur;
+	cur = ns;
 	return 0;
 }
 
-void
-spawnctl_commit(void)
+/* Let go of the retiring spawners of generation gen (0: any) that are idle. */
+static void
+free_idle(uint32_t gen)
 {
 	struct spawner	*sp, *next;
 
-	/* Idle ones go now, busy ones when their runs are done. */
-	for (sp = spawners != NULL ? spawners->next : NULL; sp != NULL;
-	    sp = next) {
+	for (sp = spawners; sp != NULL; sp = next) {
 		next = sp->next;
-		if (sp->runs == 0)
+		if (sp->retiring && sp->runs == 0 && (gen == 0 ||
+		    sp->gen == gen))
 			spawner_free(sp);
 	}
 }
 
 void
+spawnctl_commit(void)
+{
+	spawnset_free(&prev);
+	/* Idle ones go now, busy ones when their runs are done. */
+	free_idle(0);
+}
+
+void
 spawnctl_abandon(void)
 {
-	struct spawner	*sp = spawners;
+	struct spawner	*sp;
+	uint32_t	 gen = cur.gen;
 
-	if (sp == NULL)
+	if (gen == 0)
 		return;
-	if (sp->next != NULL)
-		sp->next->retiring = 0;
-	sp->retiring = 1;
-	if (sp->runs == 0)
-		spawner_free(sp);
+	for (sp = spawners; sp != NULL; sp = sp->next)
+		if (sp->gen == gen)
+			sp->retiring = 1;
+		else if (prev.gen != 0 && sp->gen == prev.gen)
+			sp->retiring = 0;
+	spawnset_free(&cur);
+	cur = prev;
+	memset(&prev, 0, sizeof(prev));
+	free_idle(gen);
 }
 
 void
@@ -240,6 +340,8 @@ spawnctl_stop(uint64_t timeout_us)
 		now = clock_mono_us();
 		super_reap(pid, now < end ? end - now : 0, "a spawner");
 	}
+	spawnset_free(&cur);
+	spawnset_free(&prev);
 }
 
 void
@@ -249,18 +351,10 @@ spawnctl_on_lost(void (*cb)(void *), void *arg)
 	lost_arg = arg;
 }
 
-pid_t
-spawnctl_pid(void)
-{
-	return spawners != NULL && !spawners->retiring ? spawners->pid : -1;
-}
-
-/* The current spawner, or NULL (told, rate-limited). */
+/* Runs not started for want of a spawner: told, rate-limited. */
 static struct spawner *
-current(const char *name)
+none_then(struct spawner *sp, const char *name)
 {
-	struct spawner	*sp = spawners;
-
 	if (sp == NULL || sp->retiring) {
 		if (complain_fail(&none, clock_mono_us()))
 			log_err("%s: run not started: no spawner (%lu runs so "
@@ -271,6 +365,30 @@ current(const char *name)
 		log_notice("runs start again after %lu could not",
 		    complain_ok(&none));
 	return sp;
+}
+
+/* The current spawner of job, or NULL (told). */
+static struct spawner *
+for_job(unsigned int job, const char *name)
+{
+	return none_then(job < cur.njobs ? cur.byjob[job] : NULL, name);
+}
+
+/* The current spawner of collector, else any current one, or NULL. */
+static struct spawner *
+for_collector(const char *collector, const char *name)
+{
+	struct spawner	*sp, *any = NULL;
+
+	for (sp = spawners; sp != NULL; sp = sp->next) {
+		if (sp->gen != cur.gen || cur.gen == 0 || sp->retiring)
+			continue;
+		if (strcmp(sp->collector, collector) == 0)
+			break;
+		if (any == NULL || sp->collector[0] == '\0')
+			any = sp;
+	}
+	return none_then(sp != NULL ? sp : any, name);
 }
 
 static int
@@ -302,7 +420,7 @@ spawnctl_request(uint64_t id, uint64_t due_us, uint64_t deadline_us,
 	struct spawner		*sp;
 	struct spawn_run	 rq;
 
-	if ((sp = current(name)) == NULL)
+	if ((sp = for_job(job, name)) == NULL)
 		return -1;
 	memset(&rq, 0, sizeof(rq));
 	rq.id = id;
@@ -324,7 +442,8 @@ spawnctl_probe(uint64_t id, uint64_t deadline_us, uint64_t timeout_us,
 	struct spawn_probe	*pr;
 	int			 r;
 
-	if (len > SPAWN_PROBE_TEXT_MAX || (sp = current(name)) == NULL)
+	if (len > SPAWN_PROBE_TEXT_MAX ||
+	    (sp = for_collector(collector, name)) == NULL)
 		return -1;
 	if ((pr = calloc(1, sizeof(*pr) + len)) == NULL)
 		fatal("spawner: %m");

@@ -2,10 +2,10 @@
  * spawner.h: the spawner, the process that forks every collector run, and
  * the messages it exchanges with the daemon (lib/msg.h).
  *
- * The daemon forks a spawner right after a configuration is loaded
- * (scheduler/spawnctl.h), before any sink reads a secret: the spawner
- * keeps its own copy of the collectors' configured job states, so the
- * daemon then lets go of the plugins.  The daemon never forks a run: it
+ * The daemon forks a spawner per collector right after a configuration
+ * is loaded (scheduler/spawnctl.h): each keeps its own copy of its
+ * collector's configured job states, so the daemon then lets go of the
+ * plugins.  The daemon never forks a run: it
  * asks, naming the job by its index in the table the spawner was forked
  * with, and passes the write end of the run's pipe; the spawner forks the
  * run (scheduler/spawner/run.h) and reports its start and its exit.
@@ -119,6 +119,13 @@ struct spawner_args {
 	uint32_t	 gen;
 	const struct spawn_job *jobs;	/* the spawner's copy */
 	size_t		 njobs;
+	/*
+	 * The collector whose runs and probes this spawner serves, or NULL:
+	 * every one.  A spawner of one collector releases the other
+	 * collectors' job states and unloads their plugins as it starts, so
+	 * that its runs' forks do not copy their libraries' mappings.
+	 */
+	const char	*collector;
 };
 
 /*

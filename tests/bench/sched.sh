@@ -147,4 +147,58 @@ bench() {	# bench N: N jobs at 1 s
 	row "sched: $n jobs @1s, the floor's share of the machine at $n runs/s (%)" "$(awk -v f="$floor" -v n="$n" -v c="$ncpu" 'BEGIN { printf "%.0f", 100 * f * n / (c * 1e6) }')" - - - -
 }
 
+# A spawner per collector: BENCH_SCHED_MIX (1000; 0: none) testcoll jobs
+# at 1 s alone, then with an http and an iperf job beside them (never due
+# in the window), BENCH_MIX_SECONDS (20) each after 5 s of start-up: the
+# machine's CPU per testcoll run (/proc/stat, as above) and the mappings
+# of the spawner that forks them.  With one spawner for every collector,
+# each testcoll run's fork copied libcurl's and libiperf's mappings too.
+mix() {	# mix N MODE: "runs us_per_run maps"
+	local n=$1 mode=$2 d="$T/mix-$2" pid sp p r0 r1 b0 b1 maps
+	mkdir -p "$d/plugins"
+	cp "$BUILD/tests/plugins/testcoll.so" "$BUILD/collectors/http.so" \
+		"$BUILD/collectors/iperf.so" "$d/plugins/"
+	{
+		echo 'agent: { id = "bench"; };'
+		echo "daemon: { self_interval = 0; max_children = ${BENCH_MAX_CHILDREN:-200}; realtime = ${BENCH_REALTIME:-true}; };"
+		echo 'defaults: { interval = 1; timeout = 0.9; splay = 1; };'
+		echo "sinks = ( { type = \"file\"; path = \"$d/out.lp\"; } );"
+		echo 'jobs = ('
+		[ "$mode" = mixed ] && echo '{ name = "h"; collector = "http"; interval = 3600; splay = 0; url = "http://127.0.0.1:9/"; },' \
+			'{ name = "i"; collector = "iperf"; interval = 3600; splay = 0; timeout = 60; server = "127.0.0.1"; },'
+		awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
+			printf "{ name = \"j%d\"; collector = \"testcoll\"; targets = [ \"t\" ]; }%s\n",
+			    i, i < n ? "," : "" }'
+		echo ');'
+	} >"$d/bench.conf"
+	${BENCH_WRAP:-chrt -f 1 nice -n -5 $BUILD/tools/unit_filter} "$QOSD" \
+		--plugin-dir "$d/plugins" --config "$d/bench.conf" 2>"$d/log" &
+	pid=$!
+	track_pid "$pid"
+	sleep 5
+	kill -0 "$pid" 2>/dev/null || fail "qosd ($n jobs, $mode) died: $(tail -5 "$d/log")"
+	# The testcoll spawner: the one that maps testcoll.so.
+	sp=
+	for p in $(pgrep -x qosd-spawner); do
+		grep -qs "$d/plugins/testcoll\\.so" "/proc/$p/maps" && sp=$p
+	done
+	[ -n "$sp" ] || fail "$mode: no spawner of testcoll"
+	maps=$(wc -l <"/proc/$sp/maps")
+	r0=$(grep -c '^qosd_job,' "$d/out.lp") b0=$(busy)
+	sleep "${BENCH_MIX_SECONDS:-20}"
+	r1=$(grep -c '^qosd_job,' "$d/out.lp") b1=$(busy)
+	kill -TERM "$pid"; wait "$pid"
+	[ "$r1" -gt "$r0" ] || fail "$mode: no run in the window"
+	echo "$((r1 - r0)) $(awk -v a="$b0" -v b="$b1" -v hz="$(getconf CLK_TCK)" -v n="$((r1 - r0))" 'BEGIN { printf "%.0f", 1e6 * (b - a) / hz / n }') $maps"
+}
+
 for n in $sizes; do bench "$n"; done
+mixn=${BENCH_SCHED_MIX:-1000}
+if [ "$mixn" -gt 0 ]; then
+	read -r ar au am <<<"$(mix "$mixn" alone)" || exit 1
+	read -r mr mu mm <<<"$(mix "$mixn" mixed)" || exit 1
+	[ -n "$mm" ] && [ -n "$am" ] || fail "mix: no figures"
+	echo "mix: $mixn testcoll jobs alone: $ar runs, $au us per run, spawner $am maps; with http and iperf: $mr runs, $mu us, $mm maps" >&2
+	row "sched: $mixn jobs @1s + an http and an iperf job, machine CPU per run (us) vs alone" "$mu" "$au" "$(ratio "$mu" "$au")" - -
+	row "sched: $mixn jobs @1s + an http and an iperf job, mappings of their spawner vs alone" "$mm" "$am" "$(ratio "$mm" "$am")" - -
+fi

@@ -37,17 +37,30 @@ sleep 5.5
 # SCHED_FIFO 1 (root may); every run back at SCHED_OTHER (checked below).
 grep -q 'scheduling at SCHED_FIFO priority 1' "$log" || fail "no real-time scheduling: $(cat "$log")"
 chrt -p "$qpid" | grep -q 'SCHED_FIFO' || fail "daemon not SCHED_FIFO: $(chrt -p "$qpid")"
-# The daemon maps no collector's libraries (the spawner and runs do).
+# The daemon maps no collector's libraries; a spawner per collector (exec,
+# http) maps its own: the http one libcurl, the exec one no libcurl (its
+# runs' forks do not copy it).
 if grep -q libcurl "/proc/$qpid/maps"; then fail "the daemon maps libcurl"; fi
-sp=$(pgrep -P "$qpid" -x qosd-spawner | head -1)
-[ -n "$sp" ] && grep -q libcurl "/proc/$sp/maps" || fail "the spawner has no libcurl: an http run could not work"
-chrt -p "$sp" | grep -q 'SCHED_FIFO' || fail "spawner not SCHED_FIFO: $(chrt -p "$sp")"
+sps=$(pgrep -P "$qpid" -x qosd-spawner)
+[ "$(echo $sps | wc -w)" = 2 ] || fail "want 2 spawners (exec, http), found: $sps"
+hsp= esp=
+for sp in $sps; do
+	grep -q '/http\.so$' "/proc/$sp/maps" && hsp=$sp
+	grep -q '/exec\.so$' "/proc/$sp/maps" && esp=$sp
+	chrt -p "$sp" | grep -q 'SCHED_FIFO' || fail "spawner $sp not SCHED_FIFO: $(chrt -p "$sp")"
+done
+[ -n "$hsp" ] && [ -n "$esp" ] && [ "$hsp" != "$esp" ] ||
+	fail "no spawner of its own for http ($hsp) and exec ($esp)"
+grep -q libcurl "/proc/$hsp/maps" || fail "the http spawner has no libcurl: an http run could not work"
+if grep -q -e libcurl -e '/http\.so$' "/proc/$esp/maps"; then
+	fail "the exec spawner maps libcurl or http.so: $(grep -e libcurl -e http.so "/proc/$esp/maps" | head -3)"
+fi
 wr=$(pgrep -P "$qpid" -x qosd-writer | head -1)
 [ -n "$wr" ] || fail "no writer process for the file sink"
 chrt -p "$wr" | grep -q 'SCHED_OTHER' || fail "writer not SCHED_OTHER: $(chrt -p "$wr")"
 ok "daemon and spawner SCHED_FIFO 1, the sink's writer SCHED_OTHER"
 grep -q '^http,.*job=web.*result="refused"' "$out" || fail "http run did not work after the daemon let go of its plugin"
-ok "daemon maps no libcurl; the spawner does; http runs work"
+ok "daemon maps no libcurl; the http spawner does, the exec one not; http runs work"
 kill -TERM "$qpid"; wait "$qpid" || fail "exit status $?"
 
 # Exclusive group bw: no two x spans overlap.

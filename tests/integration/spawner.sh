@@ -2,7 +2,8 @@
 # The spawner: killed, it is restarted with a backoff (after reading the
 # configuration again: the daemon let go of the plugins), runs start
 # again, and a configuration broken meanwhile delays the new spawner, not
-# the daemon.  At stop, a run still going after stop_grace is recorded as
+# the daemon.  A spawner per collector: one killed, the others' runs go
+# on.  At stop, a run still going after stop_grace is recorded as
 # "stopped" (not as a timeout), and no child of qosd outlives it.
 . "$(dirname "$0")/lib.sh"
 
@@ -59,6 +60,46 @@ wait_for 10 has_spawner || fail "no spawner once fixed: $(cat "$log")"
 n=$(ticks)
 wait_for 5 more_ticks "$n" || fail "no runs once fixed"
 ok "broken configuration: the daemon waits (backoff 1 s, 2 s), then runs again"
+
+# A spawner per collector: one that dies takes only its collector's runs.
+# With a tcp job beside (connect to a closed port: "refused" at once), the
+# configuration broken on disk and the tcp spawner killed, the exec runs
+# go on while the tcp runs are counted as not started; fixed, both again.
+port=$(free_port)
+write_conf ",
+  { name = \"conn\"; collector = \"tcp\"; targets = [ \"127.0.0.1\" ]; port = $port;
+    count = 1; probe_timeout = 0.5; }"
+kill -HUP "$qpid"
+wait_for 10 grep -q 'configuration reloaded' "$log" || fail "no reload: $(tail -5 "$log")"
+spawner_of() {	# spawner_of COLLECTOR: the current spawner that maps COLLECTOR.so
+	local p
+	for p in $(pgrep -P "$qpid" -x qosd-spawner); do
+		grep -qs "/$1\\.so\$" "/proc/$p/maps" && echo "$p"
+	done | tail -1
+}
+conns() { local n; n=$(count_lines '^tcp,.*job=conn' "$out"); echo "${n:-0}"; }
+more_conns() { [ "$(conns)" -gt "$1" ]; }
+wait_for 10 more_conns 0 || fail "no tcp points: $(tail -5 "$log")"
+wait_for 10 sh -c '[ "$(pgrep -P '"$qpid"' -x qosd-spawner | wc -l)" = 2 ]' ||
+	fail "not one spawner for each of exec and tcp: $(pgrep -P "$qpid" -x qosd-spawner | tr '\n' ' ')"
+tsp=$(spawner_of tcp) esp=$(spawner_of exec)
+[ -n "$tsp" ] && [ -n "$esp" ] && [ "$tsp" != "$esp" ] || fail "tcp spawner '$tsp', exec spawner '$esp'"
+echo 'jobs = ( broken' >"$conf"
+kill -KILL "$tsp"
+wait_for 5 grep -q "spawner $tsp (tcp) is gone" "$log" || fail "the tcp spawner's end not logged: $(tail -5 "$log")"
+sleep 1.5
+n=$(ticks) c=$(conns)
+sleep 3
+kill -0 "$esp" || fail "the exec spawner went with the tcp one"
+[ "$(ticks)" -ge $((n + 2)) ] || fail "exec runs stopped with the tcp spawner: $n then $(ticks) ticks in 3 s"
+[ "$(conns)" = "$c" ] || fail "tcp runs without a tcp spawner: $c then $(conns)"
+wait_for 5 grep -q '^qosd,.*runs_not_started=[1-9]' "$out" || fail "tcp runs not counted as not started"
+write_conf ""
+wait_for 10 sh -c '[ "$(pgrep -P '"$qpid"' -x qosd-spawner | wc -l)" = 1 ] && ! kill -0 '"$esp"' 2>/dev/null' ||
+	fail "no new spawner once fixed: $(tail -5 "$log")"
+n=$(ticks)
+wait_for 5 more_ticks "$n" || fail "no runs once fixed"
+ok "a spawner per collector: the tcp one killed, exec runs go on ($n ticks), tcp runs not started; fixed, runs again"
 
 # Stop: "long" sleeps 15 s (its timeout: 3.9 s); stop_grace is 1 s.
 kids=$(pgrep -P "$qpid" | tr '\n' ' ')

@@ -225,7 +225,7 @@ setup(void)
 	/* Runs see the process as the spawner was forked. */
 	snprintf(pidfile, sizeof(pidfile), "/tmp/qosd-gc.%ld",
 	    (long)getpid());
-	ck_assert_int_eq(spawnctl_start(ev, table, NTABLE, &child_spawn_cb), 0);
+	ck_assert_int_eq(spawnctl_start(ev, table, NTABLE, NULL, 0, &child_spawn_cb), 0);
 }
 
 static void
