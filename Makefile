@@ -40,7 +40,7 @@ SANFLAGS ?=
 # Debian packages: what the build needs, and what the tests run against.
 BUILD_PKGS := gcc make pkg-config libconfig-dev libcurl4-openssl-dev \
 	libiperf-dev libsystemd-dev libjansson-dev check \
-	zlib1g-dev
+	libdeflate-dev zlib1g-dev
 TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
 	openssl \
 	clang libclang-rt-14-dev man-db procps psmisc lintian binutils \
@@ -48,12 +48,14 @@ TEST_PKGS := influxdb iperf3 nginx-light iproute2 fping iputils-ping curl \
 # Every bench's peers (docs/performance.md names each row's): collectd and
 # the liboping its ping plugin loads (footprint), cyclictest (sched), fping
 # and ping (ping), nginx, openssl and curl (http, control), influxd
-# (influxdb), iperf3 and python3 (iperf), ss (udp, reflector), chrt and
+# (influxdb; libdeflate-gzip compresses curl's bodies as the shipper
+# does), iperf3 and python3 (iperf), ss (udp, reflector), chrt and
 # taskset, nats-server (nats, on main); hyperfine for timing a command by
 # hand (no bench runs it).  A bench whose peer is missing fails: a FAIL
 # row, and make bench exits 1.
 BENCH_PKGS := collectd-core liboping0 rt-tests fping iputils-ping \
-	nginx-light openssl curl influxdb iperf3 python3 iproute2 util-linux \
+	nginx-light openssl curl influxdb libdeflate-tools iperf3 python3 \
+	iproute2 util-linux \
 	nats-server hyperfine
 
 PKG_CONFIG ?= pkg-config
@@ -82,8 +84,10 @@ LIBS_iperf := -liperf $(call pc,--libs,jansson) -lm
 LIBS_http  := $(call pc,--libs,libcurl) -lm
 LIBS_exec  :=
 LIBS_udp   := -lm
-# Libraries the shipper needs (shipper.so: never the daemon).
-SHIPPER_LIBS := $(call pc,--libs,libcurl zlib) -lm
+# Libraries the shipper needs (shipper.so: never the daemon).  libdeflate
+# compresses the bodies (sinks/shipper/batch.c); the tests' tools inflate
+# them with zlib, another implementation.
+SHIPPER_LIBS := $(call pc,--libs,libcurl libdeflate) -lm
 
 # The layout (docs/architecture.md): include/qosd/ is the plugin
 # interface; lib/ the library every process uses (libqosd.a, no daemon
@@ -124,7 +128,7 @@ UNIT_SRCS   := $(sort $(wildcard tests/unit/check_*.c))
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS   := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS   := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
-CHECK_LIBS  := $(call pc,--libs,check) $(DAEMON_LIBS) $(SHIPPER_LIBS) \
+CHECK_LIBS  := $(call pc,--libs,check zlib) $(DAEMON_LIBS) $(SHIPPER_LIBS) \
 	$(call pc,--libs,jansson libcurl)
 
 # --- control (issue 17): the control API on a Unix socket and the

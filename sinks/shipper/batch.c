@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "lib/buf.h"
 #include "lib/clock.h"
@@ -156,18 +156,22 @@ batch_remove(struct batch *b, int rfd, const char *name)
 	batch_release(b);
 }
 
+/*
+ * libdeflate rather than zlib: a whole buffer at once, which is what a
+ * batch is.  Measured on a 5,000-line batch of the influxdb bench (383 kB),
+ * level 1 both: zlib 1.6 to 1.8 ms and 53,303 bytes, libdeflate 0.85 to
+ * 0.89 ms and 46,408 bytes.  The compressor is kept (about 100 kB at
+ * level 1) for the shipper's life.
+ */
 int
 batch_gzip(struct buf *out, const char *data, size_t len)
 {
-	z_stream	z;
-	uLong		bound;
-	int		r;
+	static struct libdeflate_compressor *c;
+	size_t		 bound, n;
 
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
+	if (c == NULL && (c = libdeflate_alloc_compressor(1)) == NULL)
 		return -1;
-	bound = deflateBound(&z, (uLong)len);
+	bound = libdeflate_gzip_compress_bound(c, len);
 	buf_reset(out);
 	if (out->alloc < bound + 1) {
 		free(out->data);
@@ -176,12 +180,9 @@ batch_gzip(struct buf *out, const char *data, size_t len)
 		out->alloc = bound + 1;
 		out->cap = bound + 1;
 	}
-	z.next_in = (Bytef *)(uintptr_t)data;
-	z.avail_in = (uInt)len;
-	z.next_out = (Bytef *)out->data;
-	z.avail_out = (uInt)bound;
-	r = deflate(&z, Z_FINISH);
-	out->len = (size_t)z.total_out;
-	deflateEnd(&z);
-	return r == Z_STREAM_END ? 0 : -1;
+	if ((n = libdeflate_gzip_compress(c, data, len, out->data,
+	    bound)) == 0)
+		return -1;
+	out->len = n;
+	return 0;
 }

@@ -47,7 +47,7 @@ void	batch_release(struct batch *);
 void	batch_remove(struct batch *, int rfd, const char *name);
 /*
  * Compress len bytes of data with gzip (level 1) into out, replacing what
- * it held.  0, or -1 if zlib failed.
+ * it held.  0, or -1 if it failed (no memory for the compressor).
  */
 int	batch_gzip(struct buf *out, const char *data, size_t len);
 

@@ -17,10 +17,13 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <zlib.h>
 #include <systemd/sd-event.h>
 
 #include "scheduler/config.h"
+#include "lib/buf.h"
 #include "sinks/influxdb.h"
+#include "sinks/shipper/batch.h"
 #include "sinks/shipper/deliver.h"
 #include "sinks/shipper/http.h"
 #include "sinks/shipper/shipper.h"
@@ -607,6 +610,63 @@ START_TEST(test_influx_retries_until_delivered_or_given_up)
 }
 END_TEST
 
+/* inflate (zlib, another implementation) a gzip body into out; its length. */
+static size_t
+gunzip(const struct buf *gz, char *out, size_t cap)
+{
+	z_stream	z;
+	int		r;
+
+	memset(&z, 0, sizeof(z));
+	ck_assert_int_eq(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (Bytef *)gz->data;
+	z.avail_in = (uInt)gz->len;
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	r = inflate(&z, Z_FINISH);
+	ck_assert_msg(r == Z_STREAM_END, "inflate: %d (%s)", r,
+	    z.msg != NULL ? z.msg : "");
+	ck_assert_uint_eq(z.avail_in, 0);
+	inflateEnd(&z);
+	return (size_t)z.total_out;
+}
+
+START_TEST(test_influx_gzip_bodies_inflate_to_the_lines)
+{
+	struct buf	 gz;
+	char		*lines, *back;
+	size_t		 n = 0, cap = 1 << 20, i;
+
+	lines = malloc(cap);
+	back = malloc(cap + 1);
+	ck_assert_ptr_nonnull(lines);
+	ck_assert_ptr_nonnull(back);
+	for (i = 0; n + 128 < cap; i++)
+		n += (size_t)snprintf(lines + n, cap - n, "m,host=h%zu v=%zui,"
+		    "x=%zu.5 1600000000%09zu\n", i % 100, i, i % 1000, i);
+	buf_init(&gz, 0);
+	ck_assert_int_eq(batch_gzip(&gz, lines, n), 0);
+	ck_assert_uint_gt(gz.len, 18);
+	ck_assert_uint_lt(gz.len, n / 4);
+	/* gzip: its magic, deflate. */
+	ck_assert_int_eq((unsigned char)gz.data[0], 0x1f);
+	ck_assert_int_eq((unsigned char)gz.data[1], 0x8b);
+	ck_assert_int_eq(gz.data[2], 8);
+	ck_assert_uint_eq(gunzip(&gz, back, cap + 1), n);
+	ck_assert_int_eq(memcmp(back, lines, n), 0);
+	/* A smaller body replaces what the buffer held. */
+	ck_assert_int_eq(batch_gzip(&gz, "m v=1i 1\n", 9), 0);
+	ck_assert_uint_eq(gunzip(&gz, back, cap + 1), 9);
+	ck_assert_int_eq(memcmp(back, "m v=1i 1\n", 9), 0);
+	/* And an empty one is a valid, empty gzip member. */
+	ck_assert_int_eq(batch_gzip(&gz, "", 0), 0);
+	ck_assert_uint_eq(gunzip(&gz, back, cap + 1), 0);
+	buf_cleanup(&gz);
+	free(lines);
+	free(back);
+}
+END_TEST
+
 static Suite *
 influxdb_suite(void)
 {
@@ -631,6 +691,7 @@ influxdb_suite(void)
 	tcase_add_test(tc, test_influx_413_splits_until_it_fits);
 	tcase_add_test(tc, test_influx_batches_by_lines_and_bytes);
 	tcase_add_test(tc, test_influx_retries_until_delivered_or_given_up);
+	tcase_add_test(tc, test_influx_gzip_bodies_inflate_to_the_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
