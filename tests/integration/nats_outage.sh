@@ -20,6 +20,7 @@ command -v jq >/dev/null || skip "jq missing"
 command -v curl >/dev/null || skip "curl missing"
 QOSCTL="$BUILD/qosctl"
 OUTAGE=${NATS_OUTAGE_S:-20}
+BEFORE=${NATS_BEFORE_S:-5}	# the rows before the outage, to print beside
 start_influxd
 curl -sf -XPOST "$INFLUX_URL/query" --data-urlencode "q=CREATE DATABASE fleet" >/dev/null ||
 	fail "cannot create the database"
@@ -81,7 +82,7 @@ now_ns() { date +%s%N; }
 
 sleep 5
 b0=$(now_ns)
-sleep "$OUTAGE"
+sleep "$BEFORE"
 b1=$(now_ns)
 kill -TERM "$NPID"
 wait_for 20 sh -c "! kill -0 $NPID 2>/dev/null" || fail "nats-server did not stop"
@@ -98,7 +99,7 @@ ok "NATS stopped for $OUTAGE s, started again: o1 and o2 alive again"
 # Scheduling: every deadline ran, lag rows before and during the outage.
 for a in o1 o2; do
 	before=$(runs $a "$b0" "$b1") during=$(runs $a "$o0" "$o1")
-	echo "$a: runs of w: $before in $OUTAGE s before, $during in the $OUTAGE s outage"
+	echo "$a: runs of w: $before in $BEFORE s before, $during in the $OUTAGE s outage"
 	want=$(( OUTAGE * 2 ))
 	[ "$during" -ge $(( want - 2 )) ] && [ "$during" -le $(( want + 2 )) ] ||
 		fail "$a: $during runs in the outage, expected $want"
