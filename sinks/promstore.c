@@ -54,6 +54,9 @@ struct promstore {
 	int		  scrapes;	/* going: no compaction meanwhile */
 	int		  dirty;	/* dead series to free */
 	struct complain	  full;
+	struct strmap	 *jobset;	/* the jobs there are; NULL: all */
+	char		**jobnames;	/* its keys, owned */
+	size_t		  njobnames;
 };
 
 struct promscrape {
@@ -363,6 +366,13 @@ promstore_point(struct promstore *s, const struct lp_point *p)
 
 	if (lp_point_get_tag(p, "request") != NULL)
 		return;
+	/*
+	 * The last run of a job a reload removed ends after it: its points
+	 * would bring the job's series back, to stay until the next reload.
+	 */
+	if (job != NULL && s->jobset != NULL && strmap_get(s->jobset,
+	    job) == NULL)
+		return;
 	buf_init(&labels, LABELS_MAX);
 	labels_of(p, &labels);
 	for (i = 0; i < p->nfields; i++) {
@@ -418,15 +428,35 @@ compact(struct promstore *s)
 	s->dirty = 0;
 }
 
+static void
+jobset_free(struct promstore *s)
+{
+	size_t	i;
+
+	strmap_free(s->jobset);
+	for (i = 0; i < s->njobnames; i++)
+		free(s->jobnames[i]);
+	free(s->jobnames);
+	s->jobset = NULL;
+	s->jobnames = NULL;
+	s->njobnames = 0;
+}
+
 void
 promstore_jobs(struct promstore *s, const char *const *names, size_t n)
 {
-	struct strmap	*set = strmap_new(n);
+	struct strmap	*set;
 	struct series	*se;
 	size_t		 i, k;
 
-	for (i = 0; i < n; i++)
-		strmap_put(set, names[i], (void *)(uintptr_t)names[i]);
+	jobset_free(s);
+	set = s->jobset = strmap_new(n);
+	s->jobnames = xcalloc(n ? n : 1, sizeof(*s->jobnames));
+	for (i = 0; i < n; i++) {
+		s->jobnames[i] = xstrdup(names[i]);
+		strmap_put(set, s->jobnames[i], s->jobnames[i]);
+	}
+	s->njobnames = n;
 	for (i = 0; i < s->nfam; i++)
 		for (k = 0; k < s->fam[i]->n; k++) {
 			se = s->fam[i]->v[k];
@@ -438,7 +468,6 @@ promstore_jobs(struct promstore *s, const char *const *names, size_t n)
 			s->nseries--;
 			s->dirty = 1;
 		}
-	strmap_free(set);
 	compact(s);
 }
 
@@ -475,6 +504,7 @@ promstore_free(struct promstore *s)
 	free(s->fam);
 	strmap_free(s->fmap);
 	strmap_free(s->smap);
+	jobset_free(s);
 	free(s);
 }
 

@@ -38,7 +38,8 @@ void		 promstore_free(struct promstore *);
 void		 promstore_point(struct promstore *, const struct lp_point *p);
 /*
  * Keep only series whose job label is one of the n names (and those
- * with no job label: qosd's own).
+ * with no job label: qosd's own), and from now on take points only of
+ * those jobs (the last run of a removed job ends after the reload).
  */
 void		 promstore_jobs(struct promstore *, const char *const *names,
 		    size_t n);

@@ -49,30 +49,39 @@ row "sched: the machine's ceiling, bare processes a second on $ncpu CPUs" "$(awk
 # field NAME FILE: NAME's integer value in the one line of FILE.
 field() { sed -nE "s/.*[ ,]$1=([0-9]+)i.*/\\1/p" "$2"; }
 
-bench() {	# bench N: N jobs at 1 s
-	local n=$1 d="$T/s$1" pid c0 c1 w0 w1 now rss runs due cpu per dur
-	local qp50 qp99 qmax mp50 mp99 mmax mn mo d99 dmax v waited skipped
-	local ap50 ap99 amax note b0 b1 mach
-	mkdir -p "$d"
+# start_qosd DIR N SELF_INTERVAL PLUGIN_DIR SETTLE [JOBS]: N testcoll jobs
+# at 1 s (after JOBS, libconfig job groups each followed by a comma) in
+# DIR/bench.conf, run as the systemd unit runs qosd: SCHED_FIFO 1,
+# Nice=-5, under its system call filter (the spawners stay SCHED_FIFO,
+# runs step down to nice 0); pid is its pid, SETTLE seconds later.
+start_qosd() {
+	local d=$1 n=$2 self=$3 plugins=$4 settle=$5 jobs=${6:-}
 	{
 		echo 'agent: { id = "bench"; };'
-		echo "daemon: { self_interval = $secs; max_children = ${BENCH_MAX_CHILDREN:-200}; realtime = ${BENCH_REALTIME:-true}; };"
+		echo "daemon: { self_interval = $self; max_children = ${BENCH_MAX_CHILDREN:-200}; realtime = ${BENCH_REALTIME:-true}; };"
 		echo 'defaults: { interval = 1; timeout = 0.9; splay = 1; };'
 		echo "sinks = ( { type = \"file\"; path = \"$d/out.lp\"; } );"
 		echo 'jobs = ('
+		[ -z "$jobs" ] || echo "$jobs"
 		awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
 			printf "{ name = \"j%d\"; collector = \"testcoll\"; targets = [ \"t\" ]; }%s\n",
 			    i, i < n ? "," : "" }'
 		echo ');'
 	} >"$d/bench.conf"
-	# As the systemd unit runs it: SCHED_FIFO 1, Nice=-5, under its system
-	# call filter (the spawner stays SCHED_FIFO, runs step down to nice 0).
 	${BENCH_WRAP:-chrt -f 1 nice -n -5 $BUILD/tools/unit_filter} "$QOSD" \
-		--plugin-dir "$BUILD/tests/plugins" --config "$d/bench.conf" 2>"$d/log" &
+		--plugin-dir "$plugins" --config "$d/bench.conf" 2>"$d/log" &
 	pid=$!
 	track_pid "$pid"
 	sleep "$settle"
 	kill -0 "$pid" 2>/dev/null || fail "qosd ($n jobs) died: $(tail -5 "$d/log")"
+}
+
+bench() {	# bench N: N jobs at 1 s
+	local n=$1 d="$T/s$1" pid c0 c1 w0 w1 now rss runs due cpu per dur
+	local qp50 qp99 qmax mp50 mp99 mmax mn mo d99 dmax v waited skipped
+	local ap50 ap99 amax note b0 b1 mach
+	mkdir -p "$d"
+	start_qosd "$d" "$n" "$secs" "$BUILD/tests/plugins" "$settle"
 	# The window: the next self interval that starts at least 1 s from now.
 	now=$(date +%s%N)
 	w0=$(( (now / 1000000000 / secs + 1) * secs ))
@@ -154,29 +163,14 @@ bench() {	# bench N: N jobs at 1 s
 # of the spawner that forks them.  With one spawner for every collector,
 # each testcoll run's fork copied libcurl's and libiperf's mappings too.
 mix() {	# mix N MODE: "runs us_per_run maps"
-	local n=$1 mode=$2 d="$T/mix-$2" pid sp p r0 r1 b0 b1 maps
+	local n=$1 mode=$2 d="$T/mix-$2" pid sp p r0 r1 b0 b1 maps extra
 	mkdir -p "$d/plugins"
 	cp "$BUILD/tests/plugins/testcoll.so" "$BUILD/collectors/http.so" \
 		"$BUILD/collectors/iperf.so" "$d/plugins/"
-	{
-		echo 'agent: { id = "bench"; };'
-		echo "daemon: { self_interval = 0; max_children = ${BENCH_MAX_CHILDREN:-200}; realtime = ${BENCH_REALTIME:-true}; };"
-		echo 'defaults: { interval = 1; timeout = 0.9; splay = 1; };'
-		echo "sinks = ( { type = \"file\"; path = \"$d/out.lp\"; } );"
-		echo 'jobs = ('
-		[ "$mode" = mixed ] && echo '{ name = "h"; collector = "http"; interval = 3600; splay = 0; url = "http://127.0.0.1:9/"; },' \
-			'{ name = "i"; collector = "iperf"; interval = 3600; splay = 0; timeout = 60; server = "127.0.0.1"; },'
-		awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++)
-			printf "{ name = \"j%d\"; collector = \"testcoll\"; targets = [ \"t\" ]; }%s\n",
-			    i, i < n ? "," : "" }'
-		echo ');'
-	} >"$d/bench.conf"
-	${BENCH_WRAP:-chrt -f 1 nice -n -5 $BUILD/tools/unit_filter} "$QOSD" \
-		--plugin-dir "$d/plugins" --config "$d/bench.conf" 2>"$d/log" &
-	pid=$!
-	track_pid "$pid"
-	sleep 5
-	kill -0 "$pid" 2>/dev/null || fail "qosd ($n jobs, $mode) died: $(tail -5 "$d/log")"
+	extra=
+	[ "$mode" = mixed ] && extra='{ name = "h"; collector = "http"; interval = 3600; splay = 0; url = "http://127.0.0.1:9/"; },
+{ name = "i"; collector = "iperf"; interval = 3600; splay = 0; timeout = 60; server = "127.0.0.1"; },'
+	start_qosd "$d" "$n" 0 "$d/plugins" 5 "$extra"
 	# The testcoll spawner: the one that maps testcoll.so.
 	sp=
 	for p in $(pgrep -x qosd-spawner); do

@@ -25,9 +25,12 @@ jobs = (
 );
 CONF
 }
-E2=',
-  { name = "e2"; collector = "exec"; interval = 1;
-    command = [ "/usr/bin/printf", "demo rtt_ms=5,n=9i,result=\"timeout\"\\n" ]; }'
+# e2 says when a run begins and prints 1.2 s later: a run of it goes on
+# through the reload below.
+printf '#!/bin/sh\ntouch "%s/e2.began"\nsleep 1.2\nprintf '"'"'demo rtt_ms=5,n=9i,result="timeout"\\n'"'"'\n' "$T" >"$T/e2.sh"
+E2=",
+  { name = \"e2\"; collector = \"exec\"; interval = 2; timeout = 1.9;
+    command = [ \"/bin/sh\", \"$T/e2.sh\" ]; }"
 conf "$E2" >"$T/q.conf"
 "$QOSD" --config "$T/q.conf" 2>"$T/log" &
 qpid=$!
@@ -91,14 +94,23 @@ h=$(curl -sf "$P/api/v1/targets" | jq -r '.data.activeTargets[0].health')
 [ "$h" = up ] || fail "target health $h"
 ok "a real prometheus scrapes it (target $h): rtt 0.02 s, loss 0.5, n 9, result timeout, a backslash label, runs_ok_total increases"
 
-# A reload without e2: its series go.
+# A reload without e2, while a run of e2 goes on: its series go, and
+# that run's point, which comes after the reload, does not bring them
+# back (it did: the series stayed until the next reload).
+rm -f "$T/e2.began"
+wait_for 5 test -e "$T/e2.began" || fail "no run of e2 began"
+ne2=$(grep -c '^demo,.*job=e2' "$T/out.lp")
 conf "" >"$T/q.conf"
 "$BUILD/qosctl" -s "$SOCK" reload >/dev/null || fail "reload"
 curl -sf "$M" >"$T/m2"
 ! grep -q 'job="e2"' "$T/m2" || fail "e2's series after the reload: $(grep 'job="e2"' "$T/m2")"
+wait_for 5 eval '[ "$(grep -c "^demo,.*job=e2" "$T/out.lp")" -gt "$ne2" ]' ||
+	fail "the run of e2 going through the reload wrote no point"
+curl -sf "$M" >"$T/m3"
+! grep -q 'job="e2"' "$T/m3" || fail "e2's series back with its last run's point: $(grep 'job="e2"' "$T/m3")"
 grep -q 'qosd_demo_n{.*job="e1"' "$T/m2" || fail "e1's series went too"
 promtool check metrics <"$T/m2" >"$T/lint" 2>&1 || fail "promtool after the reload: $(cat "$T/lint")"
 wait_for 15 eval '[ -z "$(query "qosd_demo_n{job=\"e2\"}")" ]' || fail "prometheus still has e2"
-ok "a reload that removes job e2 removes its series (in /metrics and, stale, in prometheus)"
+ok "a reload that removes job e2 removes its series (in /metrics, also after its last run ends, and, stale, in prometheus)"
 kill -TERM "$qpid"
 wait "$qpid" || fail "exit status $?"
