@@ -36,7 +36,8 @@ struct spawner {
 	const struct spawnctl_cb *cb;
 	size_t			 runs;		/* asked, not yet exited */
 	int			 retiring;
-	char			 collector[SPAWN_COLLECTOR_MAX]; /* "": all */
+	/* "": every collector (a group without one), or none (no jobs) */
+	char			 collector[SPAWN_COLLECTOR_MAX];
 	struct spawner		*next;
 };
 

@@ -258,9 +258,9 @@ serve(struct spawner *sp)
  * and unload their plugins (their libraries: libcurl and what it links
  * for http, libiperf for iperf), which every fork of a run would copy
  * and tear down again.  Measured with 1,000 testcoll jobs at 1 s and an
- * http and an iperf job beside them: 254 mappings in one spawner for all
- * against 82, and 1,813 to 1,902 us of the machine's CPU per run against
- * 1,138 to 1,686.
+ * http and an iperf job beside them, interleaved: one spawner for all
+ * had 253 mappings and the machine spent 1,863 to 1,999 us per run; the
+ * testcoll spawner alone 103 mappings and 1,517 to 1,689 us.
  */
 static void
 keep_mine(struct spawner *sp)

@@ -47,16 +47,21 @@ for r in solo mixed; do
 	l=$(grep '^ping,.*target=198\.18\.0\.2 ' "$T/$r")
 	[ "$(field received "$l")" = 20 ] || fail "$r: $l"
 	read -r gmin gmax <<<"$(gaps "$T/$r")"
-	echo "$r: rtt_avg_ms=$(field rtt_avg_ms "$l") send gaps ${gmin}..${gmax} ms"
+	echo "$r: rtt_p50_ms=$(field rtt_p50_ms "$l") rtt_avg_ms=$(field rtt_avg_ms "$l") send gaps ${gmin}..${gmax} ms"
 	# A blocking round would space the sends by the dead targets' timeout
 	# (1 s); +-20 ms is the noise of a loaded or sanitized machine (one
 	# late send makes the next gap short: 44 ms seen under ASan).
 	awk -v a="$gmin" -v b="$gmax" 'BEGIN { exit !(a >= 30 && b <= 70) }' ||
 		fail "$r: sends ${gmin}..${gmax} ms apart, not 50"
-	eval "avg_$r=$(field rtt_avg_ms "$l")"
+	[ -n "$(field rtt_p50_ms "$l")" ] || fail "$r: no rtt_p50_ms: $l"
+	eval "p50_$r=$(field rtt_p50_ms "$l")"
 done
-awk -v a="$avg_solo" -v b="$avg_mixed" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 0.5) }' ||
-	fail "rtt_avg_ms $avg_solo alone, $avg_mixed beside dead targets"
+# The median, not the mean: on a busy machine the means of 20 read 6.15
+# alone and 5.62 beside in one make check (a reply or two the userspace
+# responder sent late move a mean, not a median); a round blocked by the
+# dead targets would move every RTT, and the median with them.
+awk -v a="$p50_solo" -v b="$p50_mixed" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 0.5) }' ||
+	fail "rtt_p50_ms $p50_solo alone, $p50_mixed beside dead targets"
 for d in 198.18.1.1 198.18.1.2; do
 	l=$(grep "^ping,.*target=$d " "$T/mixed")
 	[ "$(sfield result "$l")" = timeout ] || fail "dead $d: $l"
