@@ -30,11 +30,16 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 skip() { echo "skip: $*"; exit 77; }
 ok() { echo "ok: $*"; }
 
+# Ports are picked below the kernel's ephemeral range (32768-60999 here),
+# where no connection's own end can take one between the pick and the
+# bind: influxd once failed to start, its port taken so.
+port_pick() { echo $(( 10000 + RANDOM % 22000 )); }
+
 # free_port: a TCP port on 127.0.0.1 nobody listens on right now.
 free_port() {
 	local p
 	for _ in $(seq 100); do
-		p=$(( 20000 + RANDOM % 40000 ))
+		p=$(port_pick)
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"; return 0
 		fi
@@ -46,7 +51,7 @@ free_port() {
 free_port_udp() {
 	local p
 	for _ in $(seq 100); do
-		p=$(( 20000 + RANDOM % 40000 ))
+		p=$(port_pick)
 		[ -z "$(ss -Htuan "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return 0; }
 	done
 	return 1
