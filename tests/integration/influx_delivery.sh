@@ -79,7 +79,9 @@ count() {
 		sed -n 's/.*"values":\[\["[^"]*",\([0-9]*\)\]\].*/\1/p')
 	echo "${n:-0}"
 }
-in_influx() { echo $(( $(count "$1" seq work) + $(count "$1" lag_us qosd_job) )); }
+# qosd_job counted by result, the one field every such point has (a
+# skipped run's has no lag_us, nor has a run's that printed nothing).
+in_influx() { echo $(( $(count "$1" seq work) + $(count "$1" result qosd_job) )); }
 spool() { find "$T/state-$1/spool/influx" -name '*.lp' -not -path '*/rejected/*'; }
 spooled_files() { spool "$1" | wc -l; }
 # Lines still in the spool (not lost: the next start ships them).
