@@ -66,6 +66,8 @@ run() {
 	fi
 	taskset -c 1 nice -n 19 "$QOSD" --once --config "$T/q.conf" >"$T/q.lp" \
 		2>"$T/q.log" || fail "qosd: $(cat "$T/q.log")"
+	# For a failure's message: the loop's CPU, nice, CPU time by now.
+	[ -z "$busy" ] || ps -o psr=,ni=,time=,comm= --ppid "$busy" >>"$T/busy"
 	[ -z "$busy" ] || { kill "$busy"; wait "$busy" 2>/dev/null; }
 	grep -q '^udp,.*received=30i' "$T/q.lp" || fail "$1: $(grep '^udp,' "$T/q.lp")"
 	grep '^udp_sample,' "$T/q.lp" | cut -d' ' -f2 | awk -F, '{
@@ -97,5 +99,5 @@ for n in 1 2; do
 		break
 	fi
 done
-[ "$good" = 1 ] || fail "starved of CPU: stack_ms did not double, or the kernel RTT's first quartile grew by more than 20 %, in 2 tries"
+[ "$good" = 1 ] || fail "starved of CPU: stack_ms did not double, or the kernel RTT's first quartile grew by more than 20 %, in 2 tries (the busy loop after each starved run, CPU nice time: $(awk 'NF { printf "%s %s %s; ", $1, $2, $3 }' "$T/busy"); load: $(cat /proc/loadavg))"
 ok "starved of CPU: median stack_ms $idle_s -> $starved_s ms; rtt_kernel_ms p25 $idle_k -> $starved_k ms"
