@@ -258,6 +258,7 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct httpd		*h = cls;
 	struct httpd_req	*r = *con_cls;
 	const char		*cl;
+	unsigned long long	 len;
 
 	(void)version;
 	if (r == NULL) {
@@ -266,9 +267,9 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 		*con_cls = r;
 		cl = M.lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > h->o.max_body) {
-			if (strtoull(cl, NULL, 10) - h->o.max_body >
-			    DISCARD_MAX)
+		if (cl != NULL && (len = strtoull(cl, NULL, 10)) >
+		    h->o.max_body) {
+			if (len - h->o.max_body > DISCARD_MAX)
 				return answer_now(r, 413,
 				    "request body too large");
 			r->too_big = 1;		/* read, dropped, then 413 */

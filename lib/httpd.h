@@ -12,11 +12,11 @@
  *
  * Every request, its body read in full (at most max_body bytes, else 413
  * without calling the handler: see DISCARD_MAX in httpd.c), goes to the
- * handler once.  The handler
- * answers at once with httpd_reply() or httpd_reply_stream(), or later:
- * the connection is then suspended (it costs the loop nothing) until the
- * reply comes.  A request whose connection is gone is still valid until
- * it is answered; the answer is then dropped.
+ * handler once.  The handler answers at once with httpd_reply() or
+ * httpd_reply_stream(), or later: the connection is then suspended (it
+ * costs the loop nothing) until the reply comes.  A request whose
+ * connection is gone is still valid until it is answered; the answer is
+ * then dropped.
  */
 #ifndef LIB_HTTPD_H
 #define LIB_HTTPD_H
