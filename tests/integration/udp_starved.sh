@@ -33,8 +33,8 @@
 # which carries the packets on loopback when the softirq is deferred: on
 # the earlier machine, with the loop at nice 0, the kernel RTT's first
 # quartile read 1.27 ms against 0.168 idle in one make check; here, at
-# -5, 1.04 to 1.08 times idle in the 4 tries of 4 runs watched, 0.91 to
-# 1.06 in 3 tries of 6 (the limit is 1.2).
+# -5, 1.04 to 1.08 times idle in the 3 tries of 4 runs watched, 0.80 to
+# 1.03 in 3 tries of 6 (the limit is 1.2).
 # A NIC's softirqs are not starved so by a busy process.
 # The quartile, not the median: on loopback the "wire" is the softirq of
 # the sending CPU, after the transmit stamp, which a starved CPU seems to
